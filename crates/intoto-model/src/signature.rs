@@ -1,0 +1,116 @@
+//! Signatures in both wrappers.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+use crate::error::ModelError;
+use crate::fields::Fields;
+use crate::keyid::KeyId;
+
+/// One signature as written in metadata.
+///
+/// `sig` is kept encoded as received (hex in legacy metadata, base64 in
+/// DSSE); the crypto layer decodes it when it checks the signature, so a
+/// malformed signature from one signer never makes the document unreadable.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Signature {
+    /// The signer's keyid; empty when a DSSE signature carries none.
+    pub keyid: KeyId,
+    /// The encoded signature value (`sig`, or `signature` for OpenPGP).
+    pub sig: String,
+    /// OpenPGP hashed subpackets, hex (reference GPG signatures only).
+    pub other_headers: Option<String>,
+    /// A PEM certificate for the signing key (ITE-7 as in-toto-golang writes it).
+    pub cert: Option<String>,
+    /// Fields this model does not know, kept as received.
+    pub extra: BTreeMap<String, Value>,
+}
+
+impl Signature {
+    /// A plain signature.
+    pub fn new(keyid: KeyId, sig: String) -> Self {
+        Self {
+            keyid,
+            sig,
+            other_headers: None,
+            cert: None,
+            extra: BTreeMap::new(),
+        }
+    }
+
+    /// Whether this is a reference-style OpenPGP signature.
+    pub fn is_gpg(&self) -> bool {
+        self.other_headers.is_some()
+    }
+
+    pub(crate) fn from_value(
+        value: Value,
+        path: &str,
+        keyid_required: bool,
+    ) -> Result<Self, ModelError> {
+        let mut f = Fields::new(value, path)?;
+        let keyid = if keyid_required {
+            f.string("keyid")?
+        } else {
+            f.opt_string("keyid")?.unwrap_or_default()
+        };
+        let other_headers = f.opt_string("other_headers")?;
+        let sig = if other_headers.is_some() {
+            f.string("signature")?
+        } else {
+            f.string("sig")?
+        };
+        let cert = f.opt_string("cert")?;
+        Ok(Self {
+            keyid: KeyId::new(keyid),
+            sig,
+            other_headers,
+            cert,
+            extra: f.rest(),
+        })
+    }
+
+    /// The JSON form.
+    pub fn to_value(&self) -> Value {
+        let mut map: Map<String, Value> = self
+            .extra
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        map.insert(
+            "keyid".into(),
+            Value::String(self.keyid.as_str().to_owned()),
+        );
+        if let Some(headers) = &self.other_headers {
+            map.insert("signature".into(), Value::String(self.sig.clone()));
+            map.insert("other_headers".into(), Value::String(headers.clone()));
+        } else {
+            map.insert("sig".into(), Value::String(self.sig.clone()));
+        }
+        if let Some(cert) = &self.cert {
+            map.insert("cert".into(), Value::String(cert.clone()));
+        }
+        Value::Object(map)
+    }
+}
+
+pub(crate) fn signatures_from_value(
+    value: Option<Value>,
+    path: &str,
+    keyid_required: bool,
+) -> Result<Vec<Signature>, ModelError> {
+    match value {
+        None => Ok(Vec::new()),
+        Some(Value::Array(items)) => items
+            .into_iter()
+            .enumerate()
+            .map(|(i, item)| Signature::from_value(item, &format!("{path}[{i}]"), keyid_required))
+            .collect(),
+        Some(_) => Err(ModelError::WrongType {
+            field: path.to_owned(),
+            expected: "a list of signatures",
+        }),
+    }
+}
