@@ -1,1 +1,48 @@
-//! Placeholder.
+//! Keys, keyids and signatures for in-toto metadata.
+//!
+//! - [`PublicKey`] checks signatures; it is read from a layout's key dict
+//!   ([`PublicKey::from_key_dict`]), a PEM file or a securesystemslib JSON key.
+//! - [`PrivateKey`] signs; it is read from PEM (PKCS#8, encrypted PKCS#8,
+//!   PKCS#1, SEC1) or generated. Anything else that signs implements
+//!   [`Signer`].
+//! - [`verify_by`] and [`verify_by_all`] check signatures over the exact bytes
+//!   received and return [`Verified`] metadata, which nothing else can make.
+//!
+//! Schemes: `ed25519`; `rsassa-pss-sha224/256/384/512` (signed with salt =
+//! digest length, verified with any salt); `rsa-pkcs1v15-sha224/256/384/512`;
+//! `ecdsa-sha2-nistp256/384/521` (DER signatures).
+//!
+//! Keyids: a key from metadata is known by the keyid the metadata lists it
+//! under; computed keyids ([`KeyIdForm::Modern`] as in-toto 3.x,
+//! [`KeyIdForm::Legacy`] as in-toto-golang) are only used for keys given
+//! outside metadata, and a key matches signatures under any of its forms.
+//!
+//! ```
+//! use intoto_crypto::{KeyType, PrivateKey, sign_metadata, verify_by};
+//! use intoto_model::{EnvelopeKind, Link, Metadata};
+//!
+//! let key = PrivateKey::generate(KeyType::Ed25519, None).unwrap();
+//! let mut md = Metadata::wrap(&Link::new("build").to_value(), EnvelopeKind::Dsse);
+//! sign_metadata(&mut md, &key).unwrap();
+//! let verified = verify_by(md, key.public_key()).unwrap();
+//! assert_eq!(verified.signers(), [key.keyid().clone()]);
+//! ```
+
+mod error;
+mod gpg;
+pub mod keyid;
+mod material;
+mod pem;
+mod private;
+mod public;
+mod scheme;
+mod signer;
+mod verify;
+
+pub use error::{KeyError, SignError, SignatureError};
+pub use keyid::KeyIdForm;
+pub use private::PrivateKey;
+pub use public::{PublicKey, SignatureBytes, VerifyKey};
+pub use scheme::{HashAlgorithm, KeyType, Scheme, UnknownScheme};
+pub use signer::{RawSignature, Signer, sign_metadata};
+pub use verify::{Verified, check_signature, check_signature_over, verify_by, verify_by_all};

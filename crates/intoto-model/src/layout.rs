@@ -15,8 +15,10 @@ use crate::rule::ArtifactRule;
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Layout {
-    /// When the layout stops being trusted.
-    pub expires: Expires,
+    /// When the layout stops being trusted. Absent only in unsigned layout
+    /// templates: signing gives it a default, and a verifier rejects a
+    /// layout without one.
+    pub expires: Option<Expires>,
     /// A human-readable description.
     pub readme: String,
     /// Functionary public keys by the keyid the layout lists them under.
@@ -142,7 +144,7 @@ impl Layout {
     /// An empty layout expiring at `expires`.
     pub fn new(expires: Expires) -> Self {
         Self {
-            expires,
+            expires: Some(expires),
             readme: String::new(),
             keys: BTreeMap::new(),
             steps: Vec::new(),
@@ -162,14 +164,16 @@ impl Layout {
         let mut f = Fields::new(value, path)?;
         f.type_tag("layout", true)?;
         let expires_field = f.path("expires");
-        let expires_text = f.string("expires")?;
-        let expires = Expires::parse(&expires_text).map_err(|_| {
-            ModelError::invalid(
-                expires_field,
-                "is not a date like 2030-01-31T12:00:00Z",
-                &expires_text,
-            )
-        })?;
+        let expires = match f.opt_string("expires")? {
+            None => None,
+            Some(text) => Some(Expires::parse(&text).map_err(|_| {
+                ModelError::invalid(
+                    expires_field,
+                    "is not a date like 2030-01-31T12:00:00Z",
+                    &text,
+                )
+            })?),
+        };
         let readme = f.opt_string("readme")?.unwrap_or_default();
         let keys = keys_from_value(f.take("keys"), &f.path("keys"))?;
         let steps = f
@@ -208,7 +212,9 @@ impl Layout {
     pub fn to_value(&self) -> Value {
         let mut map = extra_map(&self.extra);
         map.insert("_type".into(), "layout".into());
-        map.insert("expires".into(), Value::String(self.expires.to_string()));
+        if let Some(expires) = &self.expires {
+            map.insert("expires".into(), Value::String(expires.to_string()));
+        }
         map.insert("readme".into(), Value::String(self.readme.clone()));
         map.insert("keys".into(), keys_to_value(&self.keys));
         map.insert(

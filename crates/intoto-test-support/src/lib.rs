@@ -1,1 +1,75 @@
-//! Placeholder.
+//! Helpers shared by the test suites: where the committed vectors are, and
+//! where the Python reference implementation (`in-toto` 3.1.0 in a venv) is.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// `tests/vectors/<rel>`: the committed third-party vectors.
+pub fn vector(rel: &str) -> PathBuf {
+    workspace_root().join("tests/vectors").join(rel)
+}
+
+/// Reads a committed vector file.
+///
+/// # Panics
+///
+/// If the file is missing: a test cannot go on without its fixture.
+#[allow(clippy::panic)] // A missing fixture is a broken checkout; fail loudly.
+pub fn read_vector(rel: &str) -> Vec<u8> {
+    let path = vector(rel);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read vector {}: {e}", path.display()))
+}
+
+/// The Python reference's virtual environment, as `scripts/pyref-venv.sh`
+/// creates it: `$INTOTO_PYREF` if set, else `target/pyref`.
+pub fn pyref_dir() -> PathBuf {
+    match std::env::var_os("INTOTO_PYREF") {
+        Some(dir) => PathBuf::from(dir),
+        None => workspace_root().join("target/pyref"),
+    }
+}
+
+/// A program of the reference's venv (`python`, `in-toto-verify`, ...), or
+/// `None` when the venv has not been created.
+pub fn pyref_bin(name: &str) -> Option<PathBuf> {
+    let path = pyref_dir().join("bin").join(name);
+    path.exists().then_some(path)
+}
+
+/// Like [`pyref_bin`], but a missing venv fails the test unless
+/// `INTOTO_SKIP_PYREF=1` says to skip interoperability tests; returns `None`
+/// only in that case.
+///
+/// # Panics
+///
+/// If the venv is missing and skipping was not asked for: interoperability
+/// is part of the test suite, and `scripts/pyref-venv.sh` creates the venv.
+#[allow(clippy::panic)] // Tests must not pass silently without their peer.
+pub fn require_pyref(name: &str) -> Option<PathBuf> {
+    if let Some(path) = pyref_bin(name) {
+        return Some(path);
+    }
+    if std::env::var("INTOTO_SKIP_PYREF").as_deref() == Ok("1") {
+        return None;
+    }
+    panic!(
+        "the Python reference is not installed at {}; run scripts/pyref-venv.sh (or set INTOTO_SKIP_PYREF=1 to skip interoperability tests)",
+        pyref_dir().display()
+    );
+}
+
+/// A `Command` for a program of the reference's venv.
+pub fn pyref_command(path: &Path) -> Command {
+    let mut cmd = Command::new(path);
+    cmd.env("PYTHONDONTWRITEBYTECODE", "1");
+    cmd
+}

@@ -1,0 +1,148 @@
+//! Errors of key handling, signing and signature checks.
+
+use intoto_model::KeyId;
+
+/// A key that cannot be read or used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// The text is not PEM, or has no key in it.
+    #[error("not a PEM key (expected a `-----BEGIN ... KEY-----` block)")]
+    NotPem,
+    /// A PEM block of a kind this crate does not read.
+    #[error(
+        "unsupported PEM block `{label}`; expected PRIVATE KEY, ENCRYPTED PRIVATE KEY, RSA PRIVATE KEY, EC PRIVATE KEY, PUBLIC KEY or RSA PUBLIC KEY"
+    )]
+    UnsupportedPem {
+        /// The PEM label found.
+        label: String,
+    },
+    /// The DER inside the PEM block does not parse.
+    #[error("malformed {what}")]
+    Malformed {
+        /// What was being read (`PKCS#8 private key`, `SubjectPublicKeyInfo`, ...).
+        what: &'static str,
+    },
+    /// An algorithm or curve this crate does not support.
+    #[error(
+        "unsupported key algorithm {algorithm}; supported: ed25519, RSA, ECDSA P-256/P-384/P-521"
+    )]
+    UnsupportedAlgorithm {
+        /// The algorithm, as an OID or a name.
+        algorithm: String,
+    },
+    /// The key is encrypted and no password was given.
+    #[error("the private key is encrypted; give its password (--password or --prompt)")]
+    PasswordRequired,
+    /// The password does not decrypt the key.
+    #[error("wrong password, or the encrypted key is damaged")]
+    WrongPassword,
+    /// An encryption scheme this crate does not support.
+    #[error("unsupported key encryption {scheme}")]
+    UnsupportedEncryption {
+        /// The scheme, as an OID or a name.
+        scheme: String,
+    },
+    /// A key dict with a field missing or of the wrong type.
+    #[error("key field `{field}` is missing or not a string")]
+    KeyDictField {
+        /// The field.
+        field: &'static str,
+    },
+    /// A key dict whose key type and scheme do not go together or are unknown.
+    #[error("unsupported key type {keytype:?} with scheme {scheme:?}")]
+    UnsupportedScheme {
+        /// The `keytype`.
+        keytype: String,
+        /// The `scheme`.
+        scheme: String,
+    },
+    /// A public key value that does not decode.
+    #[error("malformed {keytype} public key value")]
+    PublicValue {
+        /// The key type.
+        keytype: &'static str,
+    },
+    /// A key whose type cannot do what was asked (an RSA key with an ECDSA scheme).
+    #[error("the key does not match scheme {scheme}")]
+    SchemeMismatch {
+        /// The scheme.
+        scheme: String,
+    },
+    /// Writing a key failed.
+    #[error("could not encode the key")]
+    Encode,
+    /// The operating system's random number generator failed.
+    #[error("no randomness available from the operating system")]
+    Randomness,
+}
+
+/// A signature that does not verify, or cannot be checked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignatureError {
+    /// No signature carries one of the key's keyids.
+    #[error("no signature by key {keyid}")]
+    NoSignature {
+        /// The key looked for.
+        keyid: KeyId,
+    },
+    /// No key was given to check signatures with.
+    #[error("no verification key given")]
+    NoKeys,
+    /// The signature value is not valid hex or base64.
+    #[error("signature by key {keyid} is not valid {encoding}")]
+    Encoding {
+        /// The signer.
+        keyid: KeyId,
+        /// `hex` or `base64`.
+        encoding: &'static str,
+    },
+    /// The signature does not verify.
+    #[error("signature by key {keyid} is invalid")]
+    Invalid {
+        /// The signer.
+        keyid: KeyId,
+    },
+    /// The signed part of legacy metadata has no canonical form.
+    #[error("the signed data has no canonical JSON form (it holds a float)")]
+    NotCanonical,
+    /// The signing key has expired (OpenPGP keys).
+    #[error("key {keyid} expired at unix time {expired_at}")]
+    KeyExpired {
+        /// The (sub)key.
+        keyid: KeyId,
+        /// When it expired, in seconds since the epoch.
+        expired_at: i64,
+    },
+    /// A signature kind the key cannot check (an OpenPGP signature for a plain key).
+    #[error("signature by key {keyid} is of a kind this key cannot check")]
+    WrongKind {
+        /// The signer.
+        keyid: KeyId,
+    },
+}
+
+/// Signing failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignError {
+    /// The cryptographic operation failed.
+    #[error("signing with key {keyid} failed")]
+    Failed {
+        /// The key.
+        keyid: KeyId,
+    },
+    /// The data to sign has no canonical form.
+    #[error("the metadata has no canonical JSON form (it holds a float)")]
+    NotCanonical,
+    /// The signer produces OpenPGP signatures, which DSSE cannot carry.
+    #[error("OpenPGP signatures cannot be put in a DSSE envelope; use legacy metadata with --gpg")]
+    GpgInDsse,
+    /// An external signer (such as the gpg binary) failed.
+    #[error("the external signer failed: {message}")]
+    External {
+        /// What it said.
+        message: String,
+    },
+}
