@@ -271,7 +271,13 @@ impl PrivateMaterial {
     /// PKCS#8 DER.
     pub(crate) fn pkcs8_der(&self) -> Result<pkcs8::SecretDocument, KeyError> {
         let doc = match self {
-            PrivateMaterial::Ed25519(k) => k.to_pkcs8_der(),
+            // PKCS#8 v1, without the optional public key: OpenSSL (and so
+            // pyca/cryptography and the reference) reject the v2 form.
+            PrivateMaterial::Ed25519(k) => ed25519_dalek::pkcs8::KeypairBytes {
+                secret_key: k.to_bytes(),
+                public_key: None,
+            }
+            .to_pkcs8_der(),
             PrivateMaterial::Rsa(k) => k.to_pkcs8_der(),
             PrivateMaterial::P256(k) => k.to_pkcs8_der(),
             PrivateMaterial::P384(k) => k.to_pkcs8_der(),

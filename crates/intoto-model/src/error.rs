@@ -13,6 +13,9 @@ pub enum ModelError {
     /// The bytes are not JSON.
     #[error("not valid JSON")]
     Json(#[source] serde_json::Error),
+    /// A DSSE payload that is not JSON.
+    #[error("the DSSE payload is not a JSON document")]
+    PayloadJson(#[source] serde_json::Error),
     /// A required field is absent.
     #[error("required field `{field}` is missing")]
     MissingField {

@@ -29,6 +29,30 @@ pub struct Link {
     pub extra: BTreeMap<String, Value>,
 }
 
+/// The file a functionary's link for `step` is stored in:
+/// `<step>.<keyid[:8]>.link`.
+pub fn link_file_name(step: &str, keyid: &crate::KeyId) -> String {
+    format!("{step}.{}.link", keyid.short())
+}
+
+/// The file an unsigned link for `step` is stored in (inspections, mock
+/// runs): `<step>.link`.
+pub fn unsigned_link_file_name(step: &str) -> String {
+    format!("{step}.link")
+}
+
+/// The file `record start` keeps its in-progress link in:
+/// `.<step>.<keyid[:8]>.link-unfinished`.
+pub fn unfinished_link_file_name(step: &str, keyid: &crate::KeyId) -> String {
+    format!(".{step}.{}.link-unfinished", keyid.short())
+}
+
+/// The folder a sublayout's links are in, relative to the super-layout's
+/// link folder: `<step>.<keyid[:8]>`.
+pub fn sublayout_link_dir(step: &str, keyid: &crate::KeyId) -> String {
+    format!("{step}.{}", keyid.short())
+}
+
 impl Link {
     /// An empty link for `name`.
     pub fn new(name: impl Into<String>) -> Self {

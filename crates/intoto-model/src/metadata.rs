@@ -226,7 +226,7 @@ impl Metadata {
     pub fn payload_value(&self) -> Result<Value, ModelError> {
         match self {
             Metadata::Metablock(m) => Ok(m.signed.clone()),
-            Metadata::Envelope(e) => serde_json::from_slice(&e.payload).map_err(ModelError::Json),
+            Metadata::Envelope(e) => serde_json::from_slice(&e.payload).map_err(ModelError::PayloadJson),
         }
     }
 
@@ -250,7 +250,7 @@ impl Metadata {
         match self {
             Metadata::Metablock(m) => Payload::from_value(m.signed, path),
             Metadata::Envelope(e) => Payload::from_value(
-                serde_json::from_slice(&e.payload).map_err(ModelError::Json)?,
+                serde_json::from_slice(&e.payload).map_err(ModelError::PayloadJson)?,
                 path,
             ),
         }

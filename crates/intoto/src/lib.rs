@@ -1,1 +1,27 @@
-//! Placeholder.
+//! in-toto for Rust: record what each step of a software supply chain did,
+//! sign it, and verify that the whole chain was carried out as its owner
+//! laid it out.
+//!
+//! This facade re-exports the workspace's crates and adds the file-system
+//! glue the command-line tool and servers share:
+//!
+//! - [`model`]: layouts, links, rules, DSSE, ITE-6 statements, canonical JSON;
+//! - [`crypto`]: keys, keyids, signing and signature checks;
+//! - [`fs`]: reading and atomically writing metadata and keys.
+//!
+//! ```no_run
+//! use std::path::Path;
+//!
+//! use intoto::crypto::{KeyIdForm, sign_metadata, verify_by};
+//!
+//! let key = intoto::fs::read_private_key(Path::new("alice"), None, KeyIdForm::Modern)?;
+//! let mut md = intoto::fs::read_metadata(Path::new("build.link"))?;
+//! sign_metadata(&mut md, &key)?;
+//! let verified = verify_by(md, key.public_key())?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod fs;
+
+pub use intoto_crypto as crypto;
+pub use intoto_model as model;

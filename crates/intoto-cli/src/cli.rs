@@ -1,0 +1,97 @@
+//! The command line: global flags and the subcommands.
+
+use std::ffi::OsString;
+use std::path::Path;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::cmd;
+
+/// Record, sign and verify in-toto software supply chains.
+#[derive(Debug, Parser)]
+#[command(
+    name = "intoto",
+    version,
+    infer_long_args = true,
+    propagate_version = true,
+    after_help = "Invoked as in-toto-run, in-toto-record, in-toto-verify, in-toto-sign, in-toto-mock or \
+                  in-toto-match-products (for example through a symbolic link), intoto behaves as that \
+                  subcommand, with the reference implementation's flags.\n\n\
+                  Exit status: 0 success, 1 verification failed, 2 usage or input error."
+)]
+pub(crate) struct Cli {
+    /// Say more: -v for progress messages, -vv for debugging.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true, conflicts_with = "quiet")]
+    pub(crate) verbose: u8,
+    /// Say only errors.
+    #[arg(short, long, global = true)]
+    pub(crate) quiet: bool,
+    /// How to print results.
+    #[arg(long, value_enum, default_value_t = Format::Text, global = true)]
+    pub(crate) format: Format,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Output format for results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Format {
+    /// Human-readable text.
+    Text,
+    /// One JSON document on standard output.
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Generate keys and show keyids.
+    #[command(subcommand)]
+    Key(cmd::key::KeyCommand),
+    /// Sign link or layout metadata, or verify its signatures (in-toto-sign).
+    Sign(cmd::sign::SignArgs),
+}
+
+/// Maps the reference's program names to subcommands.
+const ALIASES: &[(&str, &str)] = &[
+    ("in-toto-run", "run"),
+    ("in-toto-record", "record"),
+    ("in-toto-verify", "verify"),
+    ("in-toto-sign", "sign"),
+    ("in-toto-mock", "mock"),
+    ("in-toto-match-products", "match-products"),
+];
+
+/// When invoked under a reference program name, inserts the subcommand.
+pub(crate) fn argv_with_alias(mut args: Vec<OsString>) -> Vec<OsString> {
+    let program = args
+        .first()
+        .and_then(|a| Path::new(a).file_name())
+        .and_then(|n| n.to_str())
+        .unwrap_or("intoto")
+        .to_owned();
+    if let Some((_, sub)) = ALIASES.iter().find(|(alias, _)| *alias == program) {
+        args[0] = OsString::from("intoto");
+        args.insert(1, OsString::from(*sub));
+    }
+    args
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn reference_program_names_map_to_subcommands() {
+        let args = argv_with_alias(vec!["/usr/bin/in-toto-sign".into(), "-f".into(), "x".into()]);
+        assert_eq!(args, ["intoto", "sign", "-f", "x"].map(OsString::from));
+        let args = argv_with_alias(vec!["intoto".into(), "sign".into()]);
+        assert_eq!(args, ["intoto", "sign"].map(OsString::from));
+    }
+}

@@ -1,0 +1,44 @@
+//! `intoto`: record, sign and verify in-toto software supply chains.
+//!
+//! Arguments are parsed into options, a library call does the work, and the
+//! outcome becomes the exit code: 0 success (verified), 1 verification
+//! failed, 2 usage or input error. Invoked as `in-toto-run`, `in-toto-sign`
+//! and so on (through a link), it behaves as the matching subcommand, so it
+//! can stand in for the reference implementation's programs.
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+mod cli;
+mod cmd;
+mod exit;
+mod logging;
+mod output;
+mod password;
+
+use cli::Cli;
+use exit::Outcome;
+
+fn main() -> ExitCode {
+    let args = cli::argv_with_alias(std::env::args_os().collect::<Vec<OsString>>());
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap exits 2 for usage errors and 0 for --help/--version.
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    logging::init(cli.verbose, cli.quiet);
+    match cmd::run(cli) {
+        Ok(outcome) => outcome.exit_code(),
+        // A closed pipe (`intoto ... | head`) is not a failure.
+        Err(err) if exit::is_broken_pipe(&err) => Outcome::Success.exit_code(),
+        Err(err) => {
+            exit::report(&err);
+            Outcome::Error.exit_code()
+        }
+    }
+}

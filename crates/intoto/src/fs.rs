@@ -1,0 +1,200 @@
+//! Reading and writing metadata and keys, with the path in every error, and
+//! writes that never leave a half-written file behind.
+
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use intoto_crypto::{KeyError, KeyIdForm, PrivateKey, PublicKey};
+use intoto_model::{Metadata, ModelError};
+
+/// A file that could not be read, parsed or written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FileError {
+    /// Reading failed.
+    #[error("cannot read {}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid metadata.
+    #[error("{}: invalid metadata", path.display())]
+    Metadata {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        #[source]
+        source: ModelError,
+    },
+    /// The file is not a usable key.
+    #[error("{}: invalid key", path.display())]
+    Key {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        #[source]
+        source: KeyError,
+    },
+    /// Writing failed; the destination is unchanged.
+    #[error("cannot write {}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Reads metadata (legacy or DSSE) from a file.
+///
+/// # Errors
+///
+/// [`FileError::Read`] or [`FileError::Metadata`], naming the file.
+pub fn read_metadata(path: &Path) -> Result<Metadata, FileError> {
+    let bytes = read(path)?;
+    Metadata::from_slice(&bytes).map_err(|source| FileError::Metadata {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// Writes metadata as the reference lays it out (legacy indented by one
+/// space, DSSE on one line), atomically.
+///
+/// # Errors
+///
+/// [`FileError::Write`]; the destination is then unchanged.
+pub fn write_metadata(path: &Path, md: &Metadata) -> Result<(), FileError> {
+    write_atomic(path, md.to_file_string().as_bytes())
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder that
+/// is synced and renamed into place, so readers see the old file or the new
+/// one, never a part.
+///
+/// # Errors
+///
+/// [`FileError::Write`]; the destination is then unchanged.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
+    // Metadata is public: readable by all, like a file created under the
+    // usual umask, unless the file it replaces had other permissions.
+    write_with_mode(path, bytes, 0o644)
+}
+
+fn write_with_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<(), FileError> {
+    let err = |source| FileError::Write {
+        path: path.to_owned(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".intoto-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(err)?;
+    tmp.write_all(bytes).map_err(err)?;
+    set_mode(tmp.as_file(), path, mode).map_err(err)?;
+    tmp.as_file().sync_all().map_err(err)?;
+    tmp.persist(path).map_err(|e| err(e.error))?;
+    Ok(())
+}
+
+/// Writes a private key file readable only by its owner, atomically.
+///
+/// # Errors
+///
+/// [`FileError::Write`]; the destination is then unchanged.
+pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
+    write_with_mode(path, bytes, 0o600)
+}
+
+#[cfg(unix)]
+fn set_mode(file: &fs::File, dest: &Path, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = match fs::metadata(dest) {
+        Ok(existing) if mode != 0o600 => existing.permissions().mode(),
+        _ => mode,
+    };
+    file.set_permissions(fs::Permissions::from_mode(mode))
+}
+
+#[cfg(not(unix))]
+fn set_mode(_file: &fs::File, _dest: &Path, _mode: u32) -> std::io::Result<()> {
+    Ok(())
+}
+
+/// Reads a private key file (PEM or securesystemslib JSON).
+///
+/// # Errors
+///
+/// [`FileError::Read`] or [`FileError::Key`] (for example
+/// [`KeyError::PasswordRequired`]), naming the file.
+pub fn read_private_key(path: &Path, password: Option<&[u8]>, form: KeyIdForm) -> Result<PrivateKey, FileError> {
+    let bytes = read(path)?;
+    PrivateKey::from_file_contents(&bytes, password, form).map_err(|source| FileError::Key {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// Reads a public key file (PEM or securesystemslib JSON).
+///
+/// # Errors
+///
+/// [`FileError::Read`] or [`FileError::Key`], naming the file.
+pub fn read_public_key(path: &Path, form: KeyIdForm) -> Result<PublicKey, FileError> {
+    let bytes = read(path)?;
+    PublicKey::from_file_contents(&bytes, form).map_err(|source| FileError::Key {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, FileError> {
+    fs::read(path).map_err(|source| FileError::Read {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_replaces_and_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.link");
+        write_atomic(&path, b"one").unwrap();
+        write_atomic(&path, b"two").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"two");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn metadata_is_world_readable_and_private_keys_are_not() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let public = dir.path().join("a.link");
+        let private = dir.path().join("key");
+        write_atomic(&public, b"x").unwrap();
+        write_private(&private, b"x").unwrap();
+        assert_eq!(fs::metadata(&public).unwrap().permissions().mode() & 0o777, 0o644);
+        assert_eq!(fs::metadata(&private).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+
+    #[test]
+    fn write_to_a_missing_folder_names_the_file() {
+        let err = write_atomic(Path::new("/nonexistent/dir/x.link"), b"x").unwrap_err();
+        assert_eq!(err.to_string(), "cannot write /nonexistent/dir/x.link");
+    }
+}

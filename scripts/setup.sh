@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs what the tests need on a fresh machine: gnupg (OpenPGP tests) from
+# apt when missing, and the Python reference implementation in target/pyref.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+if ! command -v gpg >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1; then
+    sudo_cmd=""
+    [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+    $sudo_cmd apt-get update -qq && $sudo_cmd apt-get install -y -qq gnupg >/dev/null
+  else
+    echo "gpg is missing and apt-get is not available; install GnuPG" >&2
+    exit 1
+  fi
+fi
+"$root/scripts/pyref-venv.sh"
