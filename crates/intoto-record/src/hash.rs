@@ -1,0 +1,348 @@
+//! Streaming file digests: one read of each file feeds every requested
+//! algorithm, through a caller-owned buffer, with optional line-ending
+//! normalisation exactly as the reference's `_hash_file` does it.
+
+use std::fs::File;
+use std::io::{ErrorKind, Read};
+use std::path::Path;
+
+use intoto_model::DigestSet;
+use sha2::Digest;
+
+use crate::error::Error;
+use crate::progress::Progress;
+
+/// Size of the read buffer each worker thread reuses: big enough that large
+/// files take few system calls, small enough to stay in cache.
+pub const CHUNK_SIZE: usize = 256 * 1024;
+
+/// A digest algorithm that can be recorded for artifacts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum HashAlgorithm {
+    /// SHA-256, the reference's only algorithm and the default.
+    Sha256,
+    /// SHA-512.
+    Sha512,
+    /// BLAKE3 (256-bit output); needs the `blake3` feature.
+    #[cfg(feature = "blake3")]
+    Blake3,
+}
+
+impl HashAlgorithm {
+    /// The key used in a digest set: `sha256`, `sha512`, `blake3`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sha256 => "sha256",
+            Self::Sha512 => "sha512",
+            #[cfg(feature = "blake3")]
+            Self::Blake3 => "blake3",
+        }
+    }
+
+    /// Parses a digest-set key; `None` for an algorithm this build cannot compute.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "sha256" => Some(Self::Sha256),
+            "sha512" => Some(Self::Sha512),
+            #[cfg(feature = "blake3")]
+            "blake3" => Some(Self::Blake3),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for HashAlgorithm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One running digest.
+#[derive(Clone)]
+enum Hasher {
+    Sha256(sha2::Sha256),
+    Sha512(sha2::Sha512),
+    #[cfg(feature = "blake3")]
+    Blake3(Box<blake3::Hasher>),
+}
+
+impl Hasher {
+    fn new(algorithm: HashAlgorithm) -> Self {
+        match algorithm {
+            HashAlgorithm::Sha256 => Self::Sha256(sha2::Sha256::new()),
+            HashAlgorithm::Sha512 => Self::Sha512(sha2::Sha512::new()),
+            #[cfg(feature = "blake3")]
+            HashAlgorithm::Blake3 => Self::Blake3(Box::new(blake3::Hasher::new())),
+        }
+    }
+
+    fn update(&mut self, data: &[u8]) {
+        match self {
+            Self::Sha256(h) => h.update(data),
+            Self::Sha512(h) => h.update(data),
+            #[cfg(feature = "blake3")]
+            Self::Blake3(h) => {
+                h.update(data);
+            }
+        }
+    }
+
+    fn finalize_hex(self) -> String {
+        match self {
+            Self::Sha256(h) => hex::encode(h.finalize()),
+            Self::Sha512(h) => hex::encode(h.finalize()),
+            #[cfg(feature = "blake3")]
+            Self::Blake3(h) => h.finalize().to_hex().to_string(),
+        }
+    }
+}
+
+/// Several digests computed over the same bytes.
+pub(crate) struct MultiHasher {
+    hashers: Vec<(HashAlgorithm, Hasher)>,
+}
+
+impl MultiHasher {
+    pub(crate) fn new(algorithms: &[HashAlgorithm]) -> Self {
+        Self {
+            hashers: algorithms.iter().map(|&a| (a, Hasher::new(a))).collect(),
+        }
+    }
+
+    pub(crate) fn update(&mut self, data: &[u8]) {
+        for (_, h) in &mut self.hashers {
+            h.update(data);
+        }
+    }
+
+    pub(crate) fn finish(self) -> DigestSet {
+        let mut set = DigestSet::new();
+        for (a, h) in self.hashers {
+            set.insert(a.name(), h.finalize_hex());
+        }
+        set
+    }
+}
+
+/// Rewrites CRLF and lone CR to LF across chunk boundaries, which is what
+/// the reference's `_hash_file(normalize_line_endings=True)` amounts to
+/// (it replaces `\r\n` then `\r`, reading on while a chunk ends in `\r`).
+#[derive(Debug, Default)]
+pub(crate) struct LineEndings {
+    pending_cr: bool,
+}
+
+impl LineEndings {
+    /// Feeds `data`, writing the normalised bytes to `out` (cleared first).
+    pub(crate) fn feed(&mut self, data: &[u8], out: &mut Vec<u8>) {
+        out.clear();
+        let mut rest = data;
+        if self.pending_cr {
+            self.pending_cr = false;
+            match rest.first() {
+                None => {
+                    self.pending_cr = true;
+                    return;
+                }
+                // CRLF: the LF below stands for both.
+                Some(b'\n') => {}
+                Some(_) => out.push(b'\n'),
+            }
+        }
+        while let Some(pos) = rest.iter().position(|&b| b == b'\r') {
+            out.extend_from_slice(&rest[..pos]);
+            match rest.get(pos + 1) {
+                None => {
+                    self.pending_cr = true;
+                    return;
+                }
+                Some(b'\n') => {}
+                Some(_) => out.push(b'\n'),
+            }
+            rest = &rest[pos + 1..];
+        }
+        out.extend_from_slice(rest);
+    }
+
+    /// Flushes a CR left at the very end of the input.
+    pub(crate) fn finish(&mut self, out: &mut Vec<u8>) {
+        out.clear();
+        if std::mem::take(&mut self.pending_cr) {
+            out.push(b'\n');
+        }
+    }
+}
+
+/// Reusable per-thread state for hashing files.
+pub(crate) struct Scratch {
+    buf: Vec<u8>,
+    normalized: Vec<u8>,
+}
+
+impl Scratch {
+    pub(crate) fn new() -> Self {
+        Self {
+            buf: vec![0; CHUNK_SIZE],
+            normalized: Vec::new(),
+        }
+    }
+}
+
+/// Hashes the file at `path` with every algorithm in `algorithms`.
+pub(crate) fn hash_file(
+    path: &Path,
+    algorithms: &[HashAlgorithm],
+    normalize_line_endings: bool,
+    scratch: &mut Scratch,
+    progress: &dyn Progress,
+) -> Result<DigestSet, Error> {
+    let read_err = |source| Error::ReadArtifact {
+        path: path.to_owned(),
+        source,
+    };
+    let mut file = File::open(path).map_err(read_err)?;
+    hash_reader(
+        &mut file,
+        algorithms,
+        normalize_line_endings,
+        scratch,
+        progress,
+    )
+    .map_err(read_err)
+}
+
+/// Hashes everything `reader` yields.
+pub(crate) fn hash_reader(
+    reader: &mut dyn Read,
+    algorithms: &[HashAlgorithm],
+    normalize_line_endings: bool,
+    scratch: &mut Scratch,
+    progress: &dyn Progress,
+) -> std::io::Result<DigestSet> {
+    let mut hasher = MultiHasher::new(algorithms);
+    let mut endings = normalize_line_endings.then(LineEndings::default);
+    loop {
+        let n = match reader.read(&mut scratch.buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        let data = &scratch.buf[..n];
+        match endings.as_mut() {
+            Some(le) => {
+                le.feed(data, &mut scratch.normalized);
+                hasher.update(&scratch.normalized);
+            }
+            None => hasher.update(data),
+        }
+        progress.add_bytes(n as u64);
+    }
+    if let Some(le) = endings.as_mut() {
+        le.finish(&mut scratch.normalized);
+        hasher.update(&scratch.normalized);
+    }
+    Ok(hasher.finish())
+}
+
+/// Hashes an in-memory byte string with every algorithm in `algorithms`.
+pub(crate) fn hash_bytes(data: &[u8], algorithms: &[HashAlgorithm]) -> DigestSet {
+    let mut hasher = MultiHasher::new(algorithms);
+    hasher.update(data);
+    hasher.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::progress::NoProgress;
+
+    fn python_normalize(data: &[u8]) -> Vec<u8> {
+        // The reference's rule on the whole input: replace CRLF, then CR.
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < data.len() {
+            if data[i] == b'\r' {
+                if data.get(i + 1) == Some(&b'\n') {
+                    i += 1;
+                    continue;
+                }
+                out.push(b'\n');
+            } else {
+                out.push(data[i]);
+            }
+            i += 1;
+        }
+        out
+    }
+
+    fn normalize_in_chunks(data: &[u8], chunk: usize) -> Vec<u8> {
+        let mut le = LineEndings::default();
+        let mut all = Vec::new();
+        let mut out = Vec::new();
+        for part in data.chunks(chunk.max(1)) {
+            le.feed(part, &mut out);
+            all.extend_from_slice(&out);
+        }
+        le.finish(&mut out);
+        all.extend_from_slice(&out);
+        all
+    }
+
+    #[test]
+    fn line_endings_match_the_reference_at_any_chunking() {
+        let inputs: [&[u8]; 6] = [
+            b"a\r\nb\rc\n",
+            b"\r\r\n\r",
+            b"\r",
+            b"x\r\r\r\ny",
+            b"",
+            b"no newline",
+        ];
+        for input in inputs {
+            for chunk in 1..=4 {
+                assert_eq!(
+                    normalize_in_chunks(input, chunk),
+                    python_normalize(input),
+                    "{input:?} in chunks of {chunk}"
+                );
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn line_endings_are_chunking_independent(
+            data in proptest::collection::vec(proptest::sample::select(vec![b'\r', b'\n', b'a']), 0..64),
+            chunk in 1usize..9,
+        ) {
+            proptest::prop_assert_eq!(normalize_in_chunks(&data, chunk), python_normalize(&data));
+        }
+    }
+
+    #[test]
+    fn known_digests() {
+        let mut scratch = Scratch::new();
+        let set = hash_reader(
+            &mut &b"abc"[..],
+            &[HashAlgorithm::Sha256, HashAlgorithm::Sha512],
+            false,
+            &mut scratch,
+            &NoProgress,
+        )
+        .unwrap();
+        assert_eq!(
+            set.get("sha256"),
+            Some("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        );
+        assert_eq!(
+            set.get("sha512").map(|s| &s[..16]),
+            Some("ddaf35a193617aba")
+        );
+        assert_eq!(
+            hash_bytes(b"", &[HashAlgorithm::Sha256]).get("sha256"),
+            Some("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        );
+    }
+}
