@@ -65,7 +65,9 @@ fn tampered(md: &Metadata) -> Metadata {
 }
 
 fn tamper_payload(v: &mut Value) {
-    if let Some(name) = v.get_mut("name") {
+    if let Some(subject) = v.get_mut("subject") {
+        subject[0]["digest"]["sha256"] = Value::String("00".repeat(32));
+    } else if let Some(name) = v.get_mut("name") {
         *name = Value::String(format!("{}-evil", name.as_str().unwrap_or("")));
     } else {
         v["readme"] = Value::String("tampered".into());
@@ -290,4 +292,23 @@ fn dsse_signatures_accept_url_safe_base64() {
     let url_safe = intoto_model::envelope::encode_base64_url(&decode_base64(&sig).unwrap());
     value["signatures"][0]["sig"] = Value::String(url_safe.trim_end_matches('=').to_owned());
     assert!(check_signature(&Metadata::from_value(value).unwrap(), &key).is_ok());
+}
+
+#[test]
+fn attestation_verifier_statements_verify_with_their_key() {
+    let key = pem_key("attestation-verifier/test-data-raw/key.pub");
+    assert!(key.matches(&KeyId::new("fe1c6281c5ff13e35286cc67e5a1fb3e6575b840a6c39ca4267d3805eb17288a")));
+    for rel in [
+        "attestation-verifier/test-data/clone.fe1c6281.json",
+        "attestation-verifier/test-data/build.fe1c6281.json",
+        "attestation-verifier/test-data/test.fe1c6281.json",
+        "attestation-verifier/test-data-npm/build.fe1c6281.json",
+        "attestation-verifier/test-data-npm/publish.fe1c6281.json",
+    ] {
+        assert_signed(rel, &key);
+        let Payload::Statement(st) = metadata(rel).payload().unwrap() else {
+            panic!("{rel} is not a statement")
+        };
+        assert!(!st.subject.is_empty(), "{rel}");
+    }
 }

@@ -31,6 +31,10 @@ impl Fields {
         join(&self.path, name)
     }
 
+    pub(crate) fn peek(&self, name: &str) -> Option<&Value> {
+        self.map.get(name)
+    }
+
     pub(crate) fn take(&mut self, name: &str) -> Option<Value> {
         self.map.remove(name)
     }

@@ -66,7 +66,14 @@ impl Payload {
         } else {
             format!("{path}._type")
         };
-        let kind = match value.get("_type") {
+        // Some ITE-6 producers (the attestation verifier's Go structs) write
+        // a statement's type under `type`.
+        let tag = value.get("_type").or_else(|| {
+            value
+                .get("type")
+                .filter(|t| matches!(t.as_str(), Some(STATEMENT_V1 | STATEMENT_V0_1)))
+        });
+        let kind = match tag {
             Some(Value::String(s)) => s.clone(),
             Some(_) => {
                 return Err(ModelError::WrongType {

@@ -52,6 +52,8 @@ pub struct Statement {
     pub predicate: Map<String, Value>,
     /// Fields this model does not know, kept as received.
     pub extra: BTreeMap<String, Value>,
+    /// Whether the type was written under `type` instead of `_type`.
+    bare_type_key: bool,
 }
 
 /// A ResourceDescriptor (attestation spec v1): a description of an artifact.
@@ -181,6 +183,7 @@ impl Statement {
             predicate_type: predicate_type.into(),
             predicate,
             extra: BTreeMap::new(),
+            bare_type_key: false,
         }
     }
 
@@ -191,8 +194,12 @@ impl Statement {
     /// [`ModelError`] naming the field at fault.
     pub fn from_value(value: Value, path: &str) -> Result<Self, ModelError> {
         let mut f = Fields::new(value, path)?;
-        let type_field = f.path("_type");
-        let version = match f.string("_type")?.as_str() {
+        // `_type` as the specification says, or `type` as some Go
+        // producers write it (kept as written).
+        let bare_type_key = f.peek("_type").is_none() && f.peek("type").is_some();
+        let key = if bare_type_key { "type" } else { "_type" };
+        let type_field = f.path(key);
+        let version = match f.string(key)?.as_str() {
             STATEMENT_V1 => StatementVersion::V1,
             STATEMENT_V0_1 => StatementVersion::V0_1,
             other => {
@@ -230,6 +237,7 @@ impl Statement {
             predicate_type,
             predicate,
             extra: f.rest(),
+            bare_type_key,
         })
     }
 
@@ -240,10 +248,8 @@ impl Statement {
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        map.insert(
-            "_type".into(),
-            Value::String(self.version.type_uri().to_owned()),
-        );
+        let key = if self.bare_type_key { "type" } else { "_type" };
+        map.insert(key.into(), Value::String(self.version.type_uri().to_owned()));
         map.insert(
             "subject".into(),
             Value::Array(
