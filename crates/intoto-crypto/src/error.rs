@@ -69,6 +69,15 @@ pub enum KeyError {
         /// The scheme.
         scheme: String,
     },
+    /// An OpenPGP key dict (`{"type", "method", "keyval": {"public": {..}}, ...}`)
+    /// with a field missing or malformed.
+    #[error("OpenPGP key field `{field}` {problem}")]
+    GpgKeyField {
+        /// The field, as a path (`keyval.public.n`, `subkeys.<keyid>.type`).
+        field: String,
+        /// What is wrong with it (`is missing`, `is not a hex string`, ...).
+        problem: &'static str,
+    },
     /// Writing a key failed.
     #[error("could not encode the key")]
     Encode,

@@ -10,7 +10,11 @@
 //!
 //! Schemes: `ed25519`; `rsassa-pss-sha224/256/384/512` (signed with salt =
 //! digest length, verified with any salt); `rsa-pkcs1v15-sha224/256/384/512`;
-//! `ecdsa-sha2-nistp256/384/521` (DER signatures).
+//! `ecdsa-sha2-nistp256/384/521` (DER signatures). OpenPGP (GPG) keys and
+//! signatures as the reference writes them (`pgp+rsa-pkcsv1.5`,
+//! `pgp+dsa-fips-180-2`, `pgp+eddsa-ed25519`) verify from key dicts alone;
+//! signing and keyring export run the `gpg` binary (see [`gpg`]). OpenPGP
+//! keys may expire: check with [`check_signature_at`].
 //!
 //! Keyids: a key from metadata is known by the keyid the metadata lists it
 //! under; computed keyids ([`KeyIdForm::Modern`] as in-toto 3.x,
@@ -29,7 +33,7 @@
 //! ```
 
 mod error;
-mod gpg;
+pub mod gpg;
 pub mod keyid;
 mod material;
 mod pem;
@@ -45,4 +49,7 @@ pub use private::PrivateKey;
 pub use public::{PublicKey, SignatureBytes, VerifyKey};
 pub use scheme::{HashAlgorithm, KeyType, Scheme, UnknownScheme};
 pub use signer::{RawSignature, Signer, sign_metadata};
-pub use verify::{Verified, check_signature, check_signature_over, verify_by, verify_by_all};
+pub use verify::{
+    Verified, check_signature, check_signature_at, check_signature_over, check_signature_over_at,
+    verify_by, verify_by_all, verify_by_all_at, verify_by_at,
+};

@@ -45,6 +45,17 @@ pub trait VerifyKey: Send + Sync + fmt::Debug {
     /// the key is listed under: two keys with equal fingerprints are one
     /// functionary.
     fn fingerprint(&self) -> String;
+    /// When the key (or, for OpenPGP, the subkey a signature names by
+    /// `keyid`) expires, in seconds since the Unix epoch; `None` if it does
+    /// not. A key whose expiry is before the verification time must not be
+    /// trusted (the reference: `creation_time + validity_period < now`).
+    ///
+    /// Key code never reads the clock: callers holding `now` enforce this,
+    /// as [`check_signature_at`](crate::check_signature_at) does.
+    fn expires_at(&self, keyid: &KeyId) -> Option<i64> {
+        let _ = keyid;
+        None
+    }
 }
 
 /// A public key with the keyid it is known by.
@@ -322,6 +333,15 @@ impl PublicKey {
     /// keyid it is listed under.
     pub fn fingerprint(&self) -> String {
         self.verifier.fingerprint()
+    }
+
+    /// When the key expires, in seconds since the Unix epoch, for a
+    /// signature naming `keyid` (for OpenPGP keys the subkey of that keyid,
+    /// else the master key); `None` if it never does. Only OpenPGP keys
+    /// expire. See [`VerifyKey::expires_at`] and
+    /// [`check_signature_at`](crate::check_signature_at).
+    pub fn expires_at(&self, keyid: &KeyId) -> Option<i64> {
+        self.verifier.expires_at(keyid)
     }
 
     /// Checks one signature over `msg`.

@@ -91,11 +91,68 @@ pub fn check_signature_over(
     signatures: &[Signature],
     key: &PublicKey,
 ) -> Result<KeyId, SignatureError> {
+    check_signatures(msg, kind, signatures, key, None)
+}
+
+/// [`check_signature`], refusing a key that has expired by `now_unix`
+/// (seconds since the Unix epoch): a signature counts only if
+/// [`PublicKey::expires_at`] for its keyid (for OpenPGP keys, the subkey
+/// that made it, else the master key) is not before `now_unix`. This is the
+/// reference's `creation_time + validity_period < now` check; only OpenPGP
+/// keys expire.
+///
+/// # Errors
+///
+/// [`SignatureError::KeyExpired`] if the only signatures by the key are by
+/// an expired (sub)key; otherwise see [`check_signature`].
+pub fn check_signature_at(
+    md: &Metadata,
+    key: &PublicKey,
+    now_unix: i64,
+) -> Result<KeyId, SignatureError> {
+    let msg = md
+        .signed_bytes()
+        .map_err(|_| SignatureError::NotCanonical)?;
+    check_signature_over_at(&msg, md.kind(), md.signatures(), key, now_unix)
+}
+
+/// [`check_signature_at`] with the signed bytes already computed.
+///
+/// # Errors
+///
+/// See [`check_signature_at`].
+pub fn check_signature_over_at(
+    msg: &[u8],
+    kind: EnvelopeKind,
+    signatures: &[Signature],
+    key: &PublicKey,
+    now_unix: i64,
+) -> Result<KeyId, SignatureError> {
+    check_signatures(msg, kind, signatures, key, Some(now_unix))
+}
+
+fn check_signatures(
+    msg: &[u8],
+    kind: EnvelopeKind,
+    signatures: &[Signature],
+    key: &PublicKey,
+    now_unix: Option<i64>,
+) -> Result<KeyId, SignatureError> {
     let mut first_error = None;
     for sig in signatures {
         let anonymous = sig.keyid.as_str().is_empty() && kind == EnvelopeKind::Dsse;
         if !anonymous && !key.matches(&sig.keyid) {
             continue;
+        }
+        if let Some(now) = now_unix {
+            let keyid = if anonymous { key.keyid() } else { &sig.keyid };
+            if let Some(expired_at) = key.expires_at(keyid).filter(|t| *t < now) {
+                first_error.get_or_insert(SignatureError::KeyExpired {
+                    keyid: keyid.clone(),
+                    expired_at,
+                });
+                continue;
+            }
         }
         match check_one(msg, kind, sig, key) {
             Ok(()) => return Ok(sig.keyid.clone()),
@@ -161,6 +218,24 @@ pub fn verify_by(md: Metadata, key: &PublicKey) -> Result<Verified<Metadata>, Si
     })
 }
 
+/// [`verify_by`], refusing keys expired by `now_unix` (see
+/// [`check_signature_at`]).
+///
+/// # Errors
+///
+/// See [`check_signature_at`].
+pub fn verify_by_at(
+    md: Metadata,
+    key: &PublicKey,
+    now_unix: i64,
+) -> Result<Verified<Metadata>, SignatureError> {
+    check_signature_at(&md, key, now_unix)?;
+    Ok(Verified {
+        value: md,
+        signers: vec![key.keyid().clone()],
+    })
+}
+
 /// Checks that **every** key in `keys` signed `md`, the reference's policy
 /// for layouts, and marks it verified. At least one key is required.
 ///
@@ -171,6 +246,28 @@ pub fn verify_by_all(
     md: Metadata,
     keys: &[PublicKey],
 ) -> Result<Verified<Metadata>, SignatureError> {
+    verify_all(md, keys, None)
+}
+
+/// [`verify_by_all`], refusing keys expired by `now_unix` (see
+/// [`check_signature_at`]), as the reference does for GPG layout keys.
+///
+/// # Errors
+///
+/// The first key whose signature is missing, invalid or expired.
+pub fn verify_by_all_at(
+    md: Metadata,
+    keys: &[PublicKey],
+    now_unix: i64,
+) -> Result<Verified<Metadata>, SignatureError> {
+    verify_all(md, keys, Some(now_unix))
+}
+
+fn verify_all(
+    md: Metadata,
+    keys: &[PublicKey],
+    now_unix: Option<i64>,
+) -> Result<Verified<Metadata>, SignatureError> {
     let msg = md
         .signed_bytes()
         .map_err(|_| SignatureError::NotCanonical)?;
@@ -178,7 +275,7 @@ pub fn verify_by_all(
         return Err(SignatureError::NoKeys);
     }
     for key in keys {
-        check_signature_over(&msg, md.kind(), md.signatures(), key)?;
+        check_signatures(&msg, md.kind(), md.signatures(), key, now_unix)?;
     }
     Ok(Verified {
         value: md,
