@@ -18,7 +18,8 @@ use intoto_crypto::{
     PublicKey, SignatureError, check_signature, check_signature_at, sign_metadata,
 };
 use intoto_model::{EnvelopeKind, KeyDict, KeyId, Link, Metadata, Payload};
-use intoto_test_support::{pyref_command, read_vector, require_pyref, vector};
+use intoto_test_support::gpg::GpgHome;
+use intoto_test_support::{pyref_command, read_vector, require_pyref};
 
 const DEMO: &str = "in-toto-python/demo_files_gpg";
 const WRITE_CODE_KEY: &str = "8288ef560ed3795f9df2c0db56193089b285da58";
@@ -217,53 +218,20 @@ fn key_of(id: &KeyId, dict: &Value) -> PublicKey {
 
 // --- Tests that run gpg -------------------------------------------------------
 
-/// Fails the test with a clear message when gpg is not installed.
-fn require_gpg() {
-    let ok = Command::new("gpg")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(
-        ok,
-        "these tests need the gpg binary (GnuPG); install it, e.g. `apt-get install -y gnupg`"
-    );
-}
-
-/// A keyring in a temporary directory; its gpg-agent is stopped on drop.
-struct Home {
-    dir: tempfile::TempDir,
-}
+/// A keyring in a temporary directory (see `intoto_test_support::gpg`).
+struct Home(GpgHome);
 
 impl Home {
     fn empty() -> Self {
-        require_gpg();
-        let dir = tempfile::Builder::new()
-            .prefix("gpg")
-            .tempdir_in("/tmp")
-            .unwrap();
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
-        }
-        Self { dir }
+        Self(GpgHome::empty())
     }
 
-    /// A copy of a committed keyring (`rsa` or `dsa`).
     fn copy(name: &str) -> Self {
-        let home = Self::empty();
-        let src = vector(&format!("in-toto-python/gpg_keyrings/{name}"));
-        for entry in std::fs::read_dir(src).unwrap() {
-            let entry = entry.unwrap();
-            std::fs::copy(entry.path(), home.path().join(entry.file_name())).unwrap();
-        }
-        home
+        Self(GpgHome::copy(name))
     }
 
     fn path(&self) -> &Path {
-        self.dir.path()
+        self.0.path()
     }
 
     fn gpg(&self) -> Gpg {
@@ -295,18 +263,6 @@ impl Home {
     }
 }
 
-impl Drop for Home {
-    fn drop(&mut self) {
-        // Stop the gpg-agent this keyring started.
-        let _ = Command::new("gpgconf")
-            .arg("--homedir")
-            .arg(self.path())
-            .args(["--kill", "gpg-agent"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-    }
-}
 
 /// Runs a Python snippet in the reference's venv; `None` when the
 /// interoperability tests are skipped (`INTOTO_SKIP_PYREF=1`).

@@ -1,5 +1,8 @@
 //! Helpers shared by the test suites: where the committed vectors are, and
-//! where the Python reference implementation (`in-toto` 3.1.0 in a venv) is.
+//! where the Python reference implementation (`in-toto` 3.1.0 in a venv) is,
+//! and GnuPG keyrings in temporary folders.
+
+pub mod gpg;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -7,7 +7,8 @@ use anyhow::{Context as _, bail};
 use clap::Args;
 use serde_json::{Value, json};
 
-use intoto::crypto::{KeyIdForm, Signer, check_signature, sign_metadata};
+use intoto::crypto::gpg::{Gpg, GpgSigner};
+use intoto::crypto::{KeyIdForm, PublicKey, Signer, check_signature_at, sign_metadata};
 use intoto::fs;
 use intoto::model::{Expires, Metadata, Payload, link_file_name};
 
@@ -28,15 +29,25 @@ use crate::{output, password};
     # Re-sign a link (written to package.<keyid prefix>.link)\n  \
     intoto sign -f package.2f89b927.link -k bob\n\n  \
     # Verify that a layout is signed by three keys\n  \
-    intoto sign -f root.layout -k alice.pub carol.pub dan.pub --verify")]
+    intoto sign -f root.layout -k alice.pub carol.pub dan.pub --verify\n\n  \
+    # Sign with the default GnuPG key; verify with a GnuPG key by keyid\n  \
+    intoto sign -f root.layout --gpg\n  \
+    intoto sign -f root.layout --verify --gpg 3BF8135765A07E21BD12BF89A5627F6BF439F3C2")]
 pub(crate) struct SignArgs {
     /// The link or layout file to sign or verify.
     #[arg(short = 'f', long = "file", value_name = "PATH", required = true)]
     file: PathBuf,
     /// Keys to sign with (PEM private keys) or, with --verify, to verify with
     /// (PEM public keys).
-    #[arg(short = 'k', long = "key", value_name = "PATH", num_args = 1.., required = true)]
+    #[arg(short = 'k', long = "key", value_name = "PATH", num_args = 1.., required_unless_present = "gpg", conflicts_with = "gpg")]
     key: Vec<PathBuf>,
+    /// Sign with these GnuPG keys (the default key when no keyid is given)
+    /// or, with --verify, verify with them (keyids required).
+    #[arg(short = 'g', long, value_name = "KEYID", num_args = 0..)]
+    gpg: Option<Vec<String>>,
+    /// The GnuPG home folder (default: gpg's own default).
+    #[arg(long, value_name = "PATH")]
+    gpg_home: Option<PathBuf>,
     /// Prompt for the signing keys' password.
     #[arg(short = 'p', long)]
     prompt: bool,
@@ -57,8 +68,12 @@ pub(crate) struct SignArgs {
 pub(crate) fn run(args: SignArgs, format: Format) -> anyhow::Result<Outcome> {
     let md = fs::read_metadata(&args.file)?;
     let payload = md.payload().with_context(|| format!("{}: invalid metadata", args.file.display()))?;
+    let gpg_ids = args.gpg.as_deref().unwrap_or_default();
+    if args.verify && args.gpg.is_some() && gpg_ids.is_empty() {
+        bail!("give at least one keyid to verify with GnuPG keys (--gpg KEYID ...)");
+    }
     if matches!(payload, Payload::Link(_)) {
-        if args.key.len() > 1 && !args.verify {
+        if (args.key.len() > 1 || gpg_ids.len() > 1) && !args.verify {
             bail!(
                 "a link is signed by a single functionary (it is stored as <name>.<keyid prefix>.link); sign it with one key"
             );
@@ -71,19 +86,46 @@ pub(crate) fn run(args: SignArgs, format: Format) -> anyhow::Result<Outcome> {
     if args.verify { verify(&args, &md, form, format) } else { sign(&args, md, &payload, form, format) }
 }
 
+/// The verification keys: PEM files, or keys exported from the GnuPG keyring.
+fn verification_keys(args: &SignArgs, form: KeyIdForm) -> anyhow::Result<Vec<(String, PublicKey)>> {
+    if let Some(ids) = &args.gpg {
+        let gpg = gpg_for(args);
+        return ids
+            .iter()
+            .map(|id| {
+                let key = gpg
+                    .export_public_key(id)
+                    .with_context(|| format!("cannot export GnuPG key {id}"))?;
+                Ok((format!("gpg:{id}"), key))
+            })
+            .collect();
+    }
+    args.key
+        .iter()
+        .map(|path| Ok((path.display().to_string(), fs::read_public_key(path, form)?)))
+        .collect()
+}
+
+fn gpg_for(args: &SignArgs) -> Gpg {
+    match &args.gpg_home {
+        Some(home) => Gpg::new().with_homedir(home),
+        None => Gpg::new(),
+    }
+}
+
 fn verify(args: &SignArgs, md: &Metadata, form: KeyIdForm, format: Format) -> anyhow::Result<Outcome> {
     let mut results = Vec::new();
     let mut all_ok = true;
-    for path in &args.key {
-        let key = fs::read_public_key(path, form)?;
-        match check_signature(md, &key) {
+    let now = chrono::Utc::now().timestamp();
+    for (path, key) in verification_keys(args, form)? {
+        match check_signature_at(md, &key, now) {
             Ok(sig_keyid) => {
                 tracing::info!("signature verification passed for keyid {sig_keyid}");
                 results.push(json!({"key": path, "keyid": key.keyid().as_str(), "verified": true}));
             }
             Err(e) => {
                 all_ok = false;
-                tracing::error!("{}: {e} (key file {})", args.file.display(), path.display());
+                tracing::error!("{}: {e} (key {path})", args.file.display());
                 results.push(json!({"key": path, "keyid": key.keyid().as_str(), "verified": false, "error": e.to_string()}));
             }
         }
@@ -91,7 +133,7 @@ fn verify(args: &SignArgs, md: &Metadata, form: KeyIdForm, format: Format) -> an
     match format {
         Format::Json => output::json(&json!({"file": args.file, "verified": all_ok, "keys": results}))?,
         Format::Text if all_ok => {
-            tracing::info!("{}: signed by all {} key(s)", args.file.display(), args.key.len());
+            tracing::info!("{}: signed by all {} key(s)", args.file.display(), results.len());
         }
         Format::Text => {}
     }
@@ -114,10 +156,22 @@ fn sign(args: &SignArgs, mut md: Metadata, payload: &Payload, form: KeyIdForm, f
         md.signatures_mut().clear();
     }
     let mut keyids = Vec::new();
-    for path in &args.key {
-        let key = fs::read_private_key(path, password.as_deref(), form)?;
-        let keyid = sign_metadata(&mut md, &key as &dyn Signer).with_context(|| format!("cannot sign with {}", path.display()))?;
-        keyids.push(keyid);
+    if let Some(ids) = &args.gpg {
+        let gpg = gpg_for(args);
+        let ids: Vec<Option<&str>> = if ids.is_empty() { vec![None] } else { ids.iter().map(|i| Some(i.as_str())).collect() };
+        for id in ids {
+            let what = id.unwrap_or("the default GnuPG key");
+            let signer = GpgSigner::new(gpg.clone(), id).with_context(|| format!("cannot use {what}"))?;
+            let keyid = sign_metadata(&mut md, &signer).with_context(|| format!("cannot sign with {what}"))?;
+            keyids.push(keyid);
+        }
+    } else {
+        for path in &args.key {
+            let key = fs::read_private_key(path, password.as_deref(), form)?;
+            let keyid = sign_metadata(&mut md, &key as &dyn Signer)
+                .with_context(|| format!("cannot sign with {}", path.display()))?;
+            keyids.push(keyid);
+        }
     }
     let out = match (&args.output, payload) {
         (Some(out), _) => out.clone(),

@@ -1,0 +1,100 @@
+//! `intoto sign --gpg`: signing with and verifying against GnuPG keyrings,
+//! in both directions with the reference's `in-toto-sign --gpg`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::Path;
+
+use intoto_test_support::gpg::GpgHome;
+use intoto_test_support::{pyref_command, require_pyref};
+
+/// The committed RSA keyring's key with signing subkeys, and its DSA default key.
+const RSA_KEY: &str = "8288ef560ed3795f9df2c0db56193089b285da58";
+const DSA_KEY: &str = "c242a830daaf1c2bef604a9ef033a3a3e267b3b1";
+
+fn intoto(dir: &Path) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("intoto").unwrap();
+    cmd.current_dir(dir);
+    cmd
+}
+
+fn py_sign(dir: &Path, args: &[&str]) -> Option<i32> {
+    let program = require_pyref("in-toto-sign")?;
+    Some(pyref_command(&program).current_dir(dir).args(args).status().unwrap().code().unwrap_or(-1))
+}
+
+fn write_link(dir: &Path, dsse: bool) {
+    let payload = r#"{"_type": "link", "name": "build", "command": [], "materials": {}, "products": {"a": {"sha256": "00"}}, "byproducts": {}, "environment": {}}"#;
+    let text = if dsse {
+        format!(
+            r#"{{"payload": "{}", "payloadType": "application/vnd.in-toto+json", "signatures": []}}"#,
+            intoto::model::envelope::encode_base64(payload.as_bytes())
+        )
+    } else {
+        format!(r#"{{"signed": {payload}, "signatures": []}}"#)
+    };
+    std::fs::write(dir.join("build.link"), text).unwrap();
+}
+
+#[test]
+fn the_reference_verifies_what_we_sign_with_gpg_and_we_verify_what_it_signs() {
+    let home = GpgHome::copy("rsa");
+    let h = home.path().to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_link(d, false);
+    intoto(d)
+        .args(["sign", "-f", "build.link", "--gpg", RSA_KEY, "--gpg-home", h, "-o", "ours.link"])
+        .assert()
+        .success();
+    let Some(code) = py_sign(d, &["-f", "ours.link", "--verify", "--gpg", RSA_KEY, "--gpg-home", h]) else { return };
+    assert_eq!(code, 0, "the reference rejected our GnuPG signature");
+    assert_eq!(py_sign(d, &["-f", "build.link", "--gpg", RSA_KEY, "--gpg-home", h, "-o", "theirs.link"]), Some(0));
+    intoto(d)
+        .args(["sign", "-f", "theirs.link", "--verify", "--gpg", RSA_KEY, "--gpg-home", h])
+        .assert()
+        .code(0);
+    // A signature by another key does not verify.
+    let other = GpgHome::copy("dsa");
+    intoto(d)
+        .args(["sign", "-f", "theirs.link", "--verify", "--gpg", DSA_KEY, "--gpg-home", other.path().to_str().unwrap()])
+        .assert()
+        .code(1);
+}
+
+#[test]
+fn the_default_key_signs_when_no_keyid_is_given() {
+    let home = GpgHome::copy("dsa");
+    let h = home.path().to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_link(d, false);
+    intoto(d)
+        .args(["sign", "-f", "build.link", "--gpg", "--gpg-home", h])
+        .assert()
+        .success();
+    let signed = format!("build.{}.link", &DSA_KEY[..8]);
+    assert!(d.join(&signed).exists(), "{signed} missing");
+    intoto(d)
+        .args(["sign", "-f", &signed, "--verify", "--gpg", DSA_KEY, "--gpg-home", h])
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn gpg_signatures_cannot_go_into_dsse_and_verification_needs_keyids() {
+    let home = GpgHome::copy("rsa");
+    let h = home.path().to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_link(d, true);
+    let out = intoto(d)
+        .args(["sign", "-f", "build.link", "--gpg", RSA_KEY, "--gpg-home", h])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot be put in a DSSE envelope"));
+    let out = intoto(d).args(["sign", "-f", "build.link", "--verify", "--gpg"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("give at least one keyid"));
+}
