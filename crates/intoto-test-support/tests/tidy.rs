@@ -30,13 +30,11 @@ fn workspace_dependencies(manifest: &str) -> Vec<String> {
             in_deps = line == "[dependencies]";
             continue;
         }
-        if in_deps {
-            if let Some((name, _)) = line.split_once('=') {
-                let name = name.trim();
-                if name.starts_with("intoto") {
-                    deps.push(name.to_owned());
-                }
-            }
+        if in_deps
+            && let Some((name, _)) = line.split_once('=')
+            && name.trim().starts_with("intoto")
+        {
+            deps.push(name.trim().to_owned());
         }
     }
     deps
