@@ -1,6 +1,12 @@
-//! Verification for in-toto: the artifact-rule engine, exact to the Python
-//! reference implementation (in-toto 3.1.0).
+//! Verification for in-toto: the whole supply-chain check of a layout
+//! against its links, and the artifact-rule engine, exact to the Python
+//! reference implementation (in-toto 3.1.0) except where [`manual`] says.
 //!
+//! - [`Verifier`]: verifies a layout (in-toto specification v1.0 §5, in the
+//!   reference's order) and returns a [`Verdict`] of [`Diagnostic`]s with
+//!   stable codes ([`Code`], catalogued in `docs/diagnostics.md`). Links come
+//!   from a [`LinkSource`], inspections run through an [`InspectionRunner`];
+//!   the `intoto` facade wires both to the file system.
 //! - [`Pattern`]: artifact patterns with CPython 3.11 `fnmatch.fnmatchcase`
 //!   semantics (`*` crosses `/`, no `**`, no braces, no backslash escapes).
 //! - [`verify_item_rules`]: one rule list of a step or inspection against its
@@ -9,8 +15,18 @@
 //!   the artifacts and the earlier rules that selected them without
 //!   consuming them. [`verify_item`] runs the materials and then the
 //!   products rules of a step or inspection.
+//! - [`params`]: layout parameters with Python `str.format` semantics.
 //!
-//! The crate is pure: no file system, processes or clock.
+//! Implemented: in-toto specification v1.0 (layouts, links, sublayouts,
+//! inspections, artifact rules), ITE-5 (legacy and DSSE metadata, mixed
+//! freely), ITE-6 link attestations as links, parameter substitution as the
+//! reference's library has it.
+//!
+//! The crate is pure: no file system, processes or clock; `now`, the links
+//! and the inspection runner are inputs. Large links are read straight from
+//! their text into compact [`ArtifactMap`]s (a million artifacts take about
+//! 70 MB), their canonical form and signature check on one thread and the
+//! artifacts on another.
 //!
 //! ```
 //! use std::collections::BTreeMap;
@@ -45,14 +61,88 @@
 //! );
 //! ```
 //!
-//! Deviations from the reference: none in verdicts. Names in the trace and in
-//! violations are sorted, where the reference lists sets in hash order.
+//! Deviations from the reference are listed, with their tests, in
+//! [`manual`]. Names in traces and violations are sorted, where the
+//! reference lists sets in hash order.
 
+pub mod artifacts;
+mod canonical;
+mod chain;
+pub mod diagnostic;
+mod linkfile;
+pub mod manual;
+pub mod params;
 pub mod pattern;
 pub mod rules;
+mod verification;
 
+/// Internals reachable for fuzzing and differential tests only; not part of
+/// the API.
+#[doc(hidden)]
+pub mod internal {
+    use crate::linkfile::{self, Document};
+
+    /// Reads a link file both ways (the fast reader and the model) and
+    /// says how they disagree, if they do.
+    ///
+    /// # Errors
+    ///
+    /// A description of the first disagreement.
+    pub fn link_file_readings_agree(bytes: &[u8]) -> Result<(), String> {
+        let model = linkfile::open_model(bytes);
+        let Ok(model) = model else {
+            return match linkfile::open(bytes).map(|o| o.signed().is_ok()) {
+                Ok(true) => Err("the fast reader accepts what the model rejects".into()),
+                _ => Ok(()),
+            };
+        };
+        let model_signed = model.signed().map_err(|e| e.to_string())?.into_owned();
+        let model_doc = describe(model.document());
+        let mut canonical = Vec::new();
+        if let Some(signatures) = linkfile::legacy_signed(bytes, &mut canonical)
+            && (signatures != model.signatures || canonical != model_signed)
+        {
+            return Err("one-pass legacy signed bytes differ".into());
+        }
+        if let Some(link) = linkfile::legacy_link(bytes)
+            && describe(Ok(Document::Link(link))) != model_doc
+        {
+            return Err("one-pass legacy link differs".into());
+        }
+        if let Ok(fast) = linkfile::open(bytes) {
+            let signed = fast.signed().map_err(|e| e.to_string())?;
+            if fast.kind != model.kind
+                || fast.signatures != model.signatures
+                || *signed != model_signed
+            {
+                return Err("fast signed bytes differ".into());
+            }
+            if describe(fast.document()) != model_doc {
+                return Err("fast document differs".into());
+            }
+        }
+        Ok(())
+    }
+
+    fn describe(doc: Result<Document, intoto_model::ModelError>) -> String {
+        match doc {
+            Ok(Document::Link(link)) => format!("{link:?}"),
+            Ok(Document::Layout(md)) => format!("layout {md:?}"),
+            Ok(Document::Statement(s)) => format!("statement {s:?}"),
+            Err(e) => format!("error {e}"),
+        }
+    }
+}
+
+pub use artifacts::{ArtifactMap, Digests};
+pub use chain::{ChainLink, ReturnValue};
+pub use diagnostic::{
+    ArtifactSubject, Code, Compared, Diagnostic, RuleSubject, Severity, Subject, Verdict,
+};
+pub use params::ParameterError;
 pub use pattern::Pattern;
 pub use rules::{
     ItemKind, ItemTrace, NearMiss, NearMissReason, OffendingArtifact, RuleStep, RuleTrace,
     RuleViolation, ViolationKind, verify_item, verify_item_rules,
 };
+pub use verification::{Error, InspectionRunner, LinkSource, NoInspections, SourceError, Verifier};

@@ -143,6 +143,20 @@ impl Pattern {
         }
     }
 
+    /// [`Pattern::matches`] for a `name` known to start with
+    /// [`Pattern::literal_prefix`] (as names from a prefix scan of a sorted
+    /// list do): the prefix is not compared again.
+    pub fn matches_rest(&self, name: &str) -> bool {
+        match &self.matcher {
+            // A prefix pattern (`src/*`): every such name matches.
+            Matcher::Affixes { suffix, .. } if suffix.is_empty() => true,
+            Matcher::Affixes { prefix, suffix } => {
+                name.len() >= prefix.len() + suffix.len() && name.ends_with(suffix.as_str())
+            }
+            _ => self.matches(name),
+        }
+    }
+
     /// The pattern as written.
     pub fn as_str(&self) -> &str {
         &self.source
@@ -653,6 +667,16 @@ mod tests {
             name in "[-\\[\\]!^ab\\\\/é]{0,6}",
         ) {
             prop_assert!(agree(&pattern, &name), "pattern {pattern:?} name {name:?}");
+        }
+
+        #[test]
+        fn matching_after_a_known_prefix_agrees(
+            pattern in "[-\\[\\]!*?ab/é]{0,8}",
+            rest in "[-\\[\\]!ab/é]{0,6}",
+        ) {
+            let pat = Pattern::new(&pattern);
+            let name = format!("{}{rest}", pat.literal_prefix());
+            prop_assert_eq!(pat.matches_rest(&name), pat.matches(&name));
         }
 
         #[test]

@@ -7,7 +7,10 @@
 //!
 //! - [`model`]: layouts, links, rules, DSSE, ITE-6 statements, canonical JSON;
 //! - [`crypto`]: keys, keyids, signing and signature checks;
-//! - [`fs`]: reading and atomically writing metadata and keys.
+//! - [`record`]: walking and hashing artifacts and running steps (unsigned links);
+//! - [`fs`]: reading and atomically writing metadata and keys;
+//! - [`verify`]: verifying a supply chain against its layout, with links
+//!   from a folder and inspections run locally.
 //!
 //! ```no_run
 //! use std::path::Path;
@@ -22,6 +25,8 @@
 //! ```
 
 pub mod fs;
+pub mod verify;
 
 pub use intoto_crypto as crypto;
 pub use intoto_model as model;
+pub use intoto_record as record;

@@ -4,20 +4,20 @@
 //! [`super::queue`]): a literal pattern is one binary search and a pattern
 //! with a literal prefix scans only the names with that prefix. Names are
 //! selected in ascending order, so lookups on the other side walk a sorted
-//! vector, and a rule costs about one pass over the names it selects.
+//! map, and a rule costs about one pass over the names it selects.
 
 use std::collections::BTreeMap;
 
-use intoto_model::{
-    ArtifactRule, ArtifactType, Artifacts, DigestSet, Link, MatchRule, SupplyChainItem,
-};
+use intoto_model::{ArtifactRule, ArtifactType, Link, MatchRule, SupplyChainItem};
 
 use super::path::{join_prefix, join_prefix_into, normalized_prefix};
-use super::queue::{Queue, SortedCache};
+use super::queue::{Lookup, Queue};
 use super::trace::{ItemKind, ItemTrace, RuleStep, RuleTrace};
 use super::violation::{
-    NEAR_MISSES_FOR, NearMiss, NearMissReason, OffendingArtifact, RuleViolation, ViolationKind,
+    NEAR_MISSES_FOR, NearMiss, NearMissReason, OFFENDING_KEPT, OffendingArtifact, RuleViolation,
+    ViolationKind,
 };
+use crate::artifacts::{ArtifactMap, Digests};
 use crate::pattern::Pattern;
 
 /// Applies one rule list of an item (step or inspection) to its link, as the
@@ -49,7 +49,17 @@ pub fn verify_item_rules(
     link: &Link,
     links: &BTreeMap<String, Link>,
 ) -> Result<RuleTrace, Box<RuleViolation>> {
-    Evaluation::new(item, None, artifact_type, link, links).run(rules)
+    let own = Lists::owned(link);
+    let others = destinations(rules, links);
+    let lookup = |name: &str| others.get(name).map(Lists::borrowed);
+    let rules = RuleList {
+        item,
+        item_kind: None,
+        artifact_type,
+        rules,
+    };
+    evaluate(&rules, own.borrowed(), &lookup, Detail::Full)
+        .map(|t| t.unwrap_or_default_trace(&rules))
 }
 
 /// Applies a step's or inspection's materials rules, then its products
@@ -65,40 +75,209 @@ pub fn verify_item(
     link: &Link,
     links: &BTreeMap<String, Link>,
 ) -> Result<ItemTrace, Box<RuleViolation>> {
-    let kind = match item {
-        SupplyChainItem::Step(_) => ItemKind::Step,
-        SupplyChainItem::Inspection(_) => ItemKind::Inspection,
-    };
-    let name = item.name();
-    let materials = Evaluation::new(name, Some(kind), ArtifactType::Materials, link, links)
-        .run(item.expected_materials())?;
-    let products = Evaluation::new(name, Some(kind), ArtifactType::Products, link, links)
-        .run(item.expected_products())?;
+    let own = Lists::owned(link);
+    let all_rules: Vec<ArtifactRule> = item
+        .expected_materials()
+        .iter()
+        .chain(item.expected_products())
+        .cloned()
+        .collect();
+    let others = destinations(&all_rules, links);
+    let lookup = |name: &str| others.get(name).map(Lists::borrowed);
+    let (materials, products) = evaluate_item(item, own.borrowed(), &lookup, Detail::Full)?;
     Ok(ItemTrace {
-        materials,
-        products,
+        materials: materials.unwrap_or_default_trace(&RuleList::of(item, ArtifactType::Materials)),
+        products: products.unwrap_or_default_trace(&RuleList::of(item, ArtifactType::Products)),
     })
 }
 
-/// The artifacts of `link` of the given type.
-fn artifacts(link: &Link, artifact_type: ArtifactType) -> &Artifacts {
-    match artifact_type {
-        ArtifactType::Materials => &link.materials,
-        ArtifactType::Products => &link.products,
+/// The links MATCH rules of `rules` name, converted.
+fn destinations(
+    rules: &[ArtifactRule],
+    links: &BTreeMap<String, Link>,
+) -> BTreeMap<String, OwnedLists> {
+    rules
+        .iter()
+        .filter_map(|r| match r {
+            ArtifactRule::Match(m) => Some(&m.dest_step),
+            _ => None,
+        })
+        .filter_map(|name| links.get(name).map(|l| (name.clone(), Lists::owned(l))))
+        .collect()
+}
+
+/// A link's materials and products, as the engine reads them.
+#[derive(Clone, Copy)]
+pub(crate) struct Lists<'a> {
+    /// The link's materials.
+    pub(crate) materials: &'a ArtifactMap,
+    /// The link's products.
+    pub(crate) products: &'a ArtifactMap,
+}
+
+/// [`Lists`] converted from a model [`Link`].
+pub(crate) struct OwnedLists {
+    materials: ArtifactMap,
+    products: ArtifactMap,
+}
+
+impl OwnedLists {
+    fn borrowed(&self) -> Lists<'_> {
+        Lists {
+            materials: &self.materials,
+            products: &self.products,
+        }
     }
 }
 
+impl<'a> Lists<'a> {
+    fn owned(link: &Link) -> OwnedLists {
+        OwnedLists {
+            materials: ArtifactMap::from(&link.materials),
+            products: ArtifactMap::from(&link.products),
+        }
+    }
+
+    fn borrowed(owned: &'a OwnedLists) -> Lists<'a> {
+        owned.borrowed()
+    }
+
+    fn get(self, artifact_type: ArtifactType) -> &'a ArtifactMap {
+        match artifact_type {
+            ArtifactType::Materials => self.materials,
+            ArtifactType::Products => self.products,
+        }
+    }
+}
+
+/// How much of the rule-by-rule record to keep when the rules pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Detail {
+    /// Every consumed name (a [`RuleTrace`]).
+    Full,
+    /// Nothing: a list that passes returns no trace. A violation always has
+    /// its trace.
+    None,
+}
+
+/// One rule list of an item.
+#[derive(Clone, Copy)]
+pub(crate) struct RuleList<'r> {
+    pub(crate) item: &'r str,
+    pub(crate) item_kind: Option<ItemKind>,
+    pub(crate) artifact_type: ArtifactType,
+    pub(crate) rules: &'r [ArtifactRule],
+}
+
+impl<'r> RuleList<'r> {
+    pub(crate) fn of(item: SupplyChainItem<'r>, artifact_type: ArtifactType) -> Self {
+        let (kind, name, materials, products) = match item {
+            SupplyChainItem::Step(s) => (
+                ItemKind::Step,
+                s.name.as_str(),
+                s.expected_materials.as_slice(),
+                s.expected_products.as_slice(),
+            ),
+            SupplyChainItem::Inspection(i) => (
+                ItemKind::Inspection,
+                i.name.as_str(),
+                i.expected_materials.as_slice(),
+                i.expected_products.as_slice(),
+            ),
+        };
+        Self {
+            item: name,
+            item_kind: Some(kind),
+            artifact_type,
+            rules: match artifact_type {
+                ArtifactType::Materials => materials,
+                ArtifactType::Products => products,
+            },
+        }
+    }
+}
+
+trait DefaultTrace {
+    fn unwrap_or_default_trace(self, rules: &RuleList<'_>) -> RuleTrace;
+}
+
+impl DefaultTrace for Option<RuleTrace> {
+    fn unwrap_or_default_trace(self, rules: &RuleList<'_>) -> RuleTrace {
+        self.unwrap_or_else(|| RuleTrace {
+            item: rules.item.to_owned(),
+            item_kind: rules.item_kind,
+            artifact_type: rules.artifact_type,
+            queued: 0,
+            steps: Vec::new(),
+            remaining: Vec::new(),
+            complete: true,
+        })
+    }
+}
+
+/// Both rule lists of an item, materials first.
+pub(crate) fn evaluate_item<'a>(
+    item: SupplyChainItem<'_>,
+    link: Lists<'a>,
+    links: &dyn Fn(&str) -> Option<Lists<'a>>,
+    detail: Detail,
+) -> Result<(Option<RuleTrace>, Option<RuleTrace>), Box<RuleViolation>> {
+    let materials = evaluate(
+        &RuleList::of(item, ArtifactType::Materials),
+        link,
+        links,
+        detail,
+    )?;
+    let products = evaluate(
+        &RuleList::of(item, ArtifactType::Products),
+        link,
+        links,
+        detail,
+    )?;
+    Ok((materials, products))
+}
+
+/// Applies one rule list; with [`Detail::None`] a passing list gives `None`.
+pub(crate) fn evaluate<'a>(
+    rules: &RuleList<'_>,
+    link: Lists<'a>,
+    links: &dyn Fn(&str) -> Option<Lists<'a>>,
+    detail: Detail,
+) -> Result<Option<RuleTrace>, Box<RuleViolation>> {
+    let other = match rules.artifact_type {
+        ArtifactType::Materials => ArtifactType::Products,
+        ArtifactType::Products => ArtifactType::Materials,
+    };
+    Evaluation {
+        item: rules.item,
+        item_kind: rules.item_kind,
+        artifact_type: rules.artifact_type,
+        links,
+        source: link.get(rules.artifact_type),
+        other: link.get(other),
+    }
+    .run(rules.rules, detail)
+}
+
 /// One rule list being applied.
-struct Evaluation<'a> {
-    item: &'a str,
+struct Evaluation<'a, 'l> {
+    item: &'l str,
     item_kind: Option<ItemKind>,
     artifact_type: ArtifactType,
-    links: &'a BTreeMap<String, Link>,
+    links: &'l dyn Fn(&str) -> Option<Lists<'a>>,
     /// The queued artifacts with their digests.
-    source: &'a Artifacts,
+    source: &'a ArtifactMap,
     /// The item's other list: products for a materials queue and the
     /// reverse.
-    other: &'a Artifacts,
+    other: &'a ArtifactMap,
+}
+
+/// What one rule did, while the list is being applied: queue positions.
+struct Applied<'r> {
+    index: usize,
+    rule: &'r ArtifactRule,
+    consumed: Vec<usize>,
+    destination_link_missing: bool,
 }
 
 /// What a MATCH rule did.
@@ -115,37 +294,19 @@ enum MatchOutcome<'a> {
     },
 }
 
-impl<'a> Evaluation<'a> {
-    fn new(
-        item: &'a str,
-        item_kind: Option<ItemKind>,
-        artifact_type: ArtifactType,
-        link: &'a Link,
-        links: &'a BTreeMap<String, Link>,
-    ) -> Self {
-        let other = match artifact_type {
-            ArtifactType::Materials => ArtifactType::Products,
-            ArtifactType::Products => ArtifactType::Materials,
-        };
-        Self {
-            item,
-            item_kind,
-            artifact_type,
-            links,
-            source: artifacts(link, artifact_type),
-            other: artifacts(link, other),
-        }
-    }
-
-    fn run(&self, rules: &[ArtifactRule]) -> Result<RuleTrace, Box<RuleViolation>> {
+impl<'a> Evaluation<'a, '_> {
+    fn run(
+        &self,
+        rules: &[ArtifactRule],
+        detail: Detail,
+    ) -> Result<Option<RuleTrace>, Box<RuleViolation>> {
         let mut queue = Queue::new(self.source);
-        let mut cache = SortedCache::default();
-        let mut steps: Vec<RuleStep> = Vec::with_capacity(rules.len());
+        let mut applied: Vec<Applied<'_>> = Vec::with_capacity(rules.len());
         let is_products = self.artifact_type == ArtifactType::Products;
         for (index, rule) in rules.iter().enumerate() {
             let mut destination_link_missing = false;
             let consumed: Vec<usize> = match rule {
-                ArtifactRule::Match(m) => match self.match_rule(m, &queue, &mut cache) {
+                ArtifactRule::Match(m) => match self.match_rule(m, &queue) {
                     MatchOutcome::NoLink => {
                         destination_link_missing = true;
                         Vec::new()
@@ -157,33 +318,33 @@ impl<'a> Evaluation<'a> {
                     } => {
                         let kind = ViolationKind::MatchSourceUnresolved { source_path };
                         let offending = [(queued, self.source.get(queued))];
-                        return Err(self.violation(index, rule, kind, &offending, steps, &queue));
+                        return Err(self.violation(index, rule, kind, &offending, &applied, &queue));
                     }
                 },
                 // Products that are not materials: in a materials queue,
                 // never any.
                 ArtifactRule::Create(pattern) if is_products => {
                     let selected = queue.select(&Pattern::new(pattern));
-                    let mut materials = cache.lookup(self.other, selected.len());
+                    let mut materials = Lookup::new(self.other);
                     selected
                         .into_iter()
-                        .filter(|&i| materials.get(queue.entry(i).0).is_none())
+                        .filter(|&i| materials.get(queue.name(i)).is_none())
                         .collect()
                 }
                 // Materials that are not products: in a products queue,
                 // never any.
                 ArtifactRule::Delete(pattern) if !is_products => {
                     let selected = queue.select(&Pattern::new(pattern));
-                    let mut products = cache.lookup(self.other, selected.len());
+                    let mut products = Lookup::new(self.other);
                     selected
                         .into_iter()
-                        .filter(|&i| products.get(queue.entry(i).0).is_none())
+                        .filter(|&i| products.get(queue.name(i)).is_none())
                         .collect()
                 }
                 ArtifactRule::Create(_) | ArtifactRule::Delete(_) => Vec::new(),
                 ArtifactRule::Modify(pattern) => {
                     let selected = queue.select(&Pattern::new(pattern));
-                    let mut other = cache.lookup(self.other, selected.len());
+                    let mut other = Lookup::new(self.other);
                     selected
                         .into_iter()
                         .filter(|&i| {
@@ -204,19 +365,22 @@ impl<'a> Evaluation<'a> {
                                 (name, Some(digests))
                             })
                             .collect();
-                        return Err(self.violation(index, rule, kind, &offending, steps, &queue));
+                        return Err(self.violation(index, rule, kind, &offending, &applied, &queue));
                     }
                     Vec::new()
                 }
                 ArtifactRule::Require(name) => {
                     if queue.queued(name).is_none() {
-                        let consumed_by = steps
-                            .iter()
-                            .find(|s| s.consumed.binary_search(name).is_ok())
-                            .map(|s| s.index);
+                        let position = self.source.position(name);
+                        let consumed_by = position.and_then(|p| {
+                            applied
+                                .iter()
+                                .find(|s| s.consumed.binary_search(&p).is_ok())
+                                .map(|s| s.index)
+                        });
                         let kind = ViolationKind::RequireMissing { consumed_by };
                         let offending = [(name.as_str(), self.source.get(name))];
-                        return Err(self.violation(index, rule, kind, &offending, steps, &queue));
+                        return Err(self.violation(index, rule, kind, &offending, &applied, &queue));
                     }
                     Vec::new()
                 }
@@ -232,26 +396,38 @@ impl<'a> Evaluation<'a> {
                 destination_link_missing,
                 "artifact rule applied"
             );
-            steps.push(RuleStep {
+            applied.push(Applied {
                 index,
-                rule: rule.clone(),
-                consumed: consumed
-                    .iter()
-                    .map(|&i| queue.entry(i).0.to_owned())
-                    .collect(),
+                rule,
+                consumed,
                 destination_link_missing,
             });
         }
-        Ok(self.trace(steps, &queue, true))
+        Ok(match detail {
+            Detail::Full => Some(self.trace(&applied, &queue, true)),
+            Detail::None => None,
+        })
     }
 
-    fn trace(&self, steps: Vec<RuleStep>, queue: &Queue<'_>, complete: bool) -> RuleTrace {
+    fn trace(&self, applied: &[Applied<'_>], queue: &Queue<'_>, complete: bool) -> RuleTrace {
         RuleTrace {
             item: self.item.to_owned(),
             item_kind: self.item_kind,
             artifact_type: self.artifact_type,
             queued: self.source.len(),
-            steps,
+            steps: applied
+                .iter()
+                .map(|a| RuleStep {
+                    index: a.index,
+                    rule: a.rule.clone(),
+                    consumed: a
+                        .consumed
+                        .iter()
+                        .map(|&i| self.source.name(i).to_owned())
+                        .collect(),
+                    destination_link_missing: a.destination_link_missing,
+                })
+                .collect(),
             remaining: queue.names().map(str::to_owned).collect(),
             complete,
         }
@@ -260,18 +436,13 @@ impl<'a> Evaluation<'a> {
     /// `verify_match_rule`: consume a selected artifact iff the destination
     /// has an artifact of the same (prefix-adjusted) name with an equal
     /// digest set.
-    fn match_rule(
-        &self,
-        rule: &MatchRule,
-        queue: &Queue<'a>,
-        cache: &mut SortedCache<'a>,
-    ) -> MatchOutcome<'a> {
-        let Some(dest_link) = self.links.get(&rule.dest_step) else {
+    fn match_rule(&self, rule: &MatchRule, queue: &Queue<'a>) -> MatchOutcome<'a> {
+        let Some(dest_link) = (self.links)(&rule.dest_step) else {
             return MatchOutcome::NoLink;
         };
         let pattern = Pattern::new(&rule.pattern);
         let candidates = match_candidates(rule, &pattern, queue);
-        let mut dest = cache.lookup(artifacts(dest_link, rule.dest_type), candidates.len());
+        let mut dest = Lookup::new(dest_link.get(rule.dest_type));
         let mut consumed = Vec::new();
         let mut rebuilt = false;
         let mut dest_path = String::new();
@@ -321,19 +492,21 @@ impl<'a> Evaluation<'a> {
         index: usize,
         rule: &ArtifactRule,
         kind: ViolationKind,
-        offending: &[(&str, Option<&DigestSet>)],
-        steps: Vec<RuleStep>,
+        offending: &[(&str, Option<&Digests>)],
+        applied: &[Applied<'_>],
         queue: &Queue<'_>,
     ) -> Box<RuleViolation> {
         let explain = matches!(kind, ViolationKind::DisallowMatched);
+        let artifact_count = offending.len();
         let artifacts = offending
             .iter()
+            .take(OFFENDING_KEPT)
             .enumerate()
             .map(|(i, (name, digests))| OffendingArtifact {
                 path: (*name).to_owned(),
-                digests: digests.cloned(),
+                digests: digests.map(Digests::to_set),
                 near_misses: if explain && i < NEAR_MISSES_FOR {
-                    self.near_misses(name, &steps)
+                    self.near_misses(name, applied)
                 } else {
                     Vec::new()
                 },
@@ -347,7 +520,8 @@ impl<'a> Evaluation<'a> {
             rule: rule.clone(),
             kind,
             artifacts,
-            trace: self.trace(steps, queue, false),
+            artifact_count,
+            trace: self.trace(applied, queue, false),
         });
         tracing::debug!(
             item = self.item,
@@ -362,12 +536,12 @@ impl<'a> Evaluation<'a> {
 
     /// The earlier rules whose pattern selected the still-queued `name` but
     /// which did not consume it, and why.
-    fn near_misses(&self, name: &str, steps: &[RuleStep]) -> Vec<NearMiss> {
+    fn near_misses(&self, name: &str, applied: &[Applied<'_>]) -> Vec<NearMiss> {
         let products_queue = self.artifact_type == ArtifactType::Products;
-        steps
+        applied
             .iter()
             .filter_map(|step| {
-                let reason = match &step.rule {
+                let reason = match step.rule {
                     ArtifactRule::Match(m) => self.match_near_miss(m, name)?,
                     ArtifactRule::Create(p) if Pattern::new(p).matches(name) => {
                         if products_queue {
@@ -384,7 +558,7 @@ impl<'a> Evaluation<'a> {
                         }
                     }
                     ArtifactRule::Modify(p) if Pattern::new(p).matches(name) => {
-                        if self.other.contains_key(name) {
+                        if self.other.contains(name) {
                             NearMissReason::Unmodified
                         } else {
                             NearMissReason::NotInBoth
@@ -415,7 +589,7 @@ impl<'a> Evaluation<'a> {
                 source_path: join_prefix(&rule.source_prefix, rest),
             });
         }
-        let Some(dest_link) = self.links.get(&rule.dest_step) else {
+        let Some(dest_link) = (self.links)(&rule.dest_step) else {
             return Some(NearMissReason::DestinationLinkMissing {
                 step: rule.dest_step.clone(),
             });
@@ -427,7 +601,7 @@ impl<'a> Evaluation<'a> {
         };
         let (step, artifact_type) = (rule.dest_step.clone(), rule.dest_type);
         let source_digests = self.source.get(name)?;
-        match artifacts(dest_link, rule.dest_type).get(&dest_path) {
+        match dest_link.get(rule.dest_type).get(&dest_path) {
             None => Some(NearMissReason::DestinationArtifactMissing {
                 step,
                 artifact_type,
@@ -437,8 +611,8 @@ impl<'a> Evaluation<'a> {
                 step,
                 artifact_type,
                 path: dest_path,
-                source_digests: source_digests.clone(),
-                destination_digests: digests.clone(),
+                source_digests: source_digests.to_set(),
+                destination_digests: digests.to_set(),
             }),
             // Equal digests: the rule consumed it, so it cannot be queued.
             Some(_) => None,
@@ -459,7 +633,7 @@ fn match_candidates<'a>(
         return queue
             .select(pattern)
             .into_iter()
-            .map(|i| (i, queue.entry(i).0))
+            .map(|i| (i, queue.name(i)))
             .collect();
     }
     let prefix = normalized_prefix(&rule.source_prefix);
@@ -467,8 +641,8 @@ fn match_candidates<'a>(
     queue
         .with_prefix(&start)
         .filter_map(|i| {
-            let rest = queue.entry(i).0.strip_prefix(prefix.as_str())?;
-            pattern.matches(rest).then_some((i, rest))
+            let rest = queue.name(i).strip_prefix(prefix.as_str())?;
+            pattern.matches_rest(rest).then_some((i, rest))
         })
         .collect()
 }

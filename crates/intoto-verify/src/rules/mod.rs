@@ -33,7 +33,7 @@
 //!   `KeyError` and verification fails
 //!   ([`ViolationKind::MatchSourceUnresolved`]).
 
-mod engine;
+pub(crate) mod engine;
 mod path;
 mod queue;
 mod trace;
@@ -41,8 +41,10 @@ mod violation;
 
 pub use engine::{verify_item, verify_item_rules};
 pub use trace::{ItemKind, ItemTrace, RuleStep, RuleTrace};
+pub(crate) use violation::short_digest;
 pub use violation::{
-    NEAR_MISSES_FOR, NearMiss, NearMissReason, OffendingArtifact, RuleViolation, ViolationKind,
+    NEAR_MISSES_FOR, NearMiss, NearMissReason, OFFENDING_KEPT, OffendingArtifact, RuleViolation,
+    ViolationKind,
 };
 
 #[cfg(test)]

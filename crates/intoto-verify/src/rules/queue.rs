@@ -1,35 +1,29 @@
 //! The artifact queue and sorted lookups: the data structures that keep a
 //! rule near-linear in the number of artifacts.
 //!
-//! Artifact maps are `BTreeMap<String, _>`, whose lookups chase a heap
-//! pointer per key comparison. Every rule visits names in ascending order,
-//! so both the queue and the other side of a comparison (the destination
-//! of a MATCH, the other list of the item for CREATE, DELETE and MODIFY)
-//! are flat sorted vectors walked with a cursor.
+//! An [`ArtifactMap`] is a sorted vector, so the queue is the item's map
+//! plus one flag per artifact, and every rule visits names in ascending
+//! order: the other side of a comparison (the destination of a MATCH, the
+//! other list of the item for CREATE, DELETE and MODIFY) is walked with a
+//! cursor that gallops forward.
 
-use intoto_model::{Artifacts, DigestSet};
-
+use crate::artifacts::{ArtifactMap, Digests};
 use crate::pattern::Pattern;
-
-/// An artifact name and its digests.
-pub(super) type Entry<'a> = (&'a str, &'a DigestSet);
 
 /// The names not yet consumed: every artifact of the item's list, sorted,
 /// with a flag per artifact. Consuming clears a flag; positions never move.
 pub(super) struct Queue<'a> {
-    entries: Vec<Entry<'a>>,
+    map: &'a ArtifactMap,
     alive: Vec<bool>,
     len: usize,
 }
 
 impl<'a> Queue<'a> {
-    pub(super) fn new(source: &'a Artifacts) -> Self {
-        let entries: Vec<Entry<'a>> = source.iter().map(|(k, v)| (k.as_str(), v)).collect();
-        let len = entries.len();
+    pub(super) fn new(map: &'a ArtifactMap) -> Self {
         Self {
-            alive: vec![true; len],
-            entries,
-            len,
+            map,
+            alive: vec![true; map.len()],
+            len: map.len(),
         }
     }
 
@@ -38,25 +32,25 @@ impl<'a> Queue<'a> {
         self.len
     }
 
-    pub(super) fn entry(&self, index: usize) -> Entry<'a> {
-        self.entries[index]
+    /// The name and digests at `index`.
+    pub(super) fn entry(&self, index: usize) -> (&'a str, &'a Digests) {
+        (self.map.name(index), self.map.digests(index))
     }
 
-    /// The position of `name` among the item's artifacts, queued or not.
-    pub(super) fn position(&self, name: &str) -> Option<usize> {
-        self.entries.binary_search_by(|(n, _)| (*n).cmp(name)).ok()
+    /// The name at `index`.
+    pub(super) fn name(&self, index: usize) -> &'a str {
+        self.map.name(index)
     }
 
     /// The position of `name` if it is queued.
     pub(super) fn queued(&self, name: &str) -> Option<usize> {
-        self.position(name).filter(|&i| self.alive[i])
+        self.map.position(name).filter(|&i| self.alive[i])
     }
 
     /// Positions of the queued names starting with `prefix`, ascending.
-    pub(super) fn with_prefix<'q>(&'q self, prefix: &'q str) -> impl Iterator<Item = usize> + 'q {
-        let start = self.entries.partition_point(|(n, _)| *n < prefix);
-        (start..self.entries.len())
-            .take_while(move |&i| self.entries[i].0.starts_with(prefix))
+    pub(super) fn with_prefix(&self, prefix: &str) -> impl Iterator<Item = usize> + '_ {
+        self.map
+            .prefix_range(prefix)
             .filter(move |&i| self.alive[i])
     }
 
@@ -68,7 +62,7 @@ impl<'a> Queue<'a> {
             return self.queued(literal).into_iter().collect();
         }
         self.with_prefix(pattern.literal_prefix())
-            .filter(|&i| pattern.matches(self.entries[i].0))
+            .filter(|&i| pattern.matches_rest(self.map.name(i)))
             .collect()
     }
 
@@ -83,79 +77,51 @@ impl<'a> Queue<'a> {
 
     /// The queued names, ascending.
     pub(super) fn names(&self) -> impl Iterator<Item = &'a str> + '_ {
-        self.entries
-            .iter()
-            .zip(&self.alive)
-            .filter(|(_, alive)| **alive)
-            .map(|((n, _), _)| *n)
+        let map = self.map;
+        (0..map.len())
+            .filter(|&i| self.alive[i])
+            .map(move |i| map.name(i))
     }
 }
 
 /// Lookups by name in an artifact map, for names that mostly come in
-/// ascending order.
-pub(super) enum Lookup<'s, 'a> {
-    /// A few lookups: the map itself.
-    Map(&'a Artifacts),
-    /// Many lookups: a sorted vector and a cursor that gallops forward, so
-    /// ascending names cost about one comparison each.
-    Sorted {
-        entries: &'s [Entry<'a>],
-        pos: usize,
-    },
+/// ascending order: a cursor that gallops forward, so ascending names cost
+/// about one comparison each, and a name out of order costs a binary search.
+pub(super) struct Lookup<'a> {
+    map: &'a ArtifactMap,
+    pos: usize,
 }
 
-impl<'a> Lookup<'_, 'a> {
-    pub(super) fn get(&mut self, name: &str) -> Option<&'a DigestSet> {
-        match self {
-            Lookup::Map(map) => map.get(name),
-            Lookup::Sorted { entries, pos } => {
-                if *pos > 0 && entries[*pos - 1].0 >= name {
-                    *pos = 0;
-                }
-                // Every entry before `lo` sorts before `name`.
-                let (mut lo, mut hi, mut step) = (*pos, *pos, 1);
-                while hi < entries.len() && entries[hi].0 < name {
-                    lo = hi + 1;
-                    hi += step;
-                    step *= 2;
-                }
-                let hi = hi.min(entries.len());
-                let found = lo + entries[lo..hi].partition_point(|(n, _)| *n < name);
-                *pos = found;
-                entries
-                    .get(found)
-                    .filter(|(n, _)| *n == name)
-                    .map(|(_, d)| *d)
-            }
-        }
+impl<'a> Lookup<'a> {
+    pub(super) fn new(map: &'a ArtifactMap) -> Self {
+        Self { map, pos: 0 }
     }
-}
 
-/// Sorted vectors of artifact maps, built once per map and evaluation.
-#[derive(Default)]
-pub(super) struct SortedCache<'a> {
-    built: Vec<(&'a Artifacts, Vec<Entry<'a>>)>,
-}
-
-impl<'a> SortedCache<'a> {
-    /// A lookup into `map` for about `expected` names: the map itself for a
-    /// few, else its sorted vector.
-    pub(super) fn lookup(&mut self, map: &'a Artifacts, expected: usize) -> Lookup<'_, 'a> {
-        if expected < 32 || expected.saturating_mul(8) < map.len() {
-            return Lookup::Map(map);
+    pub(super) fn get(&mut self, name: &str) -> Option<&'a Digests> {
+        let map = self.map;
+        if self.pos > 0 && map.name(self.pos - 1) >= name {
+            self.pos = 0;
         }
-        let index = match self.built.iter().position(|(m, _)| std::ptr::eq(*m, map)) {
-            Some(index) => index,
-            None => {
-                let entries = map.iter().map(|(k, v)| (k.as_str(), v)).collect();
-                self.built.push((map, entries));
-                self.built.len() - 1
+        // Every entry before `lo` sorts before `name`.
+        let (mut lo, mut hi, mut step) = (self.pos, self.pos, 1);
+        while hi < map.len() && map.name(hi) < name {
+            lo = hi + 1;
+            hi += step;
+            step *= 2;
+        }
+        let hi = hi.min(map.len());
+        let mut found = lo;
+        let mut end = hi;
+        while found < end {
+            let mid = found + (end - found) / 2;
+            if map.name(mid) < name {
+                found = mid + 1;
+            } else {
+                end = mid;
             }
-        };
-        Lookup::Sorted {
-            entries: &self.built[index].1,
-            pos: 0,
         }
+        self.pos = found;
+        (found < map.len() && map.name(found) == name).then(|| map.digests(found))
     }
 }
 
@@ -164,6 +130,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::artifacts::ArtifactMapBuilder;
 
     proptest! {
         #[test]
@@ -171,14 +138,14 @@ mod tests {
             keys in prop::collection::btree_set("[a-d]{0,3}", 0..40),
             probes in prop::collection::vec("[a-d]{0,3}", 0..60),
         ) {
-            let digest = DigestSet::new();
-            let map: Artifacts = keys.into_iter().map(|k| (k, digest.clone())).collect();
-            let mut cache = SortedCache::default();
-            let mut lookup = cache.lookup(&map, usize::MAX / 16);
-            let sorted = matches!(lookup, Lookup::Sorted { .. });
-            prop_assert!(sorted);
+            let mut b = ArtifactMapBuilder::default();
+            for k in &keys {
+                b.push(k, Digests::sha256_hex("00"));
+            }
+            let map = b.finish();
+            let mut lookup = Lookup::new(&map);
             for probe in &probes {
-                prop_assert_eq!(lookup.get(probe).is_some(), map.contains_key(probe), "{}", probe);
+                prop_assert_eq!(lookup.get(probe).is_some(), keys.contains(probe), "{}", probe);
             }
         }
     }

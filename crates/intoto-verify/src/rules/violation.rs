@@ -29,8 +29,11 @@ pub struct RuleViolation {
     /// What went wrong.
     pub kind: ViolationKind,
     /// The artifacts concerned, sorted by path: those a DISALLOW matched,
-    /// the name a REQUIRE wanted, the name a MATCH could not resolve.
+    /// the name a REQUIRE wanted, the name a MATCH could not resolve (the
+    /// first [`OFFENDING_KEPT`]).
     pub artifacts: Vec<OffendingArtifact>,
+    /// How many artifacts are concerned in all.
+    pub artifact_count: usize,
     /// What the earlier rules consumed; `remaining` is the queue the
     /// failing rule saw.
     pub trace: RuleTrace,
@@ -90,6 +93,9 @@ pub struct OffendingArtifact {
 
 /// How many offending artifacts get [`OffendingArtifact::near_misses`].
 pub const NEAR_MISSES_FOR: usize = 100;
+
+/// How many offending artifacts a [`RuleViolation`] lists.
+pub const OFFENDING_KEPT: usize = 1000;
 
 /// An earlier rule that selected an artifact without consuming it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -219,10 +225,10 @@ impl fmt::Display for RuleViolation {
         let first = self.artifacts.first();
         match &self.kind {
             ViolationKind::DisallowMatched => {
-                if self.artifacts.len() == 1 {
+                if self.artifact_count == 1 {
                     f.write_str("matched")?;
                 } else {
-                    write!(f, "matched {} artifacts:", self.artifacts.len())?;
+                    write!(f, "matched {} artifacts:", self.artifact_count)?;
                 }
                 for (i, artifact) in self.artifacts.iter().take(ARTIFACTS_SHOWN).enumerate() {
                     let sep = if i > 0 { "," } else { "" };
@@ -231,8 +237,8 @@ impl fmt::Display for RuleViolation {
                         write!(f, " ({})", short_digest(digests))?;
                     }
                 }
-                if self.artifacts.len() > ARTIFACTS_SHOWN {
-                    write!(f, ", and {} more", self.artifacts.len() - ARTIFACTS_SHOWN)?;
+                if self.artifact_count > ARTIFACTS_SHOWN {
+                    write!(f, ", and {} more", self.artifact_count - ARTIFACTS_SHOWN)?;
                 }
                 let near_miss = self
                     .artifacts
@@ -240,7 +246,7 @@ impl fmt::Display for RuleViolation {
                     .find_map(|a| a.near_misses.first().map(|n| (a, n)));
                 match near_miss {
                     Some((artifact, miss)) => {
-                        let what = if self.artifacts.len() == 1 {
+                        let what = if self.artifact_count == 1 {
                             "it".to_owned()
                         } else {
                             format!("'{}'", artifact.path)
@@ -251,7 +257,7 @@ impl fmt::Display for RuleViolation {
                             miss.rule_index, miss.rule, miss.reason
                         )
                     }
-                    None if self.artifacts.len() == 1 => {
+                    None if self.artifact_count == 1 => {
                         f.write_str(" — no earlier rule consumed it")
                     }
                     None => f.write_str(" — no earlier rule consumed them"),
@@ -315,7 +321,7 @@ fn abbreviate(hex: &str) -> String {
 
 /// `sha256:ab12cd34…`: the sha256 digest if present, else the first, cut
 /// to 8 characters.
-pub(super) fn short_digest(digests: &DigestSet) -> String {
+pub(crate) fn short_digest(digests: &DigestSet) -> String {
     let pick = digests
         .get("sha256")
         .map(|d| ("sha256", d))

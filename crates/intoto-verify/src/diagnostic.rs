@@ -1,0 +1,304 @@
+//! What verification found: a [`Verdict`] of [`Diagnostic`]s, each with a
+//! stable code, a severity, a one-line message and the subject it is about.
+//!
+//! Every code is catalogued in `docs/diagnostics.md`; [`Code::ALL`] lists
+//! them, and a test keeps the two in step.
+
+use std::fmt;
+
+use intoto_model::{ArtifactType, DigestSet, KeyId};
+
+use crate::chain::ChainLink;
+use crate::rules::{ItemKind, RuleTrace};
+
+/// How serious a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// Verification fails.
+    Error,
+    /// Verification does not fail, but something deserves a look (a link
+    /// that was skipped, a command that differs from the expected one).
+    Warning,
+}
+
+impl Severity {
+    /// `error` or `warning`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+macro_rules! codes {
+    ($($(#[$doc:meta])* $variant:ident = $code:literal, $severity:ident;)*) => {
+        /// A diagnostic code. The kebab-case form ([`Code::as_str`]) is
+        /// stable: scripts may match on it.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[non_exhaustive]
+        pub enum Code {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl Code {
+            /// Every code, in catalogue order.
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+
+            /// The stable kebab-case code, such as `threshold-not-met`.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $code,)*
+                }
+            }
+
+            /// The severity findings with this code have.
+            pub fn severity(self) -> Severity {
+                match self {
+                    $(Code::$variant => Severity::$severity,)*
+                }
+            }
+        }
+    };
+}
+
+codes! {
+    /// No key was given to verify the layout with.
+    LayoutNoKeys = "layout-no-keys", Error;
+    /// A given key did not sign the layout.
+    LayoutSignatureMissing = "layout-signature-missing", Error;
+    /// A given key's signature on the layout does not verify.
+    LayoutSignatureInvalid = "layout-signature-invalid", Error;
+    /// A given (OpenPGP) key had expired.
+    LayoutKeyExpired = "layout-key-expired", Error;
+    /// The layout has expired.
+    LayoutExpired = "layout-expired", Error;
+    /// The layout has no `expires`.
+    LayoutExpiresMissing = "layout-expires-missing", Error;
+    /// A key in the layout's `keys` cannot be used.
+    LayoutKeyInvalid = "layout-key-invalid", Error;
+    /// Two steps or inspections share a name.
+    LayoutNameDuplicate = "layout-name-duplicate", Error;
+    /// A step's threshold is below one.
+    LayoutThresholdInvalid = "layout-threshold-invalid", Error;
+    /// A step authorises a keyid the layout has no key for.
+    LayoutPubkeyUnknown = "layout-pubkey-unknown", Error;
+    /// A MATCH rule's `FROM` names no step or inspection.
+    LayoutMatchFromUnknown = "layout-match-from-unknown", Error;
+    /// A step's MATCH rule names an inspection, whose link does not exist
+    /// yet when step rules are checked: the rule consumes nothing.
+    LayoutMatchFromInspection = "layout-match-from-inspection", Warning;
+    /// A parameter name is not `[a-zA-Z0-9_-]+`.
+    ParameterInvalidName = "parameter-invalid-name", Error;
+    /// A placeholder names a parameter that was not given.
+    ParameterMissing = "parameter-missing", Error;
+    /// Braces that do not form a placeholder.
+    ParameterSyntax = "parameter-syntax", Error;
+    /// A placeholder form this implementation does not substitute.
+    ParameterUnsupported = "parameter-unsupported", Error;
+    /// A link file is not valid metadata.
+    LinkMalformed = "link-malformed", Error;
+    /// A link file is not signed by the functionary its name says.
+    LinkSignatureMissing = "link-signature-missing", Warning;
+    /// A link file's signature does not verify.
+    LinkSignatureInvalid = "link-signature-invalid", Warning;
+    /// A link was signed with an (OpenPGP) key that had expired.
+    LinkKeyExpired = "link-key-expired", Warning;
+    /// A link's `name` is not the step it was presented for.
+    LinkNameMismatch = "link-name-mismatch", Warning;
+    /// Several links are by one functionary (one key, or subkeys of one
+    /// key) and count once.
+    LinkDuplicateFunctionary = "link-duplicate-functionary", Warning;
+    /// Fewer distinct authorised functionaries than the step's threshold
+    /// have a valid link.
+    ThresholdNotMet = "threshold-not-met", Error;
+    /// A link's command is not the step's `expected_command`.
+    CommandMismatch = "command-mismatch", Warning;
+    /// The links of a step with a threshold above one disagree on
+    /// materials or products.
+    ArtifactsDisagree = "artifacts-disagree", Error;
+    /// A DISALLOW rule matched an artifact no earlier rule consumed.
+    RuleDisallowMatched = "rule-disallow-matched", Error;
+    /// A REQUIRE rule did not find its artifact in the queue.
+    RuleRequireMissing = "rule-require-missing", Error;
+    /// A MATCH rule with a source prefix met a name the reference cannot
+    /// resolve.
+    RuleMatchSourceUnresolved = "rule-match-source-unresolved", Error;
+    /// An inspection's command could not be run, or ran out of time.
+    InspectionNotRun = "inspection-not-run", Error;
+    /// An inspection's command did not return 0.
+    InspectionFailed = "inspection-failed", Error;
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The rule a finding is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RuleSubject {
+    /// Materials or products rules.
+    pub artifact_type: ArtifactType,
+    /// The rule's position in its list, from 0.
+    pub index: usize,
+    /// The rule, as words joined by spaces.
+    pub text: String,
+}
+
+/// An artifact a finding is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ArtifactSubject {
+    /// The artifact name.
+    pub path: String,
+    /// Its digests in the subject's link, if it is there.
+    pub digests: Option<DigestSet>,
+    /// What it was compared with, when the finding is a comparison: the
+    /// other link's digests for `artifacts-disagree`, the MATCH
+    /// destination's for a digest mismatch.
+    pub compared_with: Option<Compared>,
+}
+
+/// The other side of an artifact comparison.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Compared {
+    /// Where the other artifact is: a link file, or `materials of 'build'`.
+    pub location: String,
+    /// The name looked up there.
+    pub path: String,
+    /// Its digests there, if it is there.
+    pub digests: Option<DigestSet>,
+}
+
+/// What a diagnostic is about; fields that do not apply are empty.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Subject {
+    /// The sublayout folders the finding is in, outermost first (empty for
+    /// the root layout).
+    pub sublayout: Vec<String>,
+    /// The step or inspection.
+    pub item: Option<String>,
+    /// Whether `item` is a step or an inspection.
+    pub item_kind: Option<ItemKind>,
+    /// The link file (as the link source names it).
+    pub link_file: Option<String>,
+    /// A second link file (`artifacts-disagree`).
+    pub other_link_file: Option<String>,
+    /// The keyid of the functionary or layout key.
+    pub keyid: Option<KeyId>,
+    /// The artifact rule.
+    pub rule: Option<RuleSubject>,
+    /// The artifacts concerned (at most [`Subject::ARTIFACTS_KEPT`]).
+    pub artifacts: Vec<ArtifactSubject>,
+    /// How many artifacts the finding concerns in all.
+    pub artifact_count: usize,
+    /// The parameter or placeholder.
+    pub parameter: Option<String>,
+}
+
+impl Subject {
+    /// How many artifacts a subject lists.
+    pub const ARTIFACTS_KEPT: usize = 100;
+}
+
+/// One finding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Diagnostic {
+    /// The stable code.
+    pub code: Code,
+    /// How serious it is.
+    pub severity: Severity,
+    /// One line, lower case, naming what failed.
+    pub message: String,
+    /// What to do about it, when there is something to say.
+    pub help: Option<String>,
+    /// What it is about.
+    pub subject: Subject,
+}
+
+impl Diagnostic {
+    /// A finding with the code's severity.
+    pub fn new(code: Code, message: impl Into<String>, subject: Subject) -> Self {
+        Self {
+            code,
+            severity: code.severity(),
+            message: message.into(),
+            help: None,
+            subject,
+        }
+    }
+
+    /// The same finding with advice.
+    #[must_use]
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    /// `error[threshold-not-met]: step 'build' needs ...`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}[{}]: ", self.severity, self.code)?;
+        if !self.subject.sublayout.is_empty() {
+            write!(f, "in sublayout {}: ", self.subject.sublayout.join("/"))?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+/// The outcome of a verification: every finding, and what passed.
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub struct Verdict {
+    /// Every finding, in the order the checks ran.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The rule-by-rule traces of every rule list checked, when asked for
+    /// ([`crate::Verifier::traces`]); a failing list's trace ends at the
+    /// failing rule.
+    pub traces: Vec<RuleTrace>,
+    /// The summary link of the verified supply chain (the first step's
+    /// materials, the last step's products), when verification passed.
+    pub summary: Option<ChainLink>,
+}
+
+impl Verdict {
+    /// Whether verification passed: no finding of severity error.
+    pub fn passed(&self) -> bool {
+        !self
+            .diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Error)
+    }
+
+    /// The findings of severity error.
+    pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+    }
+
+    /// The findings of severity warning.
+    pub fn warnings(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Warning)
+    }
+
+    /// Whether a finding has `code`.
+    pub fn has(&self, code: Code) -> bool {
+        self.diagnostics.iter().any(|d| d.code == code)
+    }
+}

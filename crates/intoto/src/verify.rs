@@ -1,0 +1,272 @@
+//! Verification (see [`intoto_verify`], re-exported here) wired to the file
+//! system: links from a folder, inspections run as local commands.
+//!
+//! ```no_run
+//! use std::path::Path;
+//!
+//! use intoto::crypto::KeyIdForm;
+//! use intoto::verify::{VerifyOptions, verify_layout_file};
+//!
+//! let owner = intoto::fs::read_public_key(Path::new("alice.pub"), KeyIdForm::Modern)?;
+//! let options = VerifyOptions::new().link_dir("links");
+//! let verdict = verify_layout_file(Path::new("root.layout"), &[owner], &options)?;
+//! for diagnostic in &verdict.diagnostics {
+//!     eprintln!("{diagnostic}");
+//! }
+//! assert!(verdict.passed());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::collections::BTreeMap;
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use intoto_crypto::PublicKey;
+use intoto_model::{EnvelopeKind, Inspection, Link, Metadata, unsigned_link_file_name};
+#[cfg(unix)]
+use intoto_record::KillScope;
+use intoto_record::{RecordOptions, RunOptions, StepOptions, run_step};
+
+pub use intoto_verify::*;
+
+use crate::fs::{self, FileError};
+
+/// Link files in a folder on disk: `<folder>/<sublayout folders>/<file>`.
+#[derive(Debug, Clone)]
+pub struct DirLinkSource {
+    root: PathBuf,
+}
+
+impl DirLinkSource {
+    /// Links in `root` (the reference's `--link-dir`).
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    fn path(&self, folder: &[String], file: &str) -> PathBuf {
+        let mut path = self.root.clone();
+        path.extend(folder);
+        path.push(file);
+        path
+    }
+}
+
+impl LinkSource for DirLinkSource {
+    fn read(&self, folder: &[String], file: &str) -> Result<Option<Vec<u8>>, SourceError> {
+        match std::fs::read(self.path(folder, file)) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Box::new(e)),
+        }
+    }
+
+    fn describe(&self, folder: &[String], file: &str) -> String {
+        if self.root == Path::new(".") {
+            let mut parts: Vec<&str> = folder.iter().map(String::as_str).collect();
+            parts.push(file);
+            return parts.join("/");
+        }
+        self.path(folder, file).display().to_string()
+    }
+}
+
+/// Runs inspections as the reference does: the `run` command (no shell) in
+/// the working folder, `.` recorded before and after with the default
+/// excludes, output discarded, killed (with its process group) after a
+/// timeout; the unsigned link of a passing inspection is written to
+/// `<working folder>/<inspection>.link`.
+#[derive(Debug, Clone)]
+pub struct CommandRunner {
+    timeout: Duration,
+    working_dir: Option<PathBuf>,
+    persist_links: bool,
+}
+
+impl Default for CommandRunner {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl CommandRunner {
+    /// In the current folder, with the reference's 10 second timeout,
+    /// writing inspection links.
+    pub fn new() -> Self {
+        Self {
+            timeout: intoto_record::DEFAULT_TIMEOUT,
+            working_dir: None,
+            persist_links: true,
+        }
+    }
+
+    /// Kills an inspection that runs longer than `timeout`.
+    #[must_use]
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Runs inspections in `dir` instead of the current folder.
+    #[must_use]
+    pub fn working_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.working_dir = Some(dir.into());
+        self
+    }
+
+    /// Whether to write `<inspection>.link` after a passing inspection
+    /// (default: yes, as the reference does).
+    #[must_use]
+    pub fn persist_links(mut self, persist: bool) -> Self {
+        self.persist_links = persist;
+        self
+    }
+}
+
+impl InspectionRunner for CommandRunner {
+    fn run(&self, inspection: &Inspection) -> Result<Link, SourceError> {
+        let mut run = RunOptions::new(inspection.run.iter().cloned()).timeout(self.timeout);
+        #[cfg(unix)]
+        {
+            run = run.kill_scope(KillScope::ProcessGroup);
+        }
+        let mut artifacts = RecordOptions::new();
+        if let Some(dir) = &self.working_dir {
+            run = run.working_dir(dir);
+            artifacts = artifacts.base_path(dir);
+        }
+        let options = StepOptions::new()
+            .materials(["."])
+            .products(["."])
+            .artifacts(artifacts)
+            .run(run);
+        let record = run_step(&inspection.name, &options)?;
+        if self.persist_links && record.return_value == Some(0) {
+            let dir = self
+                .working_dir
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("."));
+            let path = dir.join(unsigned_link_file_name(&inspection.name));
+            let md = Metadata::wrap(&record.link.to_value(), EnvelopeKind::Legacy);
+            fs::write_metadata(&path, &md)?;
+        }
+        Ok(record.link)
+    }
+}
+
+/// How [`verify_layout_file`] verifies.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct VerifyOptions {
+    /// Where the links are (default `.`).
+    pub link_dir: PathBuf,
+    /// Layout parameters (`None`: no substitution).
+    pub parameters: Option<BTreeMap<String, String>>,
+    /// The inspection runner.
+    pub runner: CommandRunner,
+    /// Keep every rule list's trace in the verdict.
+    pub traces: bool,
+    /// The time to verify at (default: now).
+    pub now: Option<DateTime<Utc>>,
+}
+
+impl Default for VerifyOptions {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl VerifyOptions {
+    /// Links in the current folder, inspections run there with a 10 second
+    /// timeout, no parameters.
+    pub fn new() -> Self {
+        Self {
+            link_dir: PathBuf::from("."),
+            parameters: None,
+            runner: CommandRunner::new(),
+            traces: false,
+            now: None,
+        }
+    }
+
+    /// Reads links from `dir`.
+    #[must_use]
+    pub fn link_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.link_dir = dir.into();
+        self
+    }
+
+    /// Substitutes these layout parameters.
+    #[must_use]
+    pub fn parameters(mut self, parameters: BTreeMap<String, String>) -> Self {
+        self.parameters = Some(parameters);
+        self
+    }
+
+    /// Runs inspections with `runner`.
+    #[must_use]
+    pub fn runner(mut self, runner: CommandRunner) -> Self {
+        self.runner = runner;
+        self
+    }
+
+    /// Keeps every rule list's trace.
+    #[must_use]
+    pub fn traces(mut self, keep: bool) -> Self {
+        self.traces = keep;
+        self
+    }
+
+    /// Verifies as at `now`.
+    #[must_use]
+    pub fn now(mut self, now: DateTime<Utc>) -> Self {
+        self.now = Some(now);
+        self
+    }
+}
+
+/// Verification of a layout file could not be carried out.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum VerifyFileError {
+    /// The layout file cannot be read or is not metadata.
+    #[error(transparent)]
+    File(#[from] FileError),
+    /// Verification could not be carried out.
+    #[error("cannot verify {}", path.display())]
+    Verify {
+        /// The layout file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: Error,
+    },
+}
+
+/// Verifies the supply chain laid out in the layout file `path`, which every
+/// key in `keys` must have signed.
+///
+/// # Errors
+///
+/// [`VerifyFileError`] when verification cannot be carried out; a failed
+/// verification is a [`Verdict`] that did not pass.
+pub fn verify_layout_file(
+    path: &Path,
+    keys: &[PublicKey],
+    options: &VerifyOptions,
+) -> Result<Verdict, VerifyFileError> {
+    let layout = fs::read_metadata(path)?;
+    let source = DirLinkSource::new(&options.link_dir);
+    let now = options.now.unwrap_or_else(Utc::now);
+    let mut verifier = Verifier::new(now, &source, &options.runner).traces(options.traces);
+    if let Some(parameters) = &options.parameters {
+        verifier = verifier.parameters(parameters.clone());
+    }
+    verifier
+        .verify(layout, keys)
+        .map_err(|source| VerifyFileError::Verify {
+            path: path.to_owned(),
+            source,
+        })
+}
