@@ -98,3 +98,35 @@ fn gpg_signatures_cannot_go_into_dsse_and_verification_needs_keyids() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("give at least one keyid"));
 }
+
+#[test]
+fn layouts_signed_with_gpg_verify_with_keys_from_the_keyring() {
+    let home = GpgHome::copy("rsa");
+    let h = home.path().to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let layout = r#"{"signed": {"_type": "layout", "expires": "2035-01-01T00:00:00Z", "readme": "",
+        "keys": {}, "steps": [], "inspect": []}, "signatures": []}"#;
+    std::fs::write(d.join("root.layout"), layout).unwrap();
+    intoto(d)
+        .args(["sign", "-f", "root.layout", "--gpg", RSA_KEY, "--gpg-home", h])
+        .assert()
+        .success();
+    intoto(d)
+        .args(["verify", "-l", "root.layout", "--gpg", RSA_KEY, "--gpg-home", h])
+        .assert()
+        .code(0);
+    let Some(program) = require_pyref("in-toto-verify") else { return };
+    let status = pyref_command(&program)
+        .current_dir(d)
+        .args(["-l", "root.layout", "--gpg", RSA_KEY, "--gpg-home", h])
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(0), "the reference rejected a layout we signed with gpg");
+    // A key that did not sign fails verification.
+    let other = GpgHome::copy("dsa");
+    intoto(d)
+        .args(["verify", "-l", "root.layout", "--gpg", DSA_KEY, "--gpg-home", other.path().to_str().unwrap()])
+        .assert()
+        .code(1);
+}

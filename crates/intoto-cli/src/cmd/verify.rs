@@ -9,6 +9,7 @@ use anyhow::{Context as _, bail};
 use clap::Args;
 use serde_json::{Map, Value, json};
 
+use intoto::crypto::gpg::Gpg;
 use intoto::crypto::{KeyIdForm, PublicKey};
 use intoto::fs;
 use intoto::model::DigestSet;
@@ -50,6 +51,8 @@ use crate::output;
     intoto verify -l root.layout --verification-keys alice.pub --link-dir links -v\n\n  \
     # A layout with placeholders such as `MATCH {pkg}.tar.gz WITH PRODUCTS FROM build`\n  \
     intoto verify -l root.layout --verification-keys alice.pub --param pkg=demo-1.0\n\n  \
+    # A layout signed with a GnuPG key from the keyring in ~/.gnupg\n  \
+    intoto verify -l root.layout --gpg 3BF8135765A07E21BD12BF89A5627F6BF439F3C2\n\n  \
     # Findings as JSON, with their codes (see docs/diagnostics.md)\n  \
     intoto verify -l root.layout --verification-keys alice.pub --format json\n\n\
     Exit status: 0 verified; 1 verification failed; 2 usage error, or an input that cannot be read."
@@ -59,8 +62,15 @@ pub(crate) struct VerifyArgs {
     #[arg(short = 'l', long, value_name = "PATH", required = true)]
     layout: PathBuf,
     /// The public keys (PEM) that must all have signed the layout.
-    #[arg(long = "verification-keys", value_name = "PATH", num_args = 1.., required = true)]
+    #[arg(long = "verification-keys", value_name = "PATH", num_args = 1.., required_unless_present = "gpg")]
     verification_keys: Vec<PathBuf>,
+    /// GnuPG keys (by keyid, from the keyring) that must all have signed the
+    /// layout, besides any --verification-keys.
+    #[arg(short = 'g', long, value_name = "KEYID", num_args = 1..)]
+    gpg: Vec<String>,
+    /// The GnuPG home folder (default: gpg's own default).
+    #[arg(long, value_name = "PATH")]
+    gpg_home: Option<PathBuf>,
     /// The folder the links are in.
     #[arg(long, value_name = "PATH", default_value = ".")]
     link_dir: PathBuf,
@@ -72,7 +82,6 @@ pub(crate) struct VerifyArgs {
     /// literal brace). Repeatable. Without any, nothing is substituted.
     #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
     params: Vec<(String, String)>,
-    // `-g/--gpg` and `--gpg-home` join these with the OpenPGP work.
 }
 
 fn parse_param(text: &str) -> Result<(String, String), String> {
@@ -97,11 +106,23 @@ pub(crate) fn run(
     verbose: bool,
     quiet: bool,
 ) -> anyhow::Result<Outcome> {
-    let keys = args
+    let mut keys = args
         .verification_keys
         .iter()
         .map(|path| Ok(fs::read_public_key(path, KeyIdForm::Modern)?))
         .collect::<anyhow::Result<Vec<PublicKey>>>()?;
+    if !args.gpg.is_empty() {
+        let gpg = match &args.gpg_home {
+            Some(home) => Gpg::new().with_homedir(home),
+            None => Gpg::new(),
+        };
+        for id in &args.gpg {
+            keys.push(
+                gpg.export_public_key(id)
+                    .with_context(|| format!("cannot export GnuPG key {id}"))?,
+            );
+        }
+    }
     let mut parameters = BTreeMap::new();
     for (name, value) in &args.params {
         if parameters.insert(name.clone(), value.clone()).is_some() {
