@@ -49,6 +49,17 @@ pub(crate) enum Command {
     Key(cmd::key::KeyCommand),
     /// Sign link or layout metadata, or verify its signatures (in-toto-sign).
     Sign(cmd::sign::SignArgs),
+    /// Verify a supply chain against its signed layout (in-toto-verify).
+    Verify(cmd::verify::VerifyArgs),
+    /// Carry out a step and write its signed link (in-toto-run).
+    Run(cmd::run::RunArgs),
+    /// Record a step in two parts, start and stop (in-toto-record).
+    #[command(subcommand)]
+    Record(cmd::record::RecordCommand),
+    /// Check whether local artifacts match a link's products (in-toto-match-products).
+    MatchProducts(cmd::match_products::MatchProductsArgs),
+    /// Run a command and write an unsigned link, to try out recording (in-toto-mock).
+    Mock(cmd::mock::MockArgs),
 }
 
 /// Maps the reference's program names to subcommands.

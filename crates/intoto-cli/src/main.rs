@@ -31,7 +31,9 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
-    logging::init(cli.verbose, cli.quiet);
+    // `mock` is for trying things out and says what it does, like in-toto-mock.
+    let verbose = cli.verbose.max(u8::from(matches!(cli.command, cli::Command::Mock(_))));
+    logging::init(verbose, cli.quiet);
     match cmd::run(cli) {
         Ok(outcome) => outcome.exit_code(),
         // A closed pipe (`intoto ... | head`) is not a failure.

@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use intoto_model::{Artifacts, DigestSet};
 use rayon::iter::{ParallelBridge, ParallelIterator};
+use rayon::slice::ParallelSliceMut;
 use walkdir::WalkDir;
 
 use crate::error::Error;
@@ -175,7 +176,8 @@ fn scheme_of(uri: &str) -> Scheme {
 ///
 /// - each path is `normpath`'d; directories are walked and every file in them
 ///   recorded; a path that does not exist, a broken symlink and anything that
-///   is not a regular file (FIFO, socket, device) are skipped (debug log);
+///   is not a regular file (FIFO, socket, device) are skipped (a warning for
+///   a named path that does not exist, a debug message otherwise);
 /// - paths matching the exclude patterns are skipped, and excluded directories
 ///   are not entered; patterns match the path relative to the base path;
 /// - names use `/` (backslashes in names become `/`), relative paths stay
@@ -199,10 +201,23 @@ pub fn record_artifacts<S: AsRef<str>>(
     uris: &[S],
     options: &RecordOptions,
 ) -> Result<Artifacts, Error> {
-    let mut artifacts = Artifacts::new();
     if uris.is_empty() {
-        return Ok(artifacts);
+        return Ok(Artifacts::new());
     }
+    options.progress.started();
+    let started = std::time::Instant::now();
+    let result = record_nonempty(uris, options);
+    options.progress.finished();
+    tracing::debug!(
+        duration_ms = started.elapsed().as_millis(),
+        artifacts = result.as_ref().map_or(0, Artifacts::len),
+        "recorded artifacts"
+    );
+    result
+}
+
+fn record_nonempty<S: AsRef<str>>(uris: &[S], options: &RecordOptions) -> Result<Artifacts, Error> {
+    let mut artifacts = Artifacts::new();
     let excludes = if options.exclude_patterns.is_empty() {
         ExcludeSet::defaults()
     } else {
@@ -240,16 +255,38 @@ pub fn record_artifacts<S: AsRef<str>>(
             }
         }
     }
-    let mut hashed = hash_roots(&roots, &excludes, options)?;
-    hashed.sort_unstable_by(|a, b| (a.root, &a.name).cmp(&(b.root, &b.name)));
+    let started = std::time::Instant::now();
+    let hashed = hash_roots(&roots, &excludes, options)?;
+    tracing::debug!(
+        duration_ms = started.elapsed().as_millis(),
+        files = hashed.len(),
+        "walked and hashed"
+    );
+    let (mut file_hashed, dir_hashed): (Vec<Hashed>, Vec<Hashed>) =
+        hashed.into_iter().partition(|h| {
+            matches!(
+                roots.get(h.root).map(|r| &r.kind),
+                Some(RootKind::File { .. })
+            )
+        });
 
     for (scheme, list) in &batches {
         let batch = match scheme {
-            Scheme::File => assemble_files(&roots, &hashed, &options.lstrip_paths)?,
-            Scheme::Dir => assemble_dirs(&roots, &hashed, options)?,
+            Scheme::File => assemble_files(
+                &roots,
+                std::mem::take(&mut file_hashed),
+                &options.lstrip_paths,
+            )?,
+            Scheme::Dir => assemble_dirs(&roots, &dir_hashed, options)?,
             Scheme::Ostree => record_ostree(list, base, options)?,
         };
-        artifacts.extend(batch);
+        // Later resolvers win a name given twice. Moving the first (usually
+        // only, and large) batch is cheaper than re-inserting it.
+        if artifacts.is_empty() {
+            artifacts = batch;
+        } else {
+            artifacts.extend(batch);
+        }
     }
     Ok(artifacts)
 }
@@ -325,7 +362,12 @@ fn plan_file_root(uri: &str, base: Option<&Path>, excludes: &ExcludeSet, roots: 
             is_file: m.is_file(),
         }),
         Ok(_) => tracing::debug!(path = %name, "not a regular file or directory, skipping"),
-        Err(e) => tracing::debug!(path = %name, error = %e, "path does not exist, skipping"),
+        // The reference skips these silently; a path named on the command
+        // line that is not there is worth a word.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            tracing::warn!("{name} does not exist, not recording it");
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot look at {name}, not recording it"),
     }
 }
 
@@ -383,18 +425,39 @@ fn hash_roots(
         return Ok(Vec::new());
     }
     let follow = options.follow_symlink_dirs;
+    let progress = options.progress.as_ref();
     let found = roots
         .iter()
         .enumerate()
-        .flat_map(move |(index, root)| walk_root(index, root, excludes, follow));
-    let progress = options.progress.as_ref();
+        .flat_map(move |(index, root)| walk_root(index, root, excludes, follow))
+        .inspect(|_| progress.add_found(1));
     found
         .par_bridge()
-        .map_init(Scratch::new, |scratch, found| {
-            hash_found(found, excludes, options, scratch, progress)
-        })
+        .map_init(
+            || Worker {
+                scratch: Scratch::new(),
+                excludes: excludes.clone(),
+                progress,
+            },
+            |w, found| hash_found(found, &w.excludes, options, &mut w.scratch, progress),
+        )
         .filter_map(|r| r.transpose())
         .collect()
+}
+
+/// What a hashing thread keeps between files.
+struct Worker<'a> {
+    scratch: Scratch,
+    /// Each worker has its own copy of the patterns: a compiled regex serves
+    /// one thread without locking, others through a shared pool.
+    excludes: ExcludeSet,
+    progress: &'a dyn Progress,
+}
+
+impl Drop for Worker<'_> {
+    fn drop(&mut self) {
+        self.scratch.flush(self.progress);
+    }
 }
 
 fn hash_found(
@@ -428,7 +491,7 @@ fn hash_found(
         scratch,
         progress,
     )?;
-    progress.add_files(1);
+    scratch.add_file(progress);
     Ok(Some(Hashed {
         root: found.root,
         name: found.name,
@@ -458,10 +521,22 @@ fn walk_root<'a>(
     if matches!(root.kind, RootKind::Dir { .. }) && excludes.is_excluded(&root.name) {
         return Box::new(std::iter::empty());
     }
+    let root_bytes = root.fs_path.as_os_str().as_encoded_bytes();
     let name_of = move |path: &Path| -> (String, bool) {
-        let rel = path.strip_prefix(&root.fs_path).unwrap_or(path);
-        let utf8 = rel.to_str().is_some();
-        let rel = rel.to_string_lossy();
+        // Entries are the root joined with names, so cutting the root's bytes
+        // off is `strip_prefix` without comparing component by component.
+        let rel = path
+            .as_os_str()
+            .as_encoded_bytes()
+            .strip_prefix(root_bytes)
+            .map(|r| r.strip_prefix(b"/").unwrap_or(r));
+        let (rel, utf8) = match rel.map(std::str::from_utf8) {
+            Some(Ok(rel)) => (std::borrow::Cow::Borrowed(rel), true),
+            _ => {
+                let rel = path.strip_prefix(&root.fs_path).unwrap_or(path);
+                (rel.to_string_lossy(), rel.to_str().is_some())
+            }
+        };
         (join_normalized(&root.name, &rel), utf8)
     };
     let walker = WalkDir::new(&root.fs_path)
@@ -523,36 +598,71 @@ fn log_walk_error(err: &walkdir::Error) {
     }
 }
 
-/// The file resolver's `_mangle`: `/` for `\`, lstrip, duplicate check, prefix.
+/// The file resolver's `_mangle`: `/` for `\\`, lstrip, duplicate check, prefix.
 fn assemble_files(
     roots: &[Root],
-    hashed: &[Hashed],
+    hashed: Vec<Hashed>,
     lstrip: &[String],
 ) -> Result<Artifacts, Error> {
+    let prefix_of = |root: usize| match roots.get(root).map(|r| &r.kind) {
+        Some(RootKind::File { prefix }) => *prefix,
+        _ => "",
+    };
+    let slash = |name: String| {
+        if name.contains('\\') {
+            name.replace('\\', "/")
+        } else {
+            name
+        }
+    };
+    if lstrip.is_empty() {
+        // No names can collide by stripping, so no bookkeeping: sort by name
+        // (in parallel) and build the map in one go. For a name given twice
+        // the later root wins, as the reference's dict update does.
+        let mut entries: Vec<(String, usize, DigestSet)> = hashed
+            .into_iter()
+            .map(|h| {
+                let prefix = prefix_of(h.root);
+                let name = slash(h.name);
+                let key = if prefix.is_empty() {
+                    name
+                } else {
+                    format!("{prefix}{name}")
+                };
+                (key, h.root, h.digests)
+            })
+            .collect();
+        entries.par_sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
+        // `BTreeMap::from_iter` keeps the last of equal keys and builds a
+        // sorted input in linear time.
+        return Ok(entries
+            .into_iter()
+            .map(|(key, _, digests)| (key, digests))
+            .collect());
+    }
+
+    let mut hashed = hashed;
+    hashed.par_sort_unstable_by(|a, b| (a.root, &a.name).cmp(&(b.root, &b.name)));
     let mut out = Artifacts::new();
-    let mut origins: HashMap<String, &Path> = HashMap::new();
+    let mut origins: HashMap<String, PathBuf> = HashMap::new();
     for h in hashed {
-        let Some(RootKind::File { prefix }) = roots.get(h.root).map(|r| &r.kind) else {
-            continue;
-        };
-        let mut name = h.name.replace('\\', "/");
+        let prefix = prefix_of(h.root);
+        let mut name = slash(h.name);
         if let Some(p) = lstrip.iter().find(|p| name.starts_with(p.as_str())) {
             name.drain(..p.len());
         }
         // As in the reference, the check compares the unprefixed name with
         // the (possibly prefixed) names recorded so far in this batch.
-        if !lstrip.is_empty() && out.contains_key(&name) {
+        if out.contains_key(&name) {
             return Err(Error::DuplicateArtifactName {
-                first: origins
-                    .get(&name)
-                    .map_or_else(PathBuf::new, |p| p.to_path_buf()),
-                second: h.path.clone(),
+                first: origins.remove(&name).unwrap_or_default(),
+                second: h.path,
                 name,
             });
         }
         let key = format!("{prefix}{name}");
-        origins.insert(key.clone(), &h.path);
-        out.insert(key, h.digests.clone());
+        origins.insert(key.clone(), h.path);
+        out.insert(key, h.digests);
     }
     Ok(out)
 }
@@ -668,7 +778,8 @@ fn record_ostree(
             Error::ReadArtifact { path, source } => err(&path, source),
             other => other,
         })?;
-        options.progress.add_files(1);
+        scratch.add_file(options.progress.as_ref());
+        scratch.flush(options.progress.as_ref());
         out.insert(format!("ostree:{reference}"), digests);
     }
     Ok(out)

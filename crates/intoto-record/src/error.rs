@@ -129,7 +129,7 @@ pub enum Error {
         timeout: Duration,
     },
     /// Something failed while recording a step; the source says what.
-    #[error("cannot record {phase} of step {step:?}")]
+    #[error("cannot {} of step {step:?}", phase.action())]
     Step {
         /// The step name.
         step: String,
@@ -183,6 +183,18 @@ impl std::fmt::Display for Phase {
             Self::Command => "the command",
             Self::Products => "products",
         })
+    }
+}
+
+impl Phase {
+    /// What the phase does, for messages: `record materials`, `run the
+    /// command`, `record products`.
+    fn action(self) -> &'static str {
+        match self {
+            Self::Materials => "record materials",
+            Self::Command => "run the command",
+            Self::Products => "record products",
+        }
     }
 }
 

@@ -120,6 +120,9 @@ impl ExcludeSet {
             .or_else(|| path.strip_prefix("./"))
             .unwrap_or(path);
         let candidates: Vec<usize> = match &self.set {
+            // Most paths match nothing; `is_match` can stop early and use
+            // literal prefilters, which the full list of matches cannot.
+            Some(set) if !set.is_match(file) => return false,
             Some(set) => set.matches(file).into_iter().collect(),
             None => (0..self.patterns.len()).collect(),
         };

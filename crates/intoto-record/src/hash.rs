@@ -90,35 +90,56 @@ impl Hasher {
 
     fn finalize_hex(self) -> String {
         match self {
-            Self::Sha256(h) => hex::encode(h.finalize()),
-            Self::Sha512(h) => hex::encode(h.finalize()),
+            Self::Sha256(h) => to_hex(&h.finalize()),
+            Self::Sha512(h) => to_hex(&h.finalize()),
             #[cfg(feature = "blake3")]
             Self::Blake3(h) => h.finalize().to_hex().to_string(),
         }
     }
 }
 
-/// Several digests computed over the same bytes.
+/// Lowercase hex, without the per-character iterator `hex::encode` uses:
+/// this runs once per file.
+fn to_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    out
+}
+
+/// Several digests computed over the same bytes. The first algorithm is kept
+/// inline, so the usual single digest costs no allocation per file.
 pub(crate) struct MultiHasher {
-    hashers: Vec<(HashAlgorithm, Hasher)>,
+    first: (HashAlgorithm, Hasher),
+    rest: Vec<(HashAlgorithm, Hasher)>,
 }
 
 impl MultiHasher {
     pub(crate) fn new(algorithms: &[HashAlgorithm]) -> Self {
+        let (first, rest) = match algorithms.split_first() {
+            Some((&first, rest)) => (first, rest),
+            None => (HashAlgorithm::Sha256, &[][..]),
+        };
         Self {
-            hashers: algorithms.iter().map(|&a| (a, Hasher::new(a))).collect(),
+            first: (first, Hasher::new(first)),
+            rest: rest.iter().map(|&a| (a, Hasher::new(a))).collect(),
         }
     }
 
     pub(crate) fn update(&mut self, data: &[u8]) {
-        for (_, h) in &mut self.hashers {
+        self.first.1.update(data);
+        for (_, h) in &mut self.rest {
             h.update(data);
         }
     }
 
     pub(crate) fn finish(self) -> DigestSet {
         let mut set = DigestSet::new();
-        for (a, h) in self.hashers {
+        set.insert(self.first.0.name(), self.first.1.finalize_hex());
+        for (a, h) in self.rest {
             set.insert(a.name(), h.finalize_hex());
         }
         set
@@ -174,10 +195,18 @@ impl LineEndings {
     }
 }
 
+/// Progress is reported in batches of at least this many bytes or files, so
+/// that hashing threads do not fight over the counters' cache line for every
+/// small file.
+const PROGRESS_BYTES: u64 = 1 << 20;
+const PROGRESS_FILES: u64 = 64;
+
 /// Reusable per-thread state for hashing files.
 pub(crate) struct Scratch {
     buf: Vec<u8>,
     normalized: Vec<u8>,
+    pending_bytes: u64,
+    pending_files: u64,
 }
 
 impl Scratch {
@@ -185,6 +214,33 @@ impl Scratch {
         Self {
             buf: vec![0; CHUNK_SIZE],
             normalized: Vec::new(),
+            pending_bytes: 0,
+            pending_files: 0,
+        }
+    }
+
+    fn add_bytes(&mut self, n: u64, progress: &dyn Progress) {
+        self.pending_bytes += n;
+        if self.pending_bytes >= PROGRESS_BYTES {
+            progress.add_bytes(std::mem::take(&mut self.pending_bytes));
+        }
+    }
+
+    /// Counts a hashed file.
+    pub(crate) fn add_file(&mut self, progress: &dyn Progress) {
+        self.pending_files += 1;
+        if self.pending_files >= PROGRESS_FILES {
+            progress.add_files(std::mem::take(&mut self.pending_files));
+        }
+    }
+
+    /// Reports what is still pending.
+    pub(crate) fn flush(&mut self, progress: &dyn Progress) {
+        if self.pending_bytes > 0 {
+            progress.add_bytes(std::mem::take(&mut self.pending_bytes));
+        }
+        if self.pending_files > 0 {
+            progress.add_files(std::mem::take(&mut self.pending_files));
         }
     }
 }
@@ -237,7 +293,7 @@ pub(crate) fn hash_reader(
             }
             None => hasher.update(data),
         }
-        progress.add_bytes(n as u64);
+        scratch.add_bytes(n as u64, progress);
     }
     if let Some(le) = endings.as_mut() {
         le.finish(&mut scratch.normalized);

@@ -12,6 +12,8 @@
 //!   normalisation, sha256/sha512 (and blake3 with the `blake3` feature),
 //!   hashed in parallel with a fixed amount of memory per thread.
 //! - [`run`](mod@run): `execute_link` — argv, timeout, return value, streams.
+//! - [`encoding`]: a link's canonical JSON and Python `json.dumps` texts,
+//!   written without building a `serde_json::Value` tree.
 //! - [`step`]: `in_toto_run`, `in_toto_record_start`/`_stop`,
 //!   `in_toto_match_products`, `in_toto_mock`.
 //!
@@ -46,9 +48,12 @@
 //! - the command's output is duplicated to the terminal as raw bytes as it
 //!   arrives (the reference re-encodes it after newline translation);
 //! - sha512 and blake3 digests can be recorded in addition to sha256; for
-//!   `dir:` artifacts each algorithm hashes its own listing.
+//!   `dir:` artifacts each algorithm hashes its own listing;
+//! - a named path that does not exist is skipped, as in the reference, but
+//!   with a warning in the log.
 
 pub mod artifacts;
+pub mod encoding;
 mod error;
 pub mod exclude;
 pub mod hash;

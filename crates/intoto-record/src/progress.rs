@@ -7,7 +7,18 @@
 /// them with atomics or other cheap synchronisation. All methods default to
 /// doing nothing.
 pub trait Progress: Send + Sync {
-    /// `n` more files were found and will be hashed.
+    /// A recording pass begins: one [`record_artifacts`](crate::record_artifacts)
+    /// call, such as a step's materials or its products. A front end can show
+    /// its progress bar from here until [`finished`](Self::finished), and keep
+    /// the terminal free while the step's command runs.
+    fn started(&self) {}
+
+    /// The pass announced by [`started`](Self::started) is over, whether it
+    /// succeeded or failed.
+    fn finished(&self) {}
+
+    /// The walk found `n` more files to hash (a few may still turn out to be
+    /// excluded by a pattern or to be symlinks to folders).
     fn add_found(&self, n: u64) {
         let _ = n;
     }

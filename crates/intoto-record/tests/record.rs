@@ -202,6 +202,7 @@ fn step_errors_name_the_step_and_phase() {
             ..
         }
     ));
+    assert_eq!(err.to_string(), "cannot run the command of step \"build\"");
 }
 
 #[test]

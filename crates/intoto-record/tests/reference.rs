@@ -1,14 +1,8 @@
 //! Differential tests: record the same trees with this crate and with the
 //! Python reference (`record_artifacts_as_dict`, `in_toto_run`) and compare.
 
-// Test helpers outside `#[test]` functions fail tests by panicking, and
-// report skipped comparisons on stderr.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::print_stderr
-)]
+// Test helpers outside `#[test]` functions fail tests by panicking.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
@@ -19,7 +13,7 @@ use intoto_record::{
 };
 use serde_json::{Value, json};
 
-use common::{build_tree, reference_or_skip, relative_from_cwd, run_reference};
+use common::{build_tree, reference, relative_from_cwd, run_reference};
 
 const RECORD_SCRIPT: &str = r#"
 import json, sys
@@ -163,7 +157,7 @@ fn tree() -> tempfile::TempDir {
 
 #[test]
 fn whole_tree_with_default_options() {
-    let Some(py) = reference_or_skip("whole_tree_with_default_options") else {
+    let Some(py) = reference() else {
         return;
     };
     let dir = tree();
@@ -199,7 +193,7 @@ fn whole_tree_with_default_options() {
 
 #[test]
 fn follow_symlink_dirs_off() {
-    let Some(py) = reference_or_skip("follow_symlink_dirs_off") else {
+    let Some(py) = reference() else {
         return;
     };
     let dir = tree();
@@ -211,7 +205,7 @@ fn follow_symlink_dirs_off() {
 
 #[test]
 fn explicit_paths_normalisation_and_missing_paths() {
-    let Some(py) = reference_or_skip("explicit_paths") else {
+    let Some(py) = reference() else {
         return;
     };
     let dir = tree();
@@ -234,7 +228,7 @@ fn explicit_paths_normalisation_and_missing_paths() {
 
 #[test]
 fn paths_relative_to_cwd_and_absolute() {
-    let Some(py) = reference_or_skip("paths_relative_to_cwd_and_absolute") else {
+    let Some(py) = reference() else {
         return;
     };
     let dir = tree();
@@ -250,7 +244,7 @@ fn paths_relative_to_cwd_and_absolute() {
 
 #[test]
 fn exclude_patterns() {
-    let Some(py) = reference_or_skip("exclude_patterns") else {
+    let Some(py) = reference() else {
         return;
     };
     let dir = tree();
@@ -292,7 +286,7 @@ fn exclude_patterns() {
 
 #[test]
 fn base_path() {
-    let Some(py) = reference_or_skip("base_path") else {
+    let Some(py) = reference() else {
         return;
     };
     let dir = tree();
@@ -312,7 +306,7 @@ fn base_path() {
 
 #[test]
 fn lstrip_paths() {
-    let Some(py) = reference_or_skip("lstrip_paths") else {
+    let Some(py) = reference() else {
         return;
     };
     let dir = tree();
@@ -362,7 +356,7 @@ fn lstrip_paths() {
 
 #[test]
 fn line_ending_normalisation() {
-    let Some(py) = reference_or_skip("line_ending_normalisation") else {
+    let Some(py) = reference() else {
         return;
     };
     let dir = tree();
@@ -374,7 +368,7 @@ fn line_ending_normalisation() {
 
 #[test]
 fn dir_resolver() {
-    let Some(py) = reference_or_skip("dir_resolver") else {
+    let Some(py) = reference() else {
         return;
     };
     let dir = tree();
@@ -407,12 +401,12 @@ fn dir_resolver() {
 #[test]
 fn resolver_vectors_match_the_reference_tests() {
     // From the reference's tests/test_directory_resolver.py and the OSTree vectors.
-    let vectors = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/vectors/in-toto-python/resolver");
-    if !vectors.exists() {
-        eprintln!("skipping: {} not found", vectors.display());
-        return;
-    }
+    let vectors = intoto_test_support::vector("in-toto-python/resolver");
+    assert!(
+        vectors.is_dir(),
+        "the committed vectors are missing: {}",
+        vectors.display()
+    );
     let dir = format!("dir:{}", vectors.join("dir_resolver").display());
     let normalize = RecordOptions::new().normalize_line_endings(true);
     let got = record_artifacts(&[&dir], &normalize).unwrap();
@@ -452,7 +446,7 @@ with open(sys.argv[2], "w") as f:
 
 #[test]
 fn run_step_matches_in_toto_run() {
-    let Some(py) = reference_or_skip("run_step_matches_in_toto_run") else {
+    let Some(py) = reference() else {
         return;
     };
     let dir = tree();
@@ -530,7 +524,7 @@ with open(sys.argv[2], "w") as f:
 
 #[test]
 fn match_products_matches_the_reference() {
-    let Some(py) = reference_or_skip("match_products_matches_the_reference") else {
+    let Some(py) = reference() else {
         return;
     };
     let dir = tree();

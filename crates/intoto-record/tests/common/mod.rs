@@ -2,49 +2,26 @@
 //! test trees.
 
 // Each test binary uses a different part of this module; helpers fail tests
-// by panicking and report skipped comparisons on stderr.
+// by panicking.
 #![allow(
     dead_code,
     unreachable_pub,
     clippy::unwrap_used,
     clippy::expect_used,
-    clippy::panic,
-    clippy::print_stderr
+    clippy::panic
 )]
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::Value;
 
-/// The Python interpreter with the reference (in-toto 3.1.0) installed:
-/// `$INTOTO_PYREF`, else `target/pyref/bin/python`, else `/tmp/pyref/bin/python`.
-pub fn reference_python() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("INTOTO_PYREF") {
-        let p = PathBuf::from(p);
-        if p.exists() {
-            return Some(p);
-        }
-    }
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    [
-        workspace.join("target/pyref/bin/python"),
-        PathBuf::from("/tmp/pyref/bin/python"),
-    ]
-    .into_iter()
-    .find(|p| p.exists())
-}
-
-/// The reference interpreter, or `None` after printing why the test is skipped.
-pub fn reference_or_skip(test: &str) -> Option<PathBuf> {
-    let python = reference_python();
-    if python.is_none() {
-        eprintln!(
-            "skipping {test}: no reference interpreter (set INTOTO_PYREF or create target/pyref)"
-        );
-    }
-    python
+/// The Python interpreter of the reference's venv (in-toto 3.1.0, made by
+/// `scripts/pyref-venv.sh` in `target/pyref`, or `$INTOTO_PYREF`). A missing
+/// venv fails the test, unless `INTOTO_SKIP_PYREF=1` asks to skip
+/// comparisons with the reference; then this is `None`.
+pub fn reference() -> Option<PathBuf> {
+    intoto_test_support::require_pyref("python")
 }
 
 /// Runs `script` with the reference interpreter in the current directory,
@@ -55,7 +32,7 @@ pub fn run_reference(python: &Path, script: &str, args: &Value) -> Value {
     let out = out_dir.path().join("result.json");
     // Output is captured: with `record_streams` the reference duplicates the
     // command's output to its own.
-    let output = Command::new(python)
+    let output = intoto_test_support::pyref_command(python)
         .arg("-c")
         .arg(script)
         .arg(args.to_string())

@@ -1,0 +1,193 @@
+//! `intoto record start|stop`: record a step that is not a single command in
+//! two parts; flag-compatible with the reference's `in-toto-record`.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context as _, bail};
+use clap::{Args, Subcommand};
+use serde_json::json;
+
+use intoto::crypto::check_signature;
+use intoto::fs;
+use intoto::model::{EnvelopeKind, Payload, unfinished_link_file_name};
+use intoto::record::{StartOptions, StopOptions, record_start, record_stop};
+
+use crate::cli::Format;
+use crate::cmd::common::{self, ArtifactArgs, EnvelopeArgs, KeyArgs, LinkForm, Meter};
+use crate::exit::{self, Outcome};
+use crate::output;
+
+/// Record a step in two parts (in-toto-record): `start` records the
+/// materials in `.<name>.<keyid prefix>.link-unfinished`, `stop` records the
+/// products and writes the signed `<name>.<keyid prefix>.link`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum RecordCommand {
+    /// Record the materials and sign them into the unfinished link
+    /// `.<name>.<keyid prefix>.link-unfinished` in the current folder.
+    #[command(after_help = "Examples:\n  \
+        intoto record start -n edit-files --signing-key alice -m .\n  \
+        intoto record start -n edit-files --signing-key alice -m src --exclude '*.o' --use-dsse")]
+    Start(StartArgs),
+    /// Check the unfinished link's signature, record the products, and write
+    /// the signed `<name>.<keyid prefix>.link`; the unfinished link is
+    /// removed once the link is written.
+    #[command(after_help = "Examples:\n  \
+        intoto record stop -n edit-files --signing-key alice -p .\n  \
+        intoto record stop -n edit-files --signing-key alice -p dist -d links/\n\n\
+        Exit status: 0 written; 1 the unfinished link is not signed by the key; 2 other errors.")]
+    Stop(StopArgs),
+}
+
+/// The flags `start` and `stop` share.
+#[derive(Debug, Args)]
+pub(crate) struct CommonArgs {
+    /// Name of the step, as in the layout.
+    #[arg(short = 'n', long = "step-name", value_name = "NAME", required = true)]
+    step_name: String,
+    #[command(flatten)]
+    key: KeyArgs,
+    #[command(flatten)]
+    artifacts: ArtifactArgs,
+    #[command(flatten)]
+    envelope: EnvelopeArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct StartArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Files or folders to record as materials.
+    #[arg(short = 'm', long, value_name = "PATH", num_args = 1..)]
+    materials: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct StopArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Files or folders to record as products.
+    #[arg(short = 'p', long, value_name = "PATH", num_args = 1..)]
+    products: Vec<String>,
+    /// Folder to write the link to (default: the current folder).
+    #[arg(short = 'd', long, value_name = "DIRECTORY")]
+    metadata_directory: Option<PathBuf>,
+}
+
+pub(crate) fn run(cmd: RecordCommand, format: Format, quiet: bool) -> anyhow::Result<Outcome> {
+    match cmd {
+        RecordCommand::Start(args) => start(args, format, quiet),
+        RecordCommand::Stop(args) => stop(args, format, quiet),
+    }
+}
+
+fn start(args: StartArgs, format: Format, quiet: bool) -> anyhow::Result<Outcome> {
+    let started = Instant::now();
+    let common = args.common;
+    let step = common.step_name.as_str();
+    let key = common.key.load()?;
+    common::check_writable_dir(Path::new("."), step)?;
+    let meter = Meter::new(quiet);
+    let options =
+        StartOptions::new(args.materials).artifacts(common.artifacts.options(meter.clone()));
+    let link = record_start(step, &options)?;
+    // The unfinished link carries no products yet, so an attestation (whose
+    // subjects are the products) is made by `stop`; until then it is a DSSE link.
+    let form = match common.envelope.form() {
+        LinkForm::Attestation => LinkForm::Link(EnvelopeKind::Dsse),
+        form => form,
+    };
+    let (text, keyid) = common::sign_link(&link, form, &key)?;
+    let path = PathBuf::from(unfinished_link_file_name(step, &keyid));
+    fs::write_atomic(&path, text.as_bytes())
+        .with_context(|| format!("cannot write the unfinished link of step {step:?}"))?;
+    tracing::info!(step.name = step, "wrote unfinished link {}", path.display());
+    if format == Format::Json {
+        output::json(&common::summary(step, &link, &path, form, &meter, started))?;
+    }
+    Ok(Outcome::Success)
+}
+
+fn stop(args: StopArgs, format: Format, quiet: bool) -> anyhow::Result<Outcome> {
+    let started = Instant::now();
+    let common = args.common;
+    let step = common.step_name.as_str();
+    let key = common.key.load()?;
+    let unfinished = PathBuf::from(unfinished_link_file_name(step, key.keyid()));
+    if !unfinished.exists() {
+        bail!(
+            "no unfinished link for step {step:?} signed by {} in the current folder (expected {}); \
+             run `intoto record start` first",
+            key.keyid().short(),
+            unfinished.display()
+        );
+    }
+    let md = fs::read_metadata(&unfinished)?;
+    if let Err(e) = check_signature(&md, key.public_key()) {
+        let err = anyhow::Error::new(e).context(format!(
+            "{}: the unfinished link of step {step:?} is not signed by {}",
+            unfinished.display(),
+            key.keyid().short()
+        ));
+        exit::report(&err);
+        return Ok(Outcome::Failed);
+    }
+    let link = match md
+        .payload()
+        .with_context(|| format!("{}: invalid metadata", unfinished.display()))?
+    {
+        Payload::Link(link) => link,
+        other => bail!(
+            "{}: holds a {}, not the link of step {step:?}",
+            unfinished.display(),
+            other.kind()
+        ),
+    };
+    if link.name != step {
+        tracing::warn!(
+            "{} holds the link of step {:?}, not {step:?}",
+            unfinished.display(),
+            link.name
+        );
+    }
+    // Like the reference, the link keeps the unfinished link's wrapper.
+    let form = match (common.envelope.attest(), md.kind()) {
+        (true, _) => LinkForm::Attestation,
+        (false, kind) => {
+            if common.envelope.use_dsse() && kind == EnvelopeKind::Legacy {
+                tracing::warn!(
+                    "--use-dsse ignored: the unfinished link of step {step:?} is a legacy link, and the link keeps its form"
+                );
+            }
+            LinkForm::Link(kind)
+        }
+    };
+    if form == LinkForm::Attestation && args.products.is_empty() {
+        bail!(
+            "--attest needs products (-p): they become the subjects of the attestation of step {step:?}"
+        );
+    }
+    let dir = args.metadata_directory.as_deref();
+    common::check_writable_dir(dir.unwrap_or_else(|| Path::new(".")), step)?;
+
+    let meter = Meter::new(quiet);
+    let options =
+        StopOptions::new(args.products).artifacts(common.artifacts.options(meter.clone()));
+    let link = record_stop(link, &options)?;
+    let path = common::write_signed_link(&link, form, &key, dir)?;
+    // Only now that the link is safely written does the unfinished one go.
+    std::fs::remove_file(&unfinished).with_context(|| {
+        format!(
+            "wrote {} but cannot remove the unfinished link {}",
+            path.display(),
+            unfinished.display()
+        )
+    })?;
+    if format == Format::Json {
+        let mut summary = common::summary(step, &link, &path, form, &meter, started);
+        summary["unfinished"] = json!(unfinished);
+        output::json(&summary)?;
+    }
+    common::discard(link);
+    Ok(Outcome::Success)
+}
