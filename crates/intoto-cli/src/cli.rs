@@ -60,6 +60,8 @@ pub(crate) enum Command {
     MatchProducts(cmd::match_products::MatchProductsArgs),
     /// Run a command and write an unsigned link, to try out recording (in-toto-mock).
     Mock(cmd::mock::MockArgs),
+    /// Record, verify, tamper with and catch a whole demo supply chain.
+    Demo(cmd::demo::DemoArgs),
 }
 
 /// Maps the reference's program names to subcommands.

@@ -4,6 +4,7 @@ use crate::cli::{Cli, Command};
 use crate::exit::Outcome;
 
 pub(crate) mod common;
+pub(crate) mod demo;
 pub(crate) mod key;
 pub(crate) mod match_products;
 pub(crate) mod mock;
@@ -24,5 +25,6 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Record(args) => record::run(args, format, quiet),
         Command::MatchProducts(args) => match_products::run(args, format, verbose, quiet),
         Command::Mock(args) => mock::run(args, format, quiet),
+        Command::Demo(args) => demo::run(args, format),
     }
 }
