@@ -102,7 +102,11 @@ mod tests {
 
     #[test]
     fn reference_program_names_map_to_subcommands() {
-        let args = argv_with_alias(vec!["/usr/bin/in-toto-sign".into(), "-f".into(), "x".into()]);
+        let args = argv_with_alias(vec![
+            "/usr/bin/in-toto-sign".into(),
+            "-f".into(),
+            "x".into(),
+        ]);
         assert_eq!(args, ["intoto", "sign", "-f", "x"].map(OsString::from));
         let args = argv_with_alias(vec!["intoto".into(), "sign".into()]);
         assert_eq!(args, ["intoto", "sign"].map(OsString::from));

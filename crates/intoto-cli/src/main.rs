@@ -32,7 +32,9 @@ fn main() -> ExitCode {
         }
     };
     // `mock` is for trying things out and says what it does, like in-toto-mock.
-    let verbose = cli.verbose.max(u8::from(matches!(cli.command, cli::Command::Mock(_))));
+    let verbose = cli
+        .verbose
+        .max(u8::from(matches!(cli.command, cli::Command::Mock(_))));
     logging::init(verbose, cli.quiet);
     match cmd::run(cli) {
         Ok(outcome) => outcome.exit_code(),

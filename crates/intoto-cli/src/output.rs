@@ -15,5 +15,8 @@ pub(crate) fn line(text: &str) -> anyhow::Result<()> {
 
 /// Prints a JSON document, pretty-printed, keys sorted.
 pub(crate) fn json(value: &Value) -> anyhow::Result<()> {
-    line(&intoto::model::pyjson::to_string(value, intoto::model::pyjson::Style::Indent1))
+    line(&intoto::model::pyjson::to_string(
+        value,
+        intoto::model::pyjson::Style::Indent1,
+    ))
 }

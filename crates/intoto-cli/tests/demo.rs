@@ -20,10 +20,21 @@ fn the_demo_verifies_the_chain_and_catches_both_attacks() {
     let dir = tempfile::tempdir().unwrap();
     let out = intoto(dir.path()).arg("demo").output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains("with alice.pub: PASSED"), "{stdout}");
-    assert!(stdout.contains("step 'package': materials rule 1 (DISALLOW *) matched 'build/hello'"), "{stdout}");
-    assert!(stdout.contains("inspection 'untar': materials rule"), "{stdout}");
+    assert!(
+        stdout.contains("step 'package': materials rule 1 (DISALLOW *) matched 'build/hello'"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("inspection 'untar': materials rule"),
+        "{stdout}"
+    );
     assert!(stdout.contains("both attacks were caught"), "{stdout}");
 }
 
@@ -43,7 +54,12 @@ fn the_json_report_lists_every_event() {
     assert_eq!(event("verify")["passed"], Value::Bool(true));
     for attack in ["attack-between-steps", "attack-in-transit"] {
         assert_eq!(event(attack)["caught"], Value::Bool(true), "{attack}");
-        assert!(event(attack)["codes"].as_array().unwrap().contains(&Value::from("rule-disallow-matched")));
+        assert!(
+            event(attack)["codes"]
+                .as_array()
+                .unwrap()
+                .contains(&Value::from("rule-disallow-matched"))
+        );
     }
 }
 
@@ -51,22 +67,43 @@ fn the_json_report_lists_every_event() {
 fn the_reference_agrees_with_the_demo() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("chain");
-    intoto(dir.path()).args(["demo", "--dir"]).arg(&root).assert().success();
-    let Some(verify) = require_pyref("in-toto-verify") else { return };
+    intoto(dir.path())
+        .args(["demo", "--dir"])
+        .arg(&root)
+        .assert()
+        .success();
+    let Some(verify) = require_pyref("in-toto-verify") else {
+        return;
+    };
     let run = |folder: &str| {
         pyref_command(&verify)
             .current_dir(root.join(folder))
-            .args(["-l", "root.layout", "--verification-keys", "../keys/alice.pub"])
+            .args([
+                "-l",
+                "root.layout",
+                "--verification-keys",
+                "../keys/alice.pub",
+            ])
             .status()
             .unwrap()
             .code()
     };
-    assert_eq!(run("client"), Some(0), "the reference rejected the untampered demo chain");
+    assert_eq!(
+        run("client"),
+        Some(0),
+        "the reference rejected the untampered demo chain"
+    );
     assert_eq!(run("attack-in-transit"), Some(1));
     assert_eq!(run("attack-between-steps/client"), Some(1));
     // Verifying again in the same folder still passes.
     intoto(&root.join("client"))
-        .args(["verify", "-l", "root.layout", "--verification-keys", "../keys/alice.pub"])
+        .args([
+            "verify",
+            "-l",
+            "root.layout",
+            "--verification-keys",
+            "../keys/alice.pub",
+        ])
         .assert()
         .code(0);
 }
@@ -75,7 +112,10 @@ fn the_reference_agrees_with_the_demo() {
 fn the_demo_refuses_a_folder_that_is_not_empty() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("x"), "").unwrap();
-    let out = intoto(dir.path()).args(["demo", "--dir", "."]).output().unwrap();
+    let out = intoto(dir.path())
+        .args(["demo", "--dir", "."])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not empty"));
 }

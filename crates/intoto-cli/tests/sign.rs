@@ -28,7 +28,12 @@ fn py(dir: &Path, program: &str) -> Option<Command> {
 fn keyid(dir: &Path, pubkey: &str) -> String {
     let out = intoto(dir).args(["key", "id", pubkey]).output().unwrap();
     assert!(out.status.success());
-    String::from_utf8(out.stdout).unwrap().split_whitespace().next().unwrap().to_owned()
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned()
 }
 
 fn generate(dir: &Path, name: &str, key_type: &str) -> String {
@@ -47,7 +52,11 @@ fn mock_link(dir: &Path, name: &str, dsse: bool) -> Option<PathBuf> {
         cmd.arg("--use-dsse");
     }
     let out = cmd.args(["--", "echo", "hello"]).output().unwrap();
-    assert!(out.status.success(), "in-toto-mock: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "in-toto-mock: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     Some(dir.join(format!("{name}.link")))
 }
 
@@ -61,7 +70,9 @@ fn tamper(path: &Path) -> PathBuf {
         let bytes = intoto::model::envelope::decode_base64(payload).unwrap();
         let mut inner: Value = serde_json::from_slice(&bytes).unwrap();
         inner["name"] = json!("evil");
-        v["payload"] = json!(intoto::model::envelope::encode_base64(inner.to_string().as_bytes()));
+        v["payload"] = json!(intoto::model::envelope::encode_base64(
+            inner.to_string().as_bytes()
+        ));
     }
     let out = path.with_extension("tampered");
     fs::write(&out, v.to_string()).unwrap();
@@ -72,11 +83,18 @@ fn tamper(path: &Path) -> PathBuf {
 fn the_reference_verifies_links_we_sign_with_every_key_type_and_envelope() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    for (name, key_type) in [("ed", "ed25519"), ("rsa", "rsa"), ("ec", "ecdsa"), ("ec384", "ecdsa-p384")] {
+    for (name, key_type) in [
+        ("ed", "ed25519"),
+        ("rsa", "rsa"),
+        ("ec", "ecdsa"),
+        ("ec384", "ecdsa-p384"),
+    ] {
         let id = generate(d, name, key_type);
         for dsse in [false, true] {
             let step = format!("step-{name}-{dsse}");
-            let Some(link) = mock_link(d, &step, dsse) else { return };
+            let Some(link) = mock_link(d, &step, dsse) else {
+                return;
+            };
             intoto(d)
                 .args(["sign", "-f", link.to_str().unwrap(), "-k", name])
                 .assert()
@@ -91,14 +109,22 @@ fn the_reference_verifies_links_we_sign_with_every_key_type_and_envelope() {
                 .args(["-f", signed.to_str().unwrap(), "-k", &pubkey, "--verify"])
                 .status()
                 .unwrap();
-            assert_eq!(status.code(), Some(0), "reference rejected our {key_type} {step}");
+            assert_eq!(
+                status.code(),
+                Some(0),
+                "reference rejected our {key_type} {step}"
+            );
             let bad = tamper(&signed);
             let status = py(d, "in-toto-sign")
                 .unwrap()
                 .args(["-f", bad.to_str().unwrap(), "-k", &pubkey, "--verify"])
                 .status()
                 .unwrap();
-            assert_eq!(status.code(), Some(1), "reference accepted a tampered {key_type} {step}");
+            assert_eq!(
+                status.code(),
+                Some(1),
+                "reference accepted a tampered {key_type} {step}"
+            );
         }
     }
 }
@@ -111,13 +137,26 @@ fn we_verify_links_the_reference_signs_with_our_keys() {
         generate(d, name, key_type);
         for dsse in [false, true] {
             let step = format!("ref-{name}-{dsse}");
-            let Some(link) = mock_link(d, &step, dsse) else { return };
+            let Some(link) = mock_link(d, &step, dsse) else {
+                return;
+            };
             let out = py(d, "in-toto-sign")
                 .unwrap()
-                .args(["-f", link.to_str().unwrap(), "-k", name, "-o", "signed.link"])
+                .args([
+                    "-f",
+                    link.to_str().unwrap(),
+                    "-k",
+                    name,
+                    "-o",
+                    "signed.link",
+                ])
                 .output()
                 .unwrap();
-            assert!(out.status.success(), "in-toto-sign: {}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "in-toto-sign: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             let pubkey = format!("{name}.pub");
             intoto(d)
                 .args(["sign", "-f", "signed.link", "-k", &pubkey, "--verify"])
@@ -125,7 +164,14 @@ fn we_verify_links_the_reference_signs_with_our_keys() {
                 .code(0);
             let bad = tamper(&d.join("signed.link"));
             intoto(d)
-                .args(["sign", "-f", bad.to_str().unwrap(), "-k", &pubkey, "--verify"])
+                .args([
+                    "sign",
+                    "-f",
+                    bad.to_str().unwrap(),
+                    "-k",
+                    &pubkey,
+                    "--verify",
+                ])
                 .assert()
                 .code(1);
         }
@@ -139,7 +185,10 @@ fn layouts_signed_by_several_keys_verify_both_ways() {
     generate(d, "alice", "ed25519");
     generate(d, "carol", "rsa");
     let bob = generate(d, "bob", "ecdsa");
-    let keys = intoto(d).args(["key", "layout", "bob.pub"]).output().unwrap();
+    let keys = intoto(d)
+        .args(["key", "layout", "bob.pub"])
+        .output()
+        .unwrap();
     let keys: Value = serde_json::from_slice(&keys.stdout).unwrap();
     let layout = json!({"signed": {
         "_type": "layout", "expires": "2035-01-01T00:00:00Z", "readme": "", "keys": keys,
@@ -148,12 +197,30 @@ fn layouts_signed_by_several_keys_verify_both_ways() {
         "inspect": []}, "signatures": []});
     fs::write(d.join("unsigned.layout"), layout.to_string()).unwrap();
     intoto(d)
-        .args(["sign", "-f", "unsigned.layout", "-k", "alice", "carol", "-o", "root.layout"])
+        .args([
+            "sign",
+            "-f",
+            "unsigned.layout",
+            "-k",
+            "alice",
+            "carol",
+            "-o",
+            "root.layout",
+        ])
         .assert()
         .success();
-    let Some(mut check) = py(d, "in-toto-sign") else { return };
+    let Some(mut check) = py(d, "in-toto-sign") else {
+        return;
+    };
     let status = check
-        .args(["-f", "root.layout", "-k", "alice.pub", "carol.pub", "--verify"])
+        .args([
+            "-f",
+            "root.layout",
+            "-k",
+            "alice.pub",
+            "carol.pub",
+            "--verify",
+        ])
         .status()
         .unwrap();
     assert_eq!(status.code(), Some(0));
@@ -165,11 +232,23 @@ fn layouts_signed_by_several_keys_verify_both_ways() {
         .unwrap();
     assert_eq!(status.code(), Some(0));
     intoto(d)
-        .args(["sign", "-f", "root.layout", "-k", "alice.pub", "carol.pub", "bob.pub", "--verify"])
+        .args([
+            "sign",
+            "-f",
+            "root.layout",
+            "-k",
+            "alice.pub",
+            "carol.pub",
+            "bob.pub",
+            "--verify",
+        ])
         .assert()
         .code(0);
     // Replacing (the default) leaves one signature.
-    intoto(d).args(["sign", "-f", "root.layout", "-k", "alice"]).assert().success();
+    intoto(d)
+        .args(["sign", "-f", "root.layout", "-k", "alice"])
+        .assert()
+        .success();
     intoto(d)
         .args(["sign", "-f", "root.layout", "-k", "carol.pub", "--verify"])
         .assert()
@@ -185,10 +264,20 @@ fn keys_generated_by_us_sign_with_the_reference_and_reference_keys_sign_with_us(
         .args(["key", "generate", "enc", "--type", "ecdsa", "-P", "s3cret"])
         .assert()
         .success();
-    let Some(link) = mock_link(d, "x", false) else { return };
+    let Some(link) = mock_link(d, "x", false) else {
+        return;
+    };
     let out = py(d, "in-toto-sign")
         .unwrap()
-        .args(["-f", link.to_str().unwrap(), "-k", "enc", "-p", "-o", "x.signed"])
+        .args([
+            "-f",
+            link.to_str().unwrap(),
+            "-k",
+            "enc",
+            "-p",
+            "-o",
+            "x.signed",
+        ])
         .stdin(std::process::Stdio::piped())
         .spawn()
         .and_then(|mut child| {
@@ -197,7 +286,11 @@ fn keys_generated_by_us_sign_with_the_reference_and_reference_keys_sign_with_us(
             child.wait_with_output()
         })
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     intoto(d)
         .args(["sign", "-f", "x.signed", "-k", "enc.pub", "--verify"])
         .assert()
@@ -223,9 +316,21 @@ open("py-enc", "wb").write(e.private_bytes(s.Encoding.PEM, s.PrivateFormat.PKCS8
         .status()
         .unwrap();
     assert!(status.success());
-    for (key, public, password) in [("py-rsa1", "py-rsa1.pub", None), ("py-sec1", "py-sec1.pub", None), ("py-enc", "py-sec1.pub", Some("pw"))] {
+    for (key, public, password) in [
+        ("py-rsa1", "py-rsa1.pub", None),
+        ("py-sec1", "py-sec1.pub", None),
+        ("py-enc", "py-sec1.pub", Some("pw")),
+    ] {
         let mut cmd = intoto(d);
-        cmd.args(["sign", "-f", link.to_str().unwrap(), "-k", key, "-o", "y.signed"]);
+        cmd.args([
+            "sign",
+            "-f",
+            link.to_str().unwrap(),
+            "-k",
+            key,
+            "-o",
+            "y.signed",
+        ]);
         if let Some(pw) = password {
             cmd.arg("-p").write_stdin(format!("{pw}\n"));
         }
@@ -250,12 +355,30 @@ fn usage_and_input_errors_exit_2_with_one_line() {
     fs::write(d.join("x.link"), link.to_string()).unwrap();
     fs::write(d.join("garbage"), "{not json").unwrap();
     for (args, needle) in [
-        (vec!["sign", "-f", "x.link", "-k", "a", "b"], "single functionary"),
-        (vec!["sign", "-f", "x.link", "-k", "a", "-a"], "--append is for layouts only"),
-        (vec!["sign", "-f", "missing.link", "-k", "a"], "cannot read missing.link"),
-        (vec!["sign", "-f", "garbage", "-k", "a"], "garbage: invalid metadata: not valid JSON"),
-        (vec!["sign", "-f", "x.link", "-k", "x.link"], "x.link: invalid key"),
-        (vec!["sign", "-f", "x.link", "-k", "a.pub", "--verify", "-o", "y"], "cannot be used with"),
+        (
+            vec!["sign", "-f", "x.link", "-k", "a", "b"],
+            "single functionary",
+        ),
+        (
+            vec!["sign", "-f", "x.link", "-k", "a", "-a"],
+            "--append is for layouts only",
+        ),
+        (
+            vec!["sign", "-f", "missing.link", "-k", "a"],
+            "cannot read missing.link",
+        ),
+        (
+            vec!["sign", "-f", "garbage", "-k", "a"],
+            "garbage: invalid metadata: not valid JSON",
+        ),
+        (
+            vec!["sign", "-f", "x.link", "-k", "x.link"],
+            "x.link: invalid key",
+        ),
+        (
+            vec!["sign", "-f", "x.link", "-k", "a.pub", "--verify", "-o", "y"],
+            "cannot be used with",
+        ),
     ] {
         let out = intoto(d).args(&args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
@@ -267,7 +390,10 @@ fn usage_and_input_errors_exit_2_with_one_line() {
         .args(["key", "generate", "enc", "-P", "pw"])
         .assert()
         .success();
-    let out = intoto(d).args(["sign", "-f", "x.link", "-k", "enc"]).output().unwrap();
+    let out = intoto(d)
+        .args(["sign", "-f", "x.link", "-k", "enc"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("encrypted; give its password"));
 }
@@ -289,7 +415,9 @@ fn json_output_reports_the_verification_per_key() {
     assert_eq!(report["keyids"][0], json!(a));
     let signed = format!("x.{}.link", &a[..8]);
     let out = intoto(d)
-        .args(["sign", "-f", &signed, "-k", "a.pub", "b.pub", "--verify", "--format", "json"])
+        .args([
+            "sign", "-f", &signed, "-k", "a.pub", "b.pub", "--verify", "--format", "json",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
@@ -307,7 +435,10 @@ fn a_layout_without_expiry_gets_one_month_when_signed() {
     let layout = json!({"signed": {"_type": "layout", "readme": "", "keys": {}, "steps": [], "inspect": []},
         "signatures": []});
     fs::write(d.join("t.layout"), layout.to_string()).unwrap();
-    intoto(d).args(["sign", "-f", "t.layout", "-k", "a"]).assert().success();
+    intoto(d)
+        .args(["sign", "-f", "t.layout", "-k", "a"])
+        .assert()
+        .success();
     let v: Value = serde_json::from_str(&fs::read_to_string(d.join("t.layout")).unwrap()).unwrap();
     let expires = v["signed"]["expires"].as_str().unwrap();
     assert!(intoto::model::Expires::parse(expires).is_ok());

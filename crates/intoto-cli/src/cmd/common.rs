@@ -13,7 +13,8 @@ use anyhow::{Context as _, bail};
 use clap::Args;
 use serde_json::{Value, json};
 
-use intoto::crypto::{KeyIdForm, PrivateKey, Signer, sign_metadata};
+use intoto::crypto::gpg::{Gpg, GpgSigner};
+use intoto::crypto::{KeyIdForm, PrivateKey, PublicKey, Signer, sign_metadata};
 use intoto::fs;
 use intoto::model::pyjson::{self, Style};
 use intoto::model::{
@@ -25,36 +26,135 @@ use intoto::record::{self, HashAlgorithm, Phase, Progress, RecordOptions, encodi
 use crate::exit::{self, Outcome};
 use crate::password;
 
-/// The key a link is signed with (`--signing-key`, `-P/--password`).
+/// The key a link is signed with (`--signing-key`, `-P/--password`, or
+/// `-g/--gpg`, `--gpg-home`).
 #[derive(Debug, Args)]
 pub(crate) struct KeyArgs {
     /// Key to sign the link with: a PKCS#8 PEM private key (ed25519, RSA or
     /// ECDSA), such as `intoto key generate` writes.
-    #[arg(long = "signing-key", value_name = "PATH", required = true)]
-    signing_key: PathBuf,
+    #[arg(
+        long = "signing-key",
+        value_name = "PATH",
+        required_unless_present = "gpg",
+        conflicts_with = "gpg"
+    )]
+    signing_key: Option<PathBuf>,
     /// Password of an encrypted signing key; -P without a value prompts for
     /// it. No password (or an empty one) means the key is not encrypted. (Not
     /// to be confused with -p, --products.)
     #[arg(short = 'P', long, num_args = 0..=1, value_name = "PASSWORD")]
     password: Option<Option<String>>,
-    // `-g/--gpg [KEYID]` and `--gpg-home` join these with the OpenPGP work.
+    /// Sign with a GnuPG key from the keyring: the one with KEYID, or the
+    /// default key when no keyid is given (uses the gpg program).
+    #[arg(short = 'g', long, num_args = 0..=1, value_name = "KEYID")]
+    gpg: Option<Option<String>>,
+    /// The GnuPG home folder (default: gpg's own default).
+    #[arg(long, value_name = "PATH")]
+    gpg_home: Option<PathBuf>,
+}
+
+/// What signs links: a private key in memory, or GnuPG.
+pub(crate) enum LinkSigner {
+    /// A PEM private key.
+    Key(PrivateKey),
+    /// A GnuPG key, by keyid or the keyring's default.
+    Gpg {
+        /// Runs `gpg --detach-sign`.
+        signer: GpgSigner,
+        /// The keyid asked for; `None` for the default key.
+        keyid: Option<String>,
+    },
+}
+
+impl LinkSigner {
+    /// The signer.
+    pub(crate) fn signer(&self) -> &dyn Signer {
+        match self {
+            Self::Key(key) => key,
+            Self::Gpg { signer, .. } => signer,
+        }
+    }
+
+    /// The keyid signatures carry, when known before signing (GnuPG may sign
+    /// with a subkey, and its default key is only known after).
+    pub(crate) fn keyid(&self) -> Option<&KeyId> {
+        match self {
+            Self::Key(key) => Some(key.keyid()),
+            Self::Gpg { .. } => None,
+        }
+    }
+
+    /// For messages: the keyid prefix, or the GnuPG key asked for.
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Self::Key(key) => key.keyid().short().to_owned(),
+            Self::Gpg {
+                keyid: Some(id), ..
+            } => format!("GnuPG key {id}"),
+            Self::Gpg { keyid: None, .. } => "the default GnuPG key".to_owned(),
+        }
+    }
+
+    /// The public key that must have signed `md` (an unfinished link made by
+    /// this signer): the key's own, or the GnuPG key exported from the
+    /// keyring, by the keyid asked for or, for the default key, the keyid the
+    /// link's signature names, as the reference does.
+    pub(crate) fn verification_key(&self, md: &Metadata) -> anyhow::Result<PublicKey> {
+        match self {
+            Self::Key(key) => Ok(key.public_key().clone()),
+            Self::Gpg { signer, keyid } => {
+                let id = match keyid {
+                    Some(id) => id.clone(),
+                    None => md
+                        .signatures()
+                        .first()
+                        .map(|s| s.keyid.to_string())
+                        .context("the unfinished link has no signature")?,
+                };
+                signer
+                    .gpg()
+                    .export_public_key(&id)
+                    .with_context(|| format!("cannot export GnuPG key {id}"))
+            }
+        }
+    }
 }
 
 impl KeyArgs {
-    /// Reads the signing key, prompting for its password if asked to.
-    pub(crate) fn load(&self) -> anyhow::Result<PrivateKey> {
+    /// Reads the signing key, prompting for its password if asked to, or
+    /// sets up GnuPG.
+    pub(crate) fn load(&self) -> anyhow::Result<LinkSigner> {
+        if let Some(keyid) = &self.gpg {
+            let gpg = match &self.gpg_home {
+                Some(home) => Gpg::new().with_homedir(home),
+                None => Gpg::new(),
+            };
+            let signer = GpgSigner::new(gpg, keyid.as_deref()).with_context(|| {
+                format!(
+                    "cannot use {}",
+                    keyid.as_deref().unwrap_or("the default GnuPG key")
+                )
+            })?;
+            return Ok(LinkSigner::Gpg {
+                signer,
+                keyid: keyid.clone(),
+            });
+        }
+        let Some(path) = &self.signing_key else {
+            bail!("give a signing key: --signing-key PATH or --gpg [KEYID]");
+        };
         let password = match &self.password {
             None => None,
             Some(Some(p)) => Some(p.as_bytes().to_vec()),
-            Some(None) => Some(password::prompt(&self.signing_key.display().to_string())?),
+            Some(None) => Some(password::prompt(&path.display().to_string())?),
         };
         // As in the reference, an empty password means an unencrypted key.
         let password = password.filter(|p| !p.is_empty());
-        Ok(fs::read_private_key(
-            &self.signing_key,
+        Ok(LinkSigner::Key(fs::read_private_key(
+            path,
             password.as_deref(),
             KeyIdForm::Modern,
-        )?)
+        )?))
     }
 }
 
@@ -200,7 +300,7 @@ pub(crate) fn check_writable_dir(dir: &Path, step: &str) -> anyhow::Result<()> {
 pub(crate) fn sign_link(
     link: &Link,
     form: LinkForm,
-    key: &PrivateKey,
+    key: &dyn Signer,
 ) -> anyhow::Result<(String, KeyId)> {
     let signing = || format!("cannot sign the link of step {:?}", link.name);
     match form {
@@ -226,7 +326,7 @@ pub(crate) fn sign_link(
             let payload = encoding::python(link, Style::Line, 0);
             let mut md =
                 Metadata::Envelope(Envelope::new(PAYLOAD_TYPE_INTOTO, payload.into_bytes()));
-            let keyid = sign_metadata(&mut md, key as &dyn Signer).with_context(signing)?;
+            let keyid = sign_metadata(&mut md, key).with_context(signing)?;
             Ok((md.to_file_string(), keyid))
         }
         LinkForm::Attestation => {
@@ -238,7 +338,7 @@ pub(crate) fn sign_link(
                 );
             }
             let mut md = Metadata::wrap(&Statement::from_link(link).to_value(), EnvelopeKind::Dsse);
-            let keyid = sign_metadata(&mut md, key as &dyn Signer).with_context(signing)?;
+            let keyid = sign_metadata(&mut md, key).with_context(signing)?;
             Ok((md.to_file_string(), keyid))
         }
     }
@@ -280,7 +380,7 @@ fn hex(bytes: &[u8]) -> String {
 pub(crate) fn write_signed_link(
     link: &Link,
     form: LinkForm,
-    key: &PrivateKey,
+    key: &dyn Signer,
     dir: Option<&Path>,
 ) -> anyhow::Result<PathBuf> {
     let started = Instant::now();

@@ -15,7 +15,9 @@ use serde_json::{Value, json};
 
 use intoto::crypto::{KeyType, PrivateKey, PublicKey, sign_metadata};
 use intoto::fs;
-use intoto::model::{ArtifactRule, EnvelopeKind, Expires, Inspection, Layout, Metadata, Step, link_file_name};
+use intoto::model::{
+    ArtifactRule, EnvelopeKind, Expires, Inspection, Layout, Metadata, Step, link_file_name,
+};
 use intoto::record::{RecordOptions, RunOptions, StepOptions, run_step};
 use intoto::verify::{CommandRunner, Verdict, VerifyOptions, verify_layout_file};
 
@@ -49,7 +51,8 @@ struct Party {
 
 impl Party {
     fn new(name: &'static str, key_type: KeyType) -> anyhow::Result<Self> {
-        let key = PrivateKey::generate(key_type, None).with_context(|| format!("cannot make {name}'s key"))?;
+        let key = PrivateKey::generate(key_type, None)
+            .with_context(|| format!("cannot make {name}'s key"))?;
         Ok(Self { name, key })
     }
 
@@ -81,7 +84,8 @@ impl Folders {
             client: root.join("client"),
         };
         for dir in [&f.keys, &f.upstream.join("src"), &f.work, &f.client] {
-            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
         }
         Ok(f)
     }
@@ -110,11 +114,20 @@ pub(crate) fn run(args: DemoArgs, format: Format) -> anyhow::Result<Outcome> {
     let temp;
     let root = match &args.dir {
         Some(dir) => {
-            if dir.exists() && std::fs::read_dir(dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
-                bail!("{} exists and is not empty; give a new folder to --dir", dir.display());
+            if dir.exists()
+                && std::fs::read_dir(dir)
+                    .map(|mut d| d.next().is_some())
+                    .unwrap_or(true)
+            {
+                bail!(
+                    "{} exists and is not empty; give a new folder to --dir",
+                    dir.display()
+                );
             }
-            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-            dir.canonicalize().with_context(|| format!("cannot resolve {}", dir.display()))?
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            dir.canonicalize()
+                .with_context(|| format!("cannot resolve {}", dir.display()))?
         }
         None => {
             temp = tempfile::Builder::new()
@@ -124,13 +137,26 @@ pub(crate) fn run(args: DemoArgs, format: Format) -> anyhow::Result<Outcome> {
             temp.path().to_owned()
         }
     };
-    let kind = if args.use_dsse { EnvelopeKind::Dsse } else { EnvelopeKind::Legacy };
-    let mut n = Narrator { format, events: Vec::new() };
+    let kind = if args.use_dsse {
+        EnvelopeKind::Dsse
+    } else {
+        EnvelopeKind::Legacy
+    };
+    let mut n = Narrator {
+        format,
+        events: Vec::new(),
+    };
     let ok = demo(&root, kind, &mut n, args.dir.is_some())?;
     if format == Format::Json {
-        output::json(&json!({"workspace": root, "envelope": kind.name(), "ok": ok, "events": n.events}))?;
+        output::json(
+            &json!({"workspace": root, "envelope": kind.name(), "ok": ok, "events": n.events}),
+        )?;
     }
-    Ok(if ok { Outcome::Success } else { Outcome::Failed })
+    Ok(if ok {
+        Outcome::Success
+    } else {
+        Outcome::Failed
+    })
 }
 
 fn demo(root: &Path, kind: EnvelopeKind, n: &mut Narrator, kept: bool) -> anyhow::Result<bool> {
@@ -145,7 +171,10 @@ fn demo(root: &Path, kind: EnvelopeKind, n: &mut Narrator, kept: bool) -> anyhow
     for p in [&alice, &bob, &carol] {
         let private = p.key.to_pkcs8_pem(None)?;
         fs::write_private(&f.keys.join(p.name), private.as_bytes())?;
-        fs::write_atomic(&f.keys.join(format!("{}.pub", p.name)), p.key.public_key_pem()?.as_bytes())?;
+        fs::write_atomic(
+            &f.keys.join(format!("{}.pub", p.name)),
+            p.key.public_key_pem()?.as_bytes(),
+        )?;
     }
     n.say(&format!(
         "1. keys: owner alice ({}), functionaries bob ({}) and carol ({}) in keys/",
@@ -164,17 +193,24 @@ fn demo(root: &Path, kind: EnvelopeKind, n: &mut Narrator, kept: bool) -> anyhow
     n.say("2. layout: clone -> build -> package, then inspection untar; signed by alice -> client/root.layout")?;
 
     // 3. The upstream project and the steps.
-    write(&f.upstream.join("src/hello.c"), "#include <stdio.h>\nint main(void) { puts(\"hello, world\"); }\n")?;
+    write(
+        &f.upstream.join("src/hello.c"),
+        "#include <stdio.h>\nint main(void) { puts(\"hello, world\"); }\n",
+    )?;
     write(&f.upstream.join("src/README.md"), "# hello\n")?;
     n.say("3. recording the steps (in functionary/, links to client/):")?;
     for plan in steps(&bob, &carol) {
         record_step(&f, plan, kind, n)?;
     }
-    std::fs::copy(f.work.join("hello.tar"), f.client.join("hello.tar")).context("cannot deliver hello.tar")?;
+    std::fs::copy(f.work.join("hello.tar"), f.client.join("hello.tar"))
+        .context("cannot deliver hello.tar")?;
 
     // 4. Verify.
     let verdict = verify(&f.client, &layout_path, alice.public())?;
-    n.say(&format!("4. the client verifies hello.tar against root.layout with alice.pub: {}", outcome(&verdict)))?;
+    n.say(&format!(
+        "4. the client verifies hello.tar against root.layout with alice.pub: {}",
+        outcome(&verdict)
+    ))?;
     explain(&verdict, n)?;
     n.record(json!({"event": "verify", "passed": verdict.passed(), "codes": codes(&verdict)}));
     let mut ok = verdict.passed();
@@ -195,11 +231,23 @@ fn demo(root: &Path, kind: EnvelopeKind, n: &mut Narrator, kept: bool) -> anyhow
         std::fs::copy(f.client.join(&name), attacked.client.join(&name))?;
     }
     std::fs::copy(&layout_path, attacked.client.join("root.layout"))?;
-    write(&attacked.work.join("build/hello"), "compiled: echo 'you have been pwned'\n")?;
-    n.say("\n5. attack: someone swaps build/hello after bob built it and before carol packages it")?;
+    write(
+        &attacked.work.join("build/hello"),
+        "compiled: echo 'you have been pwned'\n",
+    )?;
+    n.say(
+        "\n5. attack: someone swaps build/hello after bob built it and before carol packages it",
+    )?;
     record_step(&attacked, steps(&bob, &carol)[2], kind, n)?;
-    std::fs::copy(attacked.work.join("hello.tar"), attacked.client.join("hello.tar"))?;
-    let verdict = verify(&attacked.client, &attacked.client.join("root.layout"), alice.public())?;
+    std::fs::copy(
+        attacked.work.join("hello.tar"),
+        attacked.client.join("hello.tar"),
+    )?;
+    let verdict = verify(
+        &attacked.client,
+        &attacked.client.join("root.layout"),
+        alice.public(),
+    )?;
     n.say(&format!("   the client verifies: {}", outcome(&verdict)))?;
     explain(&verdict, n)?;
     n.record(json!({"event": "attack-between-steps", "caught": !verdict.passed(), "codes": codes(&verdict)}));
@@ -214,9 +262,18 @@ fn demo(root: &Path, kind: EnvelopeKind, n: &mut Narrator, kept: bool) -> anyhow
     }
     std::fs::copy(&layout_path, transit.join("root.layout"))?;
     let evil = f.root.join("evil");
-    write(&evil.join("build/hello"), "compiled: echo 'you have been pwned'\n")?;
-    let tar = RunOptions::new(["tar", "cf", "hello.tar", "build/hello"]).working_dir(&evil).run()?;
-    ensure!(tar.return_value == 0, "tar failed to build the attacker's package: {}", tar.stderr.trim());
+    write(
+        &evil.join("build/hello"),
+        "compiled: echo 'you have been pwned'\n",
+    )?;
+    let tar = RunOptions::new(["tar", "cf", "hello.tar", "build/hello"])
+        .working_dir(&evil)
+        .run()?;
+    ensure!(
+        tar.return_value == 0,
+        "tar failed to build the attacker's package: {}",
+        tar.stderr.trim()
+    );
     std::fs::copy(evil.join("hello.tar"), transit.join("hello.tar"))?;
     n.say("\n6. attack: hello.tar is swapped on its way to the client")?;
     let verdict = verify(&transit, &transit.join("root.layout"), alice.public())?;
@@ -240,7 +297,12 @@ fn demo(root: &Path, kind: EnvelopeKind, n: &mut Narrator, kept: bool) -> anyhow
     Ok(ok)
 }
 
-type StepPlan<'a> = (&'static str, &'a Party, &'static [&'static str], &'static [&'static str]);
+type StepPlan<'a> = (
+    &'static str,
+    &'a Party,
+    &'static [&'static str],
+    &'static [&'static str],
+);
 
 /// Each step: its functionary, the artifacts recorded before and after.
 fn steps<'a>(bob: &'a Party, carol: &'a Party) -> [StepPlan<'a>; 3] {
@@ -254,7 +316,11 @@ fn steps<'a>(bob: &'a Party, carol: &'a Party) -> [StepPlan<'a>; 3] {
 fn command(step: &str) -> Vec<String> {
     let argv: &[&str] = match step {
         "clone" => &["cp", "-R", "../upstream/src", "."],
-        "build" => &["sh", "-c", "mkdir -p build && sed 's/^/compiled: /' src/hello.c > build/hello"],
+        "build" => &[
+            "sh",
+            "-c",
+            "mkdir -p build && sed 's/^/compiled: /' src/hello.c > build/hello",
+        ],
         _ => &["tar", "cf", "hello.tar", "build/hello"],
     };
     argv.iter().map(|s| (*s).to_owned()).collect()
@@ -262,7 +328,12 @@ fn command(step: &str) -> Vec<String> {
 
 /// Carries out a step in the functionary's folder and writes its signed
 /// link to the client's folder.
-fn record_step(f: &Folders, plan: StepPlan<'_>, kind: EnvelopeKind, n: &mut Narrator) -> anyhow::Result<()> {
+fn record_step(
+    f: &Folders,
+    plan: StepPlan<'_>,
+    kind: EnvelopeKind,
+    n: &mut Narrator,
+) -> anyhow::Result<()> {
     let (step, party, materials, products) = plan;
     let argv = command(step);
     let options = StepOptions::new()
@@ -285,10 +356,14 @@ fn record_step(f: &Folders, plan: StepPlan<'_>, kind: EnvelopeKind, n: &mut Narr
         "   {step:<8} as {:<6} {:<70} -> {}",
         party.name,
         shell_words(&argv),
-        path.file_name().and_then(|s| s.to_str()).unwrap_or_default()
+        path.file_name()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default()
     ))?;
-    n.record(json!({"event": "step", "step": step, "functionary": party.name, "command": argv,
-        "products": record.link.products.len(), "link": path}));
+    n.record(
+        json!({"event": "step", "step": step, "functionary": party.name, "command": argv,
+        "products": record.link.products.len(), "link": path}),
+    );
     Ok(())
 }
 
@@ -297,7 +372,8 @@ fn layout(bob: &Party, carol: &Party) -> anyhow::Result<Layout> {
     let rule = |words: &[&str]| ArtifactRule::parse(words).map_err(anyhow::Error::from);
     let now = chrono::Utc::now();
     let mut layout = Layout::new(Expires::from_datetime(now + chrono::Duration::days(30)));
-    layout.readme = "intoto demo: clone, build and package hello; the client untars the package".into();
+    layout.readme =
+        "intoto demo: clone, build and package hello; the client untars the package".into();
     for p in [bob, carol] {
         layout
             .keys
@@ -358,7 +434,11 @@ fn verify(client: &Path, layout: &Path, owner: &PublicKey) -> anyhow::Result<Ver
     let options = VerifyOptions::new()
         .link_dir(client)
         .runner(CommandRunner::new().working_dir(client));
-    Ok(verify_layout_file(layout, std::slice::from_ref(owner), &options)?)
+    Ok(verify_layout_file(
+        layout,
+        std::slice::from_ref(owner),
+        &options,
+    )?)
 }
 
 fn outcome(verdict: &Verdict) -> &'static str {
@@ -383,7 +463,10 @@ fn explain(verdict: &Verdict, n: &mut Narrator) -> anyhow::Result<()> {
 fn shell_words(argv: &[String]) -> String {
     argv.iter()
         .map(|a| {
-            if !a.is_empty() && a.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:".contains(c)) {
+            if !a.is_empty()
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./=:".contains(c))
+            {
                 a.clone()
             } else {
                 format!("'{}'", a.replace('\'', "'\\''"))
@@ -395,20 +478,24 @@ fn shell_words(argv: &[String]) -> String {
 
 fn write(path: &Path, text: &str) -> anyhow::Result<()> {
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
     }
     std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
 }
 
 fn copy_tree(from: &Path, to: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(to).with_context(|| format!("cannot create {}", to.display()))?;
-    for entry in std::fs::read_dir(from).with_context(|| format!("cannot read {}", from.display()))? {
+    for entry in
+        std::fs::read_dir(from).with_context(|| format!("cannot read {}", from.display()))?
+    {
         let entry = entry?;
         let target = to.join(entry.file_name());
         if entry.file_type()?.is_dir() {
             copy_tree(&entry.path(), &target)?;
         } else {
-            std::fs::copy(entry.path(), &target).with_context(|| format!("cannot copy {}", entry.path().display()))?;
+            std::fs::copy(entry.path(), &target)
+                .with_context(|| format!("cannot copy {}", entry.path().display()))?;
         }
     }
     Ok(())

@@ -6,6 +6,7 @@ use anyhow::{Context as _, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::{Map, Value, json};
 
+use intoto::crypto::gpg::Gpg;
 use intoto::crypto::{KeyIdForm, KeyType, PrivateKey, PublicKey};
 use intoto::fs;
 
@@ -23,10 +24,13 @@ pub(crate) enum KeyCommand {
         intoto key generate carol --type ecdsa -P hunter2")]
     Generate(GenerateArgs),
     /// Print the keyid of public or private key files.
-    #[command(after_help = "Examples:\n  intoto key id alice.pub\n  intoto key id --legacy alice.pub   # as in-toto-golang computes it")]
+    #[command(
+        after_help = "Examples:\n  intoto key id alice.pub\n  intoto key id --legacy alice.pub   # as in-toto-golang computes it"
+    )]
     Id(IdArgs),
     /// Print `{"<keyid>": <key>}` for pasting into a layout's `keys`.
-    #[command(after_help = "Example:\n  intoto key layout bob.pub carol.pub")]
+    #[command(after_help = "Examples:\n  intoto key layout bob.pub carol.pub\n  \
+        intoto key layout --gpg 8288EF560ED3795F9DF2C0DB56193089B285DA58   # from the GnuPG keyring")]
     Layout(IdArgs),
 }
 
@@ -67,8 +71,14 @@ pub(crate) struct GenerateArgs {
 #[derive(Debug, Args)]
 pub(crate) struct IdArgs {
     /// Key files: PEM public or private keys, or securesystemslib JSON keys.
-    #[arg(required = true, value_name = "FILE")]
+    #[arg(required_unless_present = "gpg", value_name = "FILE")]
     files: Vec<PathBuf>,
+    /// GnuPG keys (by keyid) to export from the keyring.
+    #[arg(short = 'g', long, value_name = "KEYID", num_args = 1..)]
+    gpg: Vec<String>,
+    /// The GnuPG home folder (default: gpg's own default).
+    #[arg(long, value_name = "PATH")]
+    gpg_home: Option<PathBuf>,
     /// Compute keyids the legacy way (in-toto-golang, in-toto < 2.2).
     #[arg(long)]
     legacy: bool,
@@ -106,9 +116,14 @@ fn generate(args: GenerateArgs, format: Format) -> anyhow::Result<Outcome> {
         KeyAlgorithm::EcdsaP384 => KeyType::EcdsaP384,
         KeyAlgorithm::EcdsaP521 => KeyType::EcdsaP521,
     };
-    let key = PrivateKey::generate(key_type, Some(usize::from(args.bits))).context("cannot generate the key")?;
-    let private_pem = key.to_pkcs8_pem(password.as_deref()).context("cannot encode the private key")?;
-    let public_pem = key.public_key_pem().context("cannot encode the public key")?;
+    let key = PrivateKey::generate(key_type, Some(usize::from(args.bits)))
+        .context("cannot generate the key")?;
+    let private_pem = key
+        .to_pkcs8_pem(password.as_deref())
+        .context("cannot encode the private key")?;
+    let public_pem = key
+        .public_key_pem()
+        .context("cannot encode the public key")?;
     fs::write_private(&args.name, private_pem.as_bytes())?;
     fs::write_atomic(&public_path, public_pem.as_bytes())?;
     match format {
@@ -116,7 +131,11 @@ fn generate(args: GenerateArgs, format: Format) -> anyhow::Result<Outcome> {
             "{}\nwrote {} (private, {}) and {} (public); put the .pub in the layout with `intoto key layout {}`",
             key.keyid(),
             args.name.display(),
-            if password.is_some() { "encrypted" } else { "unencrypted" },
+            if password.is_some() {
+                "encrypted"
+            } else {
+                "unencrypted"
+            },
             public_path.display(),
             public_path.display(),
         ))?,
@@ -131,7 +150,11 @@ fn generate(args: GenerateArgs, format: Format) -> anyhow::Result<Outcome> {
     Ok(Outcome::Success)
 }
 
-fn load_any(path: &Path, form: KeyIdForm, password: &Option<Option<String>>) -> anyhow::Result<PublicKey> {
+fn load_any(
+    path: &Path,
+    form: KeyIdForm,
+    password: &Option<Option<String>>,
+) -> anyhow::Result<PublicKey> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     if let Ok(public) = PublicKey::from_file_contents(&bytes, form) {
         return Ok(public);
@@ -145,17 +168,41 @@ fn load_any(path: &Path, form: KeyIdForm, password: &Option<Option<String>>) -> 
     Ok(key.public_key().clone())
 }
 
-fn id(args: IdArgs, format: Format) -> anyhow::Result<Outcome> {
-    let form = if args.legacy { KeyIdForm::Legacy } else { KeyIdForm::Modern };
-    let mut rows = Vec::new();
+/// The keys named on the command line: files, then GnuPG keys.
+fn load_all(args: &IdArgs) -> anyhow::Result<Vec<(String, PublicKey)>> {
+    let form = if args.legacy {
+        KeyIdForm::Legacy
+    } else {
+        KeyIdForm::Modern
+    };
+    let mut keys = Vec::new();
     for path in &args.files {
-        let key = load_any(path, form, &args.password)?;
-        rows.push((path.clone(), key));
+        keys.push((
+            path.display().to_string(),
+            load_any(path, form, &args.password)?,
+        ));
     }
+    if !args.gpg.is_empty() {
+        let gpg = match &args.gpg_home {
+            Some(home) => Gpg::new().with_homedir(home),
+            None => Gpg::new(),
+        };
+        for id in &args.gpg {
+            let key = gpg
+                .export_public_key(id)
+                .with_context(|| format!("cannot export GnuPG key {id}"))?;
+            keys.push((format!("gpg:{id}"), key));
+        }
+    }
+    Ok(keys)
+}
+
+fn id(args: IdArgs, format: Format) -> anyhow::Result<Outcome> {
+    let rows = load_all(&args)?;
     match format {
         Format::Text => {
             for (path, key) in &rows {
-                output::line(&format!("{}  {}", key.keyid(), path.display()))?;
+                output::line(&format!("{}  {path}", key.keyid()))?;
             }
         }
         Format::Json => {
@@ -170,13 +217,14 @@ fn id(args: IdArgs, format: Format) -> anyhow::Result<Outcome> {
 }
 
 fn layout(args: IdArgs) -> anyhow::Result<Outcome> {
-    let form = if args.legacy { KeyIdForm::Legacy } else { KeyIdForm::Modern };
     let mut keys = Map::new();
-    for path in &args.files {
-        let key = load_any(path, form, &args.password)?;
+    for (_, key) in load_all(&args)? {
         keys.insert(key.keyid().to_string(), key.key_dict().to_value());
     }
-    let text = intoto::model::pyjson::to_string(&Value::Object(keys), intoto::model::pyjson::Style::Indent1);
+    let text = intoto::model::pyjson::to_string(
+        &Value::Object(keys),
+        intoto::model::pyjson::Style::Indent1,
+    );
     output::line(&text)?;
     Ok(Outcome::Success)
 }

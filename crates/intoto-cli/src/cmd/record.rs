@@ -8,13 +8,13 @@ use anyhow::{Context as _, bail};
 use clap::{Args, Subcommand};
 use serde_json::json;
 
-use intoto::crypto::check_signature;
+use intoto::crypto::check_signature_at;
 use intoto::fs;
 use intoto::model::{EnvelopeKind, Payload, unfinished_link_file_name};
 use intoto::record::{StartOptions, StopOptions, record_start, record_stop};
 
 use crate::cli::Format;
-use crate::cmd::common::{self, ArtifactArgs, EnvelopeArgs, KeyArgs, LinkForm, Meter};
+use crate::cmd::common::{self, ArtifactArgs, EnvelopeArgs, KeyArgs, LinkForm, LinkSigner, Meter};
 use crate::exit::{self, Outcome};
 use crate::output;
 
@@ -97,7 +97,7 @@ fn start(args: StartArgs, format: Format, quiet: bool) -> anyhow::Result<Outcome
         LinkForm::Attestation => LinkForm::Link(EnvelopeKind::Dsse),
         form => form,
     };
-    let (text, keyid) = common::sign_link(&link, form, &key)?;
+    let (text, keyid) = common::sign_link(&link, form, key.signer())?;
     let path = PathBuf::from(unfinished_link_file_name(step, &keyid));
     fs::write_atomic(&path, text.as_bytes())
         .with_context(|| format!("cannot write the unfinished link of step {step:?}"))?;
@@ -108,26 +108,62 @@ fn start(args: StartArgs, format: Format, quiet: bool) -> anyhow::Result<Outcome
     Ok(Outcome::Success)
 }
 
+/// The unfinished link `stop` completes: `.<step>.<keyid[:8]>.link-unfinished`
+/// for a key; for GnuPG, whose signing (sub)key is only known from the
+/// signature, the one `.<step>.*.link-unfinished` there is, as the reference
+/// looks for it.
+fn find_unfinished(step: &str, key: &LinkSigner) -> anyhow::Result<PathBuf> {
+    if let Some(keyid) = key.keyid() {
+        let unfinished = PathBuf::from(unfinished_link_file_name(step, keyid));
+        if !unfinished.exists() {
+            bail!(
+                "no unfinished link for step {step:?} signed by {} in the current folder (expected {}); \
+                 run `intoto record start` first",
+                keyid.short(),
+                unfinished.display()
+            );
+        }
+        return Ok(unfinished);
+    }
+    let prefix = format!(".{step}.");
+    let mut found: Vec<PathBuf> = std::fs::read_dir(".")
+        .context("cannot list the current folder")?
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(&prefix) && n.ends_with(".link-unfinished"))
+        .map(PathBuf::from)
+        .collect();
+    found.sort();
+    match found.len() {
+        0 => bail!(
+            "no unfinished link for step {step:?} in the current folder; run `intoto record start` first"
+        ),
+        1 => Ok(found.remove(0)),
+        _ => bail!(
+            "more than one unfinished link for step {step:?} in the current folder ({}); give --gpg KEYID \
+             or remove the stale ones",
+            found
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
 fn stop(args: StopArgs, format: Format, quiet: bool) -> anyhow::Result<Outcome> {
     let started = Instant::now();
     let common = args.common;
     let step = common.step_name.as_str();
     let key = common.key.load()?;
-    let unfinished = PathBuf::from(unfinished_link_file_name(step, key.keyid()));
-    if !unfinished.exists() {
-        bail!(
-            "no unfinished link for step {step:?} signed by {} in the current folder (expected {}); \
-             run `intoto record start` first",
-            key.keyid().short(),
-            unfinished.display()
-        );
-    }
+    let unfinished = find_unfinished(step, &key)?;
     let md = fs::read_metadata(&unfinished)?;
-    if let Err(e) = check_signature(&md, key.public_key()) {
+    let public = key.verification_key(&md)?;
+    if let Err(e) = check_signature_at(&md, &public, chrono::Utc::now().timestamp()) {
         let err = anyhow::Error::new(e).context(format!(
             "{}: the unfinished link of step {step:?} is not signed by {}",
             unfinished.display(),
-            key.keyid().short()
+            key.describe()
         ));
         exit::report(&err);
         return Ok(Outcome::Failed);
@@ -174,7 +210,7 @@ fn stop(args: StopArgs, format: Format, quiet: bool) -> anyhow::Result<Outcome> 
     let options =
         StopOptions::new(args.products).artifacts(common.artifacts.options(meter.clone()));
     let link = record_stop(link, &options)?;
-    let path = common::write_signed_link(&link, form, &key, dir)?;
+    let path = common::write_signed_link(&link, form, key.signer(), dir)?;
     // Only now that the link is safely written does the unfinished one go.
     std::fs::remove_file(&unfinished).with_context(|| {
         format!(

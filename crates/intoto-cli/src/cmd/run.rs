@@ -124,7 +124,7 @@ pub(crate) fn run(args: RunArgs, format: Format, quiet: bool) -> anyhow::Result<
         Ok(record) => record,
         Err(e) => return common::step_error(e),
     };
-    let path = common::write_signed_link(&record.link, form, &key, dir)?;
+    let path = common::write_signed_link(&record.link, form, key.signer(), dir)?;
     if format == Format::Json {
         output::json(&common::summary(
             step,

@@ -67,7 +67,9 @@ pub(crate) struct SignArgs {
 
 pub(crate) fn run(args: SignArgs, format: Format) -> anyhow::Result<Outcome> {
     let md = fs::read_metadata(&args.file)?;
-    let payload = md.payload().with_context(|| format!("{}: invalid metadata", args.file.display()))?;
+    let payload = md
+        .payload()
+        .with_context(|| format!("{}: invalid metadata", args.file.display()))?;
     let gpg_ids = args.gpg.as_deref().unwrap_or_default();
     if args.verify && args.gpg.is_some() && gpg_ids.is_empty() {
         bail!("give at least one keyid to verify with GnuPG keys (--gpg KEYID ...)");
@@ -82,8 +84,16 @@ pub(crate) fn run(args: SignArgs, format: Format) -> anyhow::Result<Outcome> {
             bail!("--append is for layouts only: a link carries one functionary's signature");
         }
     }
-    let form = if args.legacy_keyid { KeyIdForm::Legacy } else { KeyIdForm::Modern };
-    if args.verify { verify(&args, &md, form, format) } else { sign(&args, md, &payload, form, format) }
+    let form = if args.legacy_keyid {
+        KeyIdForm::Legacy
+    } else {
+        KeyIdForm::Modern
+    };
+    if args.verify {
+        verify(&args, &md, form, format)
+    } else {
+        sign(&args, md, &payload, form, format)
+    }
 }
 
 /// The verification keys: PEM files, or keys exported from the GnuPG keyring.
@@ -113,7 +123,12 @@ fn gpg_for(args: &SignArgs) -> Gpg {
     }
 }
 
-fn verify(args: &SignArgs, md: &Metadata, form: KeyIdForm, format: Format) -> anyhow::Result<Outcome> {
+fn verify(
+    args: &SignArgs,
+    md: &Metadata,
+    form: KeyIdForm,
+    format: Format,
+) -> anyhow::Result<Outcome> {
     let mut results = Vec::new();
     let mut all_ok = true;
     let now = chrono::Utc::now().timestamp();
@@ -131,21 +146,40 @@ fn verify(args: &SignArgs, md: &Metadata, form: KeyIdForm, format: Format) -> an
         }
     }
     match format {
-        Format::Json => output::json(&json!({"file": args.file, "verified": all_ok, "keys": results}))?,
+        Format::Json => {
+            output::json(&json!({"file": args.file, "verified": all_ok, "keys": results}))?
+        }
         Format::Text if all_ok => {
-            tracing::info!("{}: signed by all {} key(s)", args.file.display(), results.len());
+            tracing::info!(
+                "{}: signed by all {} key(s)",
+                args.file.display(),
+                results.len()
+            );
         }
         Format::Text => {}
     }
-    Ok(if all_ok { Outcome::Success } else { Outcome::Failed })
+    Ok(if all_ok {
+        Outcome::Success
+    } else {
+        Outcome::Failed
+    })
 }
 
-fn sign(args: &SignArgs, mut md: Metadata, payload: &Payload, form: KeyIdForm, format: Format) -> anyhow::Result<Outcome> {
+fn sign(
+    args: &SignArgs,
+    mut md: Metadata,
+    payload: &Payload,
+    form: KeyIdForm,
+    format: Format,
+) -> anyhow::Result<Outcome> {
     if let Payload::Layout(layout) = payload
         && layout.expires.is_none()
     {
         md = with_default_expiry(&md)?;
-        tracing::warn!("{}: the layout has no expiry; it will expire in one month", args.file.display());
+        tracing::warn!(
+            "{}: the layout has no expiry; it will expire in one month",
+            args.file.display()
+        );
     }
     let password = if args.prompt {
         Some(password::prompt("the signing key")?)
@@ -158,11 +192,17 @@ fn sign(args: &SignArgs, mut md: Metadata, payload: &Payload, form: KeyIdForm, f
     let mut keyids = Vec::new();
     if let Some(ids) = &args.gpg {
         let gpg = gpg_for(args);
-        let ids: Vec<Option<&str>> = if ids.is_empty() { vec![None] } else { ids.iter().map(|i| Some(i.as_str())).collect() };
+        let ids: Vec<Option<&str>> = if ids.is_empty() {
+            vec![None]
+        } else {
+            ids.iter().map(|i| Some(i.as_str())).collect()
+        };
         for id in ids {
             let what = id.unwrap_or("the default GnuPG key");
-            let signer = GpgSigner::new(gpg.clone(), id).with_context(|| format!("cannot use {what}"))?;
-            let keyid = sign_metadata(&mut md, &signer).with_context(|| format!("cannot sign with {what}"))?;
+            let signer =
+                GpgSigner::new(gpg.clone(), id).with_context(|| format!("cannot use {what}"))?;
+            let keyid = sign_metadata(&mut md, &signer)
+                .with_context(|| format!("cannot sign with {what}"))?;
             keyids.push(keyid);
         }
     } else {
@@ -183,7 +223,12 @@ fn sign(args: &SignArgs, mut md: Metadata, payload: &Payload, form: KeyIdForm, f
         },
     };
     fs::write_metadata(&out, &md)?;
-    tracing::info!("wrote {} {} to {}", md.kind().name(), payload.kind(), out.display());
+    tracing::info!(
+        "wrote {} {} to {}",
+        md.kind().name(),
+        payload.kind(),
+        out.display()
+    );
     if format == Format::Json {
         output::json(&json!({
             "file": out,
@@ -200,7 +245,10 @@ fn sign(args: &SignArgs, mut md: Metadata, payload: &Payload, form: KeyIdForm, f
 fn with_default_expiry(md: &Metadata) -> anyhow::Result<Metadata> {
     let mut value = md.payload_value()?;
     let now = chrono::Utc::now();
-    let expires = Expires::from_datetime(now.checked_add_months(chrono::Months::new(1)).unwrap_or(now));
+    let expires = Expires::from_datetime(
+        now.checked_add_months(chrono::Months::new(1))
+            .unwrap_or(now),
+    );
     value["expires"] = Value::String(expires.to_string());
     let mut out = Metadata::wrap(&value, md.kind());
     *out.signatures_mut() = md.signatures().to_vec();
