@@ -263,7 +263,6 @@ impl Home {
     }
 }
 
-
 /// Runs a Python snippet in the reference's venv; `None` when the
 /// interoperability tests are skipped (`INTOTO_SKIP_PYREF=1`).
 fn python(script: &str, args: &[&str], stdin: &[u8]) -> Option<Value> {

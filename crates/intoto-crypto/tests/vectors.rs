@@ -297,7 +297,9 @@ fn dsse_signatures_accept_url_safe_base64() {
 #[test]
 fn attestation_verifier_statements_verify_with_their_key() {
     let key = pem_key("attestation-verifier/test-data-raw/key.pub");
-    assert!(key.matches(&KeyId::new("fe1c6281c5ff13e35286cc67e5a1fb3e6575b840a6c39ca4267d3805eb17288a")));
+    assert!(key.matches(&KeyId::new(
+        "fe1c6281c5ff13e35286cc67e5a1fb3e6575b840a6c39ca4267d3805eb17288a"
+    )));
     for rel in [
         "attestation-verifier/test-data/clone.fe1c6281.json",
         "attestation-verifier/test-data/build.fe1c6281.json",

@@ -53,7 +53,9 @@ pub use expires::Expires;
 pub use key::KeyDict;
 pub use keyid::KeyId;
 pub use layout::{CertConstraint, Inspection, Layout, Step, SupplyChainItem};
-pub use link::{Link, link_file_name, sublayout_link_dir, unfinished_link_file_name, unsigned_link_file_name};
+pub use link::{
+    Link, link_file_name, sublayout_link_dir, unfinished_link_file_name, unsigned_link_file_name,
+};
 pub use metablock::Metablock;
 pub use metadata::{EnvelopeKind, Metadata, Payload};
 pub use rule::{ArtifactRule, ArtifactType, MatchRule, RuleError};

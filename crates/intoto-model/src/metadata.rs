@@ -233,7 +233,9 @@ impl Metadata {
     pub fn payload_value(&self) -> Result<Value, ModelError> {
         match self {
             Metadata::Metablock(m) => Ok(m.signed.clone()),
-            Metadata::Envelope(e) => serde_json::from_slice(&e.payload).map_err(ModelError::PayloadJson),
+            Metadata::Envelope(e) => {
+                serde_json::from_slice(&e.payload).map_err(ModelError::PayloadJson)
+            }
         }
     }
 

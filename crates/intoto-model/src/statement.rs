@@ -249,7 +249,10 @@ impl Statement {
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         let key = if self.bare_type_key { "type" } else { "_type" };
-        map.insert(key.into(), Value::String(self.version.type_uri().to_owned()));
+        map.insert(
+            key.into(),
+            Value::String(self.version.type_uri().to_owned()),
+        );
         map.insert(
             "subject".into(),
             Value::Array(

@@ -20,7 +20,9 @@ pub fn require_gpg() {
         .status()
         .is_ok_and(|s| s.success());
     if !ok {
-        panic!("these tests need the gpg binary (GnuPG); install it, e.g. `apt-get install -y gnupg` (scripts/setup.sh does)");
+        panic!(
+            "these tests need the gpg binary (GnuPG); install it, e.g. `apt-get install -y gnupg` (scripts/setup.sh does)"
+        );
     }
 }
 
@@ -47,7 +49,8 @@ impl GpgHome {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
-            std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).expect("keyring folder mode");
+            std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700))
+                .expect("keyring folder mode");
         }
         Self { dir }
     }

@@ -15,7 +15,15 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("intoto-crypto", &["intoto-model"]),
     ("intoto-verify", &["intoto-model", "intoto-crypto"]),
     ("intoto-record", &["intoto-model", "intoto-crypto"]),
-    ("intoto", &["intoto-model", "intoto-crypto", "intoto-verify", "intoto-record"]),
+    (
+        "intoto",
+        &[
+            "intoto-model",
+            "intoto-crypto",
+            "intoto-verify",
+            "intoto-record",
+        ],
+    ),
     ("intoto-cli", &["intoto"]),
     ("intoto-test-support", &[]),
 ];
@@ -56,10 +64,15 @@ fn crates_depend_only_along_the_allowed_edges() {
         let allowed = ALLOWED
             .iter()
             .find(|(krate, _)| *krate == name)
-            .unwrap_or_else(|| panic!("{name} is not in the layering table of tidy.rs and ARCHITECTURE.md"))
+            .unwrap_or_else(|| {
+                panic!("{name} is not in the layering table of tidy.rs and ARCHITECTURE.md")
+            })
             .1;
         for dep in workspace_dependencies(&manifest) {
-            assert!(allowed.contains(&dep.as_str()), "{name} must not depend on {dep} (see ARCHITECTURE.md)");
+            assert!(
+                allowed.contains(&dep.as_str()),
+                "{name} must not depend on {dep} (see ARCHITECTURE.md)"
+            );
         }
         seen.push(name);
     }

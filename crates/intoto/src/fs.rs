@@ -137,7 +137,11 @@ fn set_mode(_file: &fs::File, _dest: &Path, _mode: u32) -> std::io::Result<()> {
 ///
 /// [`FileError::Read`] or [`FileError::Key`] (for example
 /// [`KeyError::PasswordRequired`]), naming the file.
-pub fn read_private_key(path: &Path, password: Option<&[u8]>, form: KeyIdForm) -> Result<PrivateKey, FileError> {
+pub fn read_private_key(
+    path: &Path,
+    password: Option<&[u8]>,
+    form: KeyIdForm,
+) -> Result<PrivateKey, FileError> {
     let bytes = read(path)?;
     PrivateKey::from_file_contents(&bytes, password, form).map_err(|source| FileError::Key {
         path: path.to_owned(),
@@ -188,8 +192,14 @@ mod tests {
         let private = dir.path().join("key");
         write_atomic(&public, b"x").unwrap();
         write_private(&private, b"x").unwrap();
-        assert_eq!(fs::metadata(&public).unwrap().permissions().mode() & 0o777, 0o644);
-        assert_eq!(fs::metadata(&private).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            fs::metadata(&public).unwrap().permissions().mode() & 0o777,
+            0o644
+        );
+        assert_eq!(
+            fs::metadata(&private).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
 
     #[test]
