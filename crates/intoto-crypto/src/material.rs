@@ -4,7 +4,7 @@
 use pkcs8::der::pem::LineEnding;
 use pkcs8::{EncodePrivateKey, EncodePublicKey};
 use sha2::{Sha224, Sha256, Sha384, Sha512};
-use signature::{Signer as _, Verifier as _};
+use signature::Verifier as _;
 use zeroize::Zeroizing;
 
 use crate::error::KeyError;
@@ -207,26 +207,35 @@ impl PrivateMaterial {
     /// Signs `msg` under `scheme`: RSA-PSS with salt length = digest length,
     /// ECDSA as DER, as securesystemslib signs.
     pub(crate) fn sign(&self, scheme: Scheme, msg: &[u8]) -> Option<Vec<u8>> {
-        use signature::SignatureEncoding as _;
+        self.sign_parts(scheme, &[msg])
+    }
+
+    /// [`PrivateMaterial::sign`] over the concatenation of `parts`, hashed in
+    /// turn.
+    pub(crate) fn sign_parts(&self, scheme: Scheme, parts: &[&[u8]]) -> Option<Vec<u8>> {
+        use signature::{MultipartSigner as _, SignatureEncoding as _};
         match (self, scheme) {
-            (PrivateMaterial::Ed25519(k), Scheme::Ed25519) => Some(k.sign(msg).to_bytes().to_vec()),
+            (PrivateMaterial::Ed25519(k), Scheme::Ed25519) => k
+                .try_multipart_sign(parts)
+                .ok()
+                .map(|s| s.to_bytes().to_vec()),
             (PrivateMaterial::Rsa(k), Scheme::RsassaPss(h)) => {
                 let k = (**k).clone();
                 match h {
                     HashAlgorithm::Sha224 => rsa::pss::SigningKey::<Sha224>::new(k)
-                        .try_sign(msg)
+                        .try_multipart_sign(parts)
                         .ok()
                         .map(|s| s.to_vec()),
                     HashAlgorithm::Sha256 => rsa::pss::SigningKey::<Sha256>::new(k)
-                        .try_sign(msg)
+                        .try_multipart_sign(parts)
                         .ok()
                         .map(|s| s.to_vec()),
                     HashAlgorithm::Sha384 => rsa::pss::SigningKey::<Sha384>::new(k)
-                        .try_sign(msg)
+                        .try_multipart_sign(parts)
                         .ok()
                         .map(|s| s.to_vec()),
                     HashAlgorithm::Sha512 => rsa::pss::SigningKey::<Sha512>::new(k)
-                        .try_sign(msg)
+                        .try_multipart_sign(parts)
                         .ok()
                         .map(|s| s.to_vec()),
                 }
@@ -235,34 +244,46 @@ impl PrivateMaterial {
                 let k = (**k).clone();
                 match h {
                     HashAlgorithm::Sha224 => rsa::pkcs1v15::SigningKey::<Sha224>::new(k)
-                        .try_sign(msg)
+                        .try_multipart_sign(parts)
                         .ok()
                         .map(|s| s.to_vec()),
                     HashAlgorithm::Sha256 => rsa::pkcs1v15::SigningKey::<Sha256>::new(k)
-                        .try_sign(msg)
+                        .try_multipart_sign(parts)
                         .ok()
                         .map(|s| s.to_vec()),
                     HashAlgorithm::Sha384 => rsa::pkcs1v15::SigningKey::<Sha384>::new(k)
-                        .try_sign(msg)
+                        .try_multipart_sign(parts)
                         .ok()
                         .map(|s| s.to_vec()),
                     HashAlgorithm::Sha512 => rsa::pkcs1v15::SigningKey::<Sha512>::new(k)
-                        .try_sign(msg)
+                        .try_multipart_sign(parts)
                         .ok()
                         .map(|s| s.to_vec()),
                 }
             }
             (PrivateMaterial::P256(k), Scheme::EcdsaP256) => {
-                let s: p256::ecdsa::Signature = k.try_sign(msg).ok()?;
+                let s: p256::ecdsa::Signature = k.try_multipart_sign(parts).ok()?;
                 Some(s.to_der().to_bytes().to_vec())
             }
             (PrivateMaterial::P384(k), Scheme::EcdsaP384) => {
-                let s: p384::ecdsa::Signature = k.try_sign(msg).ok()?;
+                let s: p384::ecdsa::Signature = k.try_multipart_sign(parts).ok()?;
                 Some(s.to_der().to_bytes().to_vec())
             }
             (PrivateMaterial::P521(k), Scheme::EcdsaP521) => {
-                let s: p521::ecdsa::Signature = k.try_sign(msg).ok()?;
+                let s: p521::ecdsa::Signature = k.try_multipart_sign(parts).ok()?;
                 Some(s.to_der().to_bytes().to_vec())
+            }
+            _ => None,
+        }
+    }
+
+    /// The fixed length of this key's signatures, if it has one.
+    pub(crate) fn signature_len(&self, scheme: Scheme) -> Option<usize> {
+        use rsa::traits::PublicKeyParts as _;
+        match (self, scheme) {
+            (PrivateMaterial::Ed25519(_), Scheme::Ed25519) => Some(64),
+            (PrivateMaterial::Rsa(k), Scheme::RsassaPss(_) | Scheme::RsaPkcs1v15(_)) => {
+                Some(k.size())
             }
             _ => None,
         }

@@ -233,6 +233,20 @@ impl Signer for PrivateKey {
             })?;
         Ok(RawSignature::new(self.keyid().clone(), sig))
     }
+
+    fn sign_parts(&self, parts: &[&[u8]]) -> Result<RawSignature, SignError> {
+        let sig = self
+            .material
+            .sign_parts(self.scheme, parts)
+            .ok_or_else(|| SignError::Failed {
+                keyid: self.keyid().clone(),
+            })?;
+        Ok(RawSignature::new(self.keyid().clone(), sig))
+    }
+
+    fn signature_len(&self) -> Option<usize> {
+        self.material.signature_len(self.scheme)
+    }
 }
 
 fn public_value(map: &serde_json::Map<String, Value>) -> String {
@@ -259,4 +273,59 @@ fn random_scalar<K, E>(
         }
     }
     Err(KeyError::Randomness)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signing_in_parts_signs_the_concatenation() {
+        let parts: [&[u8]; 3] = [b"{\"a\":", b"", b"1}"];
+        for key_type in [
+            KeyType::Ed25519,
+            KeyType::EcdsaP256,
+            KeyType::EcdsaP384,
+            KeyType::EcdsaP521,
+        ] {
+            let key = PrivateKey::generate(key_type, None).unwrap();
+            let raw = key.sign_parts(&parts).unwrap();
+            let public = key.public_key();
+            let sig = crate::SignatureBytes {
+                keyid: key.keyid(),
+                sig: &raw.sig,
+                other_headers: None,
+            };
+            public.verify(b"{\"a\":1}", &sig).unwrap();
+            if key_type == KeyType::Ed25519 {
+                assert_eq!(
+                    raw,
+                    key.sign(b"{\"a\":1}").unwrap(),
+                    "ed25519 is deterministic"
+                );
+            }
+        }
+        let rsa = PrivateKey::generate(KeyType::Rsa, Some(2048)).unwrap();
+        let raw = rsa.sign_parts(&parts).unwrap();
+        let sig = crate::SignatureBytes {
+            keyid: rsa.keyid(),
+            sig: &raw.sig,
+            other_headers: None,
+        };
+        rsa.public_key().verify(b"{\"a\":1}", &sig).unwrap();
+    }
+
+    #[test]
+    fn fixed_signature_lengths_are_exact() {
+        for (key_type, expected) in [(KeyType::Ed25519, Some(64)), (KeyType::EcdsaP256, None)] {
+            let key = PrivateKey::generate(key_type, None).unwrap();
+            assert_eq!(key.signature_len(), expected);
+            if let Some(len) = expected {
+                assert_eq!(key.sign(b"x").unwrap().sig.len(), len);
+            }
+        }
+        let rsa = PrivateKey::generate(KeyType::Rsa, Some(2048)).unwrap();
+        assert_eq!(rsa.signature_len(), Some(256));
+        assert_eq!(rsa.sign(b"x").unwrap().sig.len(), 256);
+    }
 }

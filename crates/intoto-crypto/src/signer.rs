@@ -39,6 +39,24 @@ pub trait Signer: Send + Sync {
     ///
     /// [`SignError`] if signing fails.
     fn sign(&self, msg: &[u8]) -> Result<RawSignature, SignError>;
+
+    /// Signs the concatenation of `parts`, without copying them into one
+    /// buffer when the signer can hash them in turn.
+    ///
+    /// # Errors
+    ///
+    /// [`SignError`] if signing fails.
+    fn sign_parts(&self, parts: &[&[u8]]) -> Result<RawSignature, SignError> {
+        self.sign(&parts.concat())
+    }
+
+    /// The length in bytes of every signature this signer makes, when it is
+    /// fixed (ed25519, RSA), so that a file can be laid out before the
+    /// signature exists; `None` when it varies (ECDSA's DER encoding,
+    /// OpenPGP).
+    fn signature_len(&self) -> Option<usize> {
+        None
+    }
 }
 
 /// Signs metadata in place: over the canonical JSON of `signed` for legacy

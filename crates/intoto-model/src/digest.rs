@@ -1,5 +1,6 @@
 //! Digest sets (`{"sha256": "<hex>", ...}`) and artifact maps.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
@@ -12,8 +13,13 @@ use crate::fields::{display_path, is_hex, join};
 ///
 /// Two digest sets are equal only when they hold the same algorithms with the
 /// same values, which is how the reference compares artifacts in MATCH rules.
+///
+/// Kept as a vector sorted by algorithm (usually of one entry), with
+/// well-known algorithm names not copied: a link holds one set per artifact,
+/// and a map per artifact would cost ten times the memory for trees of
+/// 100,000 files.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Hash, PartialOrd, Ord)]
-pub struct DigestSet(BTreeMap<String, String>);
+pub struct DigestSet(Vec<(Cow<'static, str>, String)>);
 
 impl DigestSet {
     /// An empty set.
@@ -22,18 +28,33 @@ impl DigestSet {
     }
 
     /// Adds or replaces the digest for `algorithm`.
-    pub fn insert(&mut self, algorithm: impl Into<String>, hex_digest: impl Into<String>) {
-        self.0.insert(algorithm.into(), hex_digest.into());
+    pub fn insert(
+        &mut self,
+        algorithm: impl Into<Cow<'static, str>>,
+        hex_digest: impl Into<String>,
+    ) {
+        let algorithm = intern(algorithm.into());
+        let hex_digest = hex_digest.into();
+        match self
+            .0
+            .binary_search_by(|(a, _)| a.as_ref().cmp(algorithm.as_ref()))
+        {
+            Ok(i) => self.0[i].1 = hex_digest,
+            Err(i) => self.0.insert(i, (algorithm, hex_digest)),
+        }
     }
 
     /// The digest for `algorithm`, if present.
     pub fn get(&self, algorithm: &str) -> Option<&str> {
-        self.0.get(algorithm).map(String::as_str)
+        self.0
+            .binary_search_by(|(a, _)| a.as_ref().cmp(algorithm))
+            .ok()
+            .map(|i| self.0[i].1.as_str())
     }
 
     /// Algorithm and digest pairs, sorted by algorithm.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+        self.0.iter().map(|(k, v)| (k.as_ref(), v.as_str()))
     }
 
     /// Whether the set holds no digest.
@@ -59,7 +80,7 @@ impl DigestSet {
                 expected: "an object of algorithm names to hex digests",
             });
         };
-        let mut set = BTreeMap::new();
+        let mut set = Self(Vec::with_capacity(map.len()));
         for (alg, digest) in map {
             let field = join(path, &alg);
             let Value::String(digest) = digest else {
@@ -73,7 +94,7 @@ impl DigestSet {
             }
             set.insert(alg, digest);
         }
-        Ok(Self(set))
+        Ok(set)
     }
 
     /// The JSON form.
@@ -81,7 +102,7 @@ impl DigestSet {
         Value::Object(
             self.0
                 .iter()
-                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                .map(|(k, v)| (k.to_string(), Value::String(v.clone())))
                 .collect::<Map<String, Value>>(),
         )
     }
@@ -89,7 +110,23 @@ impl DigestSet {
 
 impl FromIterator<(String, String)> for DigestSet {
     fn from_iter<I: IntoIterator<Item = (String, String)>>(iter: I) -> Self {
-        Self(iter.into_iter().collect())
+        let mut set = Self::new();
+        for (algorithm, digest) in iter {
+            set.insert(algorithm, digest);
+        }
+        set
+    }
+}
+
+/// The common algorithm names, shared rather than copied into every set.
+fn intern(algorithm: Cow<'static, str>) -> Cow<'static, str> {
+    const KNOWN: [&str; 6] = ["sha256", "sha512", "sha384", "sha224", "blake3", "sha1"];
+    match algorithm {
+        Cow::Owned(name) => match KNOWN.iter().find(|k| **k == name) {
+            Some(known) => Cow::Borrowed(known),
+            None => Cow::Owned(name),
+        },
+        borrowed => borrowed,
     }
 }
 
@@ -139,6 +176,26 @@ mod tests {
         let a = DigestSet::from_value(json!({"sha256": "ab"}), "x", true).unwrap();
         let b = DigestSet::from_value(json!({"sha256": "ab", "sha512": "cd"}), "x", true).unwrap();
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn insertion_order_does_not_matter() {
+        let a: DigestSet = [
+            ("sha512".into(), "bb".into()),
+            ("sha256".into(), "aa".into()),
+        ]
+        .into_iter()
+        .collect();
+        let mut b = DigestSet::new();
+        b.insert("sha256", "00");
+        b.insert("sha512", "bb");
+        b.insert("sha256", "aa");
+        assert_eq!(a, b);
+        assert_eq!(a.get("sha256"), Some("aa"));
+        assert_eq!(
+            a.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            ["sha256", "sha512"]
+        );
     }
 
     #[test]

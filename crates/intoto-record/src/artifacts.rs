@@ -262,13 +262,19 @@ fn record_nonempty<S: AsRef<str>>(uris: &[S], options: &RecordOptions) -> Result
         files = hashed.len(),
         "walked and hashed"
     );
-    let (mut file_hashed, dir_hashed): (Vec<Hashed>, Vec<Hashed>) =
+    // Only `dir:` URIs need their files apart; without them (the usual
+    // case) the hashed files are used as they are.
+    let any_dir = roots.iter().any(|r| matches!(r.kind, RootKind::Dir { .. }));
+    let (mut file_hashed, dir_hashed): (Vec<Hashed>, Vec<Hashed>) = if any_dir {
         hashed.into_iter().partition(|h| {
             matches!(
                 roots.get(h.root).map(|r| &r.kind),
                 Some(RootKind::File { .. })
             )
-        });
+        })
+    } else {
+        (hashed, Vec::new())
+    };
 
     for (scheme, list) in &batches {
         let batch = match scheme {
@@ -411,7 +417,11 @@ struct Found {
 /// A hashed file.
 struct Hashed {
     root: usize,
+    /// The normalised name; for the files of a file root when no lstrip
+    /// prefixes are given, already the recorded name (see [`recorded_name`]).
     name: String,
+    /// [`sort_prefix`] of a recorded name, else 0.
+    sort_key: u128,
     path: PathBuf,
     digests: DigestSet,
 }
@@ -439,7 +449,7 @@ fn hash_roots(
                 excludes: excludes.clone(),
                 progress,
             },
-            |w, found| hash_found(found, &w.excludes, options, &mut w.scratch, progress),
+            |w, found| hash_found(found, roots, &w.excludes, options, &mut w.scratch, progress),
         )
         .filter_map(|r| r.transpose())
         .collect()
@@ -462,6 +472,7 @@ impl Drop for Worker<'_> {
 
 fn hash_found(
     found: Found,
+    roots: &[Root],
     excludes: &ExcludeSet,
     options: &RecordOptions,
     scratch: &mut Scratch,
@@ -492,10 +503,26 @@ fn hash_found(
         progress,
     )?;
     scratch.add_file(progress);
+    // Without lstrip prefixes the recorded name is known now, so it is made
+    // here, on the hashing threads, with the key it sorts by; the path only
+    // names files in lstrip collision errors and is let go.
+    let file_prefix = match roots.get(found.root).map(|r| &r.kind) {
+        Some(RootKind::File { prefix }) => Some(*prefix),
+        _ => None,
+    };
+    let (name, sort_key, path) = match file_prefix {
+        Some(prefix) if options.lstrip_paths.is_empty() => {
+            let name = recorded_name(prefix, found.name);
+            let key = sort_prefix(&name);
+            (name, key, PathBuf::new())
+        }
+        _ => (found.name, 0, found.path),
+    };
     Ok(Some(Hashed {
         root: found.root,
-        name: found.name,
-        path: found.path,
+        name,
+        sort_key,
+        path,
         digests,
     }))
 }
@@ -604,50 +631,35 @@ fn assemble_files(
     hashed: Vec<Hashed>,
     lstrip: &[String],
 ) -> Result<Artifacts, Error> {
+    if lstrip.is_empty() {
+        // No names can collide by stripping, so no bookkeeping: the hashing
+        // threads made the recorded names; sort them (in parallel, mostly by
+        // the inline prefix, without following the strings' pointers) and
+        // build the map in one go. For a name given twice the later root
+        // wins, as the reference's dict update does.
+        let mut hashed = hashed;
+        hashed.par_sort_unstable_by(|a, b| {
+            a.sort_key
+                .cmp(&b.sort_key)
+                .then_with(|| a.name.cmp(&b.name))
+                .then(a.root.cmp(&b.root))
+        });
+        // `BTreeMap::from_iter` keeps the last of equal keys and builds a
+        // sorted input in linear time.
+        return Ok(hashed.into_iter().map(|h| (h.name, h.digests)).collect());
+    }
+
     let prefix_of = |root: usize| match roots.get(root).map(|r| &r.kind) {
         Some(RootKind::File { prefix }) => *prefix,
         _ => "",
     };
-    let slash = |name: String| {
-        if name.contains('\\') {
-            name.replace('\\', "/")
-        } else {
-            name
-        }
-    };
-    if lstrip.is_empty() {
-        // No names can collide by stripping, so no bookkeeping: sort by name
-        // (in parallel) and build the map in one go. For a name given twice
-        // the later root wins, as the reference's dict update does.
-        let mut entries: Vec<(String, usize, DigestSet)> = hashed
-            .into_iter()
-            .map(|h| {
-                let prefix = prefix_of(h.root);
-                let name = slash(h.name);
-                let key = if prefix.is_empty() {
-                    name
-                } else {
-                    format!("{prefix}{name}")
-                };
-                (key, h.root, h.digests)
-            })
-            .collect();
-        entries.par_sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
-        // `BTreeMap::from_iter` keeps the last of equal keys and builds a
-        // sorted input in linear time.
-        return Ok(entries
-            .into_iter()
-            .map(|(key, _, digests)| (key, digests))
-            .collect());
-    }
-
     let mut hashed = hashed;
     hashed.par_sort_unstable_by(|a, b| (a.root, &a.name).cmp(&(b.root, &b.name)));
     let mut out = Artifacts::new();
     let mut origins: HashMap<String, PathBuf> = HashMap::new();
     for h in hashed {
         let prefix = prefix_of(h.root);
-        let mut name = slash(h.name);
+        let mut name = forward_slashes(h.name);
         if let Some(p) = lstrip.iter().find(|p| name.starts_with(p.as_str())) {
             name.drain(..p.len());
         }
@@ -665,6 +677,36 @@ fn assemble_files(
         out.insert(key, h.digests);
     }
     Ok(out)
+}
+
+/// The name a file of a file root is recorded under, without lstrip: `/` for
+/// `\\`, and the root's `file:` prefix if it had one (the file resolver's
+/// `_mangle`).
+fn recorded_name(prefix: &str, name: String) -> String {
+    let name = forward_slashes(name);
+    if prefix.is_empty() {
+        name
+    } else {
+        format!("{prefix}{name}")
+    }
+}
+
+/// `name` with `\\` turned into `/`, as the reference records names.
+fn forward_slashes(name: String) -> String {
+    if name.contains('\\') {
+        name.replace('\\', "/")
+    } else {
+        name
+    }
+}
+
+/// The first 16 bytes of `name`, zero-padded, as a number that orders like
+/// the names do (names hold no NUL bytes).
+fn sort_prefix(name: &str) -> u128 {
+    let mut bytes = [0u8; 16];
+    let len = name.len().min(16);
+    bytes[..len].copy_from_slice(&name.as_bytes()[..len]);
+    u128::from_be_bytes(bytes)
 }
 
 /// The directory resolver: one digest per `dir:` URI over the sorted

@@ -75,7 +75,19 @@ fn fields(link: &Link) -> Vec<(&str, Field<'_>)> {
 ///
 /// [`CanonicalError`] if an unknown field or a byproduct holds a float.
 pub fn canonical(link: &Link) -> Result<Vec<u8>, CanonicalError> {
-    let mut out = Vec::with_capacity(estimate(link));
+    Ok(canonical_parts(link)?.concat())
+}
+
+/// [`canonical`] in pieces that follow one another, as they were encoded (the
+/// artifact maps in parallel chunks): for signers and writers that take the
+/// bytes in parts, so that they are never copied into one buffer.
+///
+/// # Errors
+///
+/// [`CanonicalError`] if an unknown field or a byproduct holds a float.
+pub fn canonical_parts(link: &Link) -> Result<Vec<Vec<u8>>, CanonicalError> {
+    let mut parts = Vec::new();
+    let mut out = Vec::with_capacity(1024);
     out.push(b'{');
     for (i, (key, field)) in fields(link).into_iter().enumerate() {
         if i > 0 {
@@ -87,7 +99,7 @@ pub fn canonical(link: &Link) -> Result<Vec<u8>, CanonicalError> {
             Field::Value(v) => cjson::encode_into(&v, &mut out)?,
             Field::Borrowed(v) => cjson::encode_into(v, &mut out)?,
             Field::Artifacts(a) => {
-                let parts = chunks(a, |chunk| {
+                let chunks = chunks(a, |chunk| {
                     let mut text = Vec::with_capacity(chunk.len() * 110);
                     for (j, (name, digests)) in chunk.iter().enumerate() {
                         if j > 0 {
@@ -108,19 +120,20 @@ pub fn canonical(link: &Link) -> Result<Vec<u8>, CanonicalError> {
                     text
                 });
                 out.push(b'{');
-                out.reserve(parts.iter().map(|p| p.len() + 1).sum());
-                for (j, part) in parts.iter().enumerate() {
+                for (j, chunk) in chunks.into_iter().enumerate() {
                     if j > 0 {
                         out.push(b',');
                     }
-                    out.extend_from_slice(part);
+                    parts.push(std::mem::take(&mut out));
+                    parts.push(chunk);
                 }
                 out.push(b'}');
             }
         }
     }
     out.push(b'}');
-    Ok(out)
+    parts.push(out);
+    Ok(parts)
 }
 
 /// `pyjson::to_string(&link.to_value(), style)`, as if the link were the
@@ -128,8 +141,14 @@ pub fn canonical(link: &Link) -> Result<Vec<u8>, CanonicalError> {
 /// 1, the `"signed"` part of a legacy link file; with [`Style::Line`] and
 /// depth 0, a DSSE payload.
 pub fn python(link: &Link, style: Style, depth: usize) -> String {
-    let mut out =
-        String::with_capacity(estimate(link) + link.materials.len().max(link.products.len()) * 16);
+    python_parts(link, style, depth).concat()
+}
+
+/// [`python`] in pieces that follow one another, as they were encoded, for
+/// writers that take text in parts.
+pub fn python_parts(link: &Link, style: Style, depth: usize) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut out = String::with_capacity(1024);
     let inner = depth + 1;
     out.push('{');
     for (i, (key, field)) in fields(link).into_iter().enumerate() {
@@ -145,7 +164,7 @@ pub fn python(link: &Link, style: Style, depth: usize) -> String {
             Field::Artifacts(a) if a.is_empty() => out.push_str("{}"),
             Field::Artifacts(a) => {
                 let entry = inner + 1;
-                let parts = chunks(a, |chunk| {
+                let chunks = chunks(a, |chunk| {
                     let mut text = String::with_capacity(chunk.len() * (120 + 3 * entry));
                     for (j, (name, digests)) in chunk.iter().enumerate() {
                         if j > 0 {
@@ -162,14 +181,12 @@ pub fn python(link: &Link, style: Style, depth: usize) -> String {
                 });
                 out.push('{');
                 separator(style, entry, true, &mut out);
-                let mut sep = String::new();
-                separator(style, entry, false, &mut sep);
-                out.reserve(parts.iter().map(|p| p.len() + sep.len()).sum());
-                for (j, part) in parts.iter().enumerate() {
+                for (j, chunk) in chunks.into_iter().enumerate() {
                     if j > 0 {
-                        out.push_str(&sep);
+                        separator(style, entry, false, &mut out);
                     }
-                    out.push_str(part);
+                    parts.push(std::mem::take(&mut out));
+                    parts.push(chunk);
                 }
                 close(style, inner, &mut out);
                 out.push('}');
@@ -178,12 +195,8 @@ pub fn python(link: &Link, style: Style, depth: usize) -> String {
     }
     close(style, depth, &mut out);
     out.push('}');
-    out
-}
-
-/// A rough size of the encoded link, to allocate once.
-fn estimate(link: &Link) -> usize {
-    (link.materials.len() + link.products.len()) * 110 + 1024
+    parts.push(out);
+    parts
 }
 
 /// Encodes the artifacts in chunks, in parallel; the parts are in order.

@@ -2,7 +2,6 @@
 //! writes that never leave a half-written file behind.
 
 use std::fs;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use intoto_crypto::{KeyError, KeyIdForm, PrivateKey, PublicKey};
@@ -87,24 +86,107 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
 }
 
 fn write_with_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<(), FileError> {
-    let err = |source| FileError::Write {
-        path: path.to_owned(),
-        source,
-    };
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".intoto-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(err)?;
-    tmp.write_all(bytes).map_err(err)?;
-    set_mode(tmp.as_file(), path, mode).map_err(err)?;
-    tmp.as_file().sync_all().map_err(err)?;
-    tmp.persist(path).map_err(|e| err(e.error))?;
-    Ok(())
+    let file = PendingFile::create(path)?;
+    file.write_at(0, bytes)?;
+    file.commit_with_mode(mode)
+}
+
+/// A file being written in place of `path`: a temporary file in the same
+/// folder, written at any offsets, then synced and renamed into place by
+/// [`PendingFile::commit`]. Dropped without a commit, it leaves nothing
+/// behind and `path` untouched.
+///
+/// Writing at offsets lets a file whose head is only known last (a link's
+/// signature) be laid out while the head is still being computed.
+#[derive(Debug)]
+pub struct PendingFile {
+    path: PathBuf,
+    tmp: tempfile::NamedTempFile,
+}
+
+impl PendingFile {
+    /// Starts a file that will replace `path`.
+    ///
+    /// # Errors
+    ///
+    /// [`FileError::Write`] if the temporary file cannot be created.
+    pub fn create(path: &Path) -> Result<Self, FileError> {
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let tmp = tempfile::Builder::new()
+            .prefix(".intoto-")
+            .suffix(".tmp")
+            .tempfile_in(dir)
+            .map_err(|source| FileError::Write {
+                path: path.to_owned(),
+                source,
+            })?;
+        Ok(Self {
+            path: path.to_owned(),
+            tmp,
+        })
+    }
+
+    fn err(&self, source: std::io::Error) -> FileError {
+        FileError::Write {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// Writes `bytes` at `offset`.
+    ///
+    /// # Errors
+    ///
+    /// [`FileError::Write`] naming the destination.
+    pub fn write_at(&self, offset: u64, bytes: &[u8]) -> Result<(), FileError> {
+        write_all_at(self.tmp.as_file(), bytes, offset).map_err(|e| self.err(e))
+    }
+
+    /// Flushes what has been written so far to the disk, so that the final
+    /// sync in [`PendingFile::commit`] has little left to do.
+    ///
+    /// # Errors
+    ///
+    /// [`FileError::Write`] naming the destination.
+    pub fn flush_data(&self) -> Result<(), FileError> {
+        self.tmp.as_file().sync_data().map_err(|e| self.err(e))
+    }
+
+    /// Syncs the file and renames it into place, readable by all (or with
+    /// the permissions of the file it replaces).
+    ///
+    /// # Errors
+    ///
+    /// [`FileError::Write`]; the destination is then unchanged.
+    pub fn commit(self) -> Result<(), FileError> {
+        self.commit_with_mode(0o644)
+    }
+
+    fn commit_with_mode(self, mode: u32) -> Result<(), FileError> {
+        set_mode(self.tmp.as_file(), &self.path, mode).map_err(|e| self.err(e))?;
+        self.tmp.as_file().sync_all().map_err(|e| self.err(e))?;
+        let Self { path, tmp } = self;
+        tmp.persist(&path).map_err(|e| FileError::Write {
+            path: path.clone(),
+            source: e.error,
+        })?;
+        Ok(())
+    }
+}
+
+#[cfg(unix)]
+fn write_all_at(file: &fs::File, bytes: &[u8], offset: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::write_all_at(file, bytes, offset)
+}
+
+#[cfg(not(unix))]
+fn write_all_at(mut file: &fs::File, bytes: &[u8], offset: u64) -> std::io::Result<()> {
+    use std::io::{Seek as _, SeekFrom, Write as _};
+    file.seek(SeekFrom::Start(offset))?;
+    file.write_all(bytes)
 }
 
 /// Writes a private key file readable only by its owner, atomically.
@@ -200,6 +282,22 @@ mod tests {
             fs::metadata(&private).unwrap().permissions().mode() & 0o777,
             0o600
         );
+    }
+
+    #[test]
+    fn a_pending_file_is_laid_out_at_offsets_and_vanishes_unless_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.link");
+        let file = PendingFile::create(&path).unwrap();
+        file.write_at(3, b"tail").unwrap();
+        file.flush_data().unwrap();
+        file.write_at(0, b"hd:").unwrap();
+        file.commit().unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"hd:tail");
+        let abandoned = PendingFile::create(&dir.path().join("y.link")).unwrap();
+        abandoned.write_at(0, b"half").unwrap();
+        drop(abandoned);
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
     #[test]

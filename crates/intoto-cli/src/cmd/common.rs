@@ -383,6 +383,13 @@ pub(crate) fn write_signed_link(
     key: &dyn Signer,
     dir: Option<&Path>,
 ) -> anyhow::Result<PathBuf> {
+    if let (LinkForm::Link(EnvelopeKind::Legacy), Some(sig_len)) = (form, key.signature_len()) {
+        let name = link_file_name(&link.name, key.keyid());
+        let path = dir.map_or_else(|| PathBuf::from(&name), |d| d.join(&name));
+        write_legacy_link_while_signing(link, key, sig_len, &path)?;
+        tracing::info!(step.name = %link.name, "wrote {} {}", form.describe(), path.display());
+        return Ok(path);
+    }
     let started = Instant::now();
     let (text, keyid) = sign_link(link, form, key)?;
     tracing::debug!(
@@ -400,6 +407,67 @@ pub(crate) fn write_signed_link(
     );
     tracing::info!(step.name = %link.name, "wrote {} {}", form.describe(), path.display());
     Ok(path)
+}
+
+/// Writes a legacy link signed by a key whose signatures have a fixed length:
+/// the file's body (the `"signed"` part, nearly all of it) is rendered,
+/// written and flushed to the disk while the signature is computed, and the
+/// head with the signature goes in front of it last. The bytes are those of
+/// [`sign_link`]; only the order of the work differs.
+fn write_legacy_link_while_signing(
+    link: &Link,
+    key: &dyn Signer,
+    sig_len: usize,
+    path: &Path,
+) -> anyhow::Result<()> {
+    let signing = || format!("cannot sign the link of step {:?}", link.name);
+    let writing = || format!("cannot write the link of step {:?}", link.name);
+    let started = Instant::now();
+    // The canonical bytes and the file's text stay in the pieces they were
+    // encoded in (in parallel): the signer hashes them in turn, and they are
+    // written one after the other, never copied into one buffer.
+    let canonical = encoding::canonical_parts(link).with_context(signing)?;
+    let head_of = |sig: &[u8]| {
+        let text = legacy_text(&[Signature::new(key.keyid().clone(), hex(sig))], "");
+        // `legacy_text` ends with the (here empty) body and the closing brace.
+        text.strip_suffix("\n}").map(str::to_owned).unwrap_or(text)
+    };
+    let head_len = head_of(&vec![0; sig_len]).len();
+    let file = fs::PendingFile::create(path).with_context(writing)?;
+    let (body, raw) = std::thread::scope(|s| {
+        let body = s.spawn(|| -> anyhow::Result<()> {
+            let mut offset = head_len as u64;
+            let mut parts = encoding::python_parts(link, Style::Indent1, 1);
+            parts.push("\n}".to_owned());
+            for part in &parts {
+                file.write_at(offset, part.as_bytes())?;
+                offset += part.len() as u64;
+            }
+            drop(parts);
+            file.flush_data()?;
+            Ok(())
+        });
+        let pieces: Vec<&[u8]> = canonical.iter().map(Vec::as_slice).collect();
+        let raw = key.sign_parts(&pieces);
+        (body.join(), raw)
+    });
+    drop(canonical);
+    let raw = raw.with_context(signing)?;
+    body.map_err(|_| anyhow::anyhow!("encoding the link of step {:?} failed", link.name))?
+        .with_context(writing)?;
+    let head = head_of(&raw.sig);
+    anyhow::ensure!(
+        raw.keyid == *key.keyid() && raw.other_headers.is_none() && head.len() == head_len,
+        "the signature of step {:?} is not of the length the key announced",
+        link.name
+    );
+    file.write_at(0, head.as_bytes()).with_context(writing)?;
+    file.commit().with_context(writing)?;
+    tracing::debug!(
+        duration_ms = started.elapsed().as_millis(),
+        "signed and wrote the link"
+    );
+    Ok(())
 }
 
 /// Lets go of a link that is no longer needed without freeing it piece by
@@ -648,6 +716,42 @@ mod tests {
                 "{kind:?}"
             );
         }
+    }
+
+    #[test]
+    fn links_written_while_signing_are_the_files_the_model_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let link = link();
+        for key in [
+            PrivateKey::generate(KeyType::Ed25519, None).unwrap(),
+            PrivateKey::generate(KeyType::Rsa, Some(2048)).unwrap(),
+        ] {
+            assert!(key.signature_len().is_some());
+            let path = write_signed_link(
+                &link,
+                LinkForm::Link(EnvelopeKind::Legacy),
+                &key,
+                Some(dir.path()),
+            )
+            .unwrap();
+            let written = Metadata::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+            let mut md = Metadata::wrap(&link.to_value(), EnvelopeKind::Legacy);
+            // RSA-PSS signatures are randomised: compare the payload, the
+            // layout and the signature's validity rather than the bytes.
+            sign_metadata(&mut md, &key).unwrap();
+            let mut expected = md.clone();
+            *expected.signatures_mut() = written.signatures().to_vec();
+            assert_eq!(
+                std::fs::read_to_string(&path).unwrap(),
+                expected.to_file_string()
+            );
+            intoto::crypto::check_signature(&written, key.public_key()).unwrap();
+        }
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            2,
+            "no temporary files left"
+        );
     }
 
     #[test]
