@@ -3,17 +3,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::Path;
-
 use serde_json::Value;
 
+use intoto_test_support::intoto;
 use intoto_test_support::{pyref_command, require_pyref};
-
-fn intoto(dir: &Path) -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::cargo_bin("intoto").unwrap();
-    cmd.current_dir(dir);
-    cmd
-}
 
 #[test]
 fn the_demo_verifies_the_chain_and_catches_both_attacks() {

@@ -7,17 +7,12 @@
 use std::path::Path;
 
 use intoto_test_support::gpg::GpgHome;
+use intoto_test_support::intoto;
 use intoto_test_support::{pyref_command, require_pyref};
 
 /// The committed RSA keyring's key with signing subkeys, and its DSA default key.
 const RSA_KEY: &str = "8288ef560ed3795f9df2c0db56193089b285da58";
 const DSA_KEY: &str = "c242a830daaf1c2bef604a9ef033a3a3e267b3b1";
-
-fn intoto(dir: &Path) -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::cargo_bin("intoto").unwrap();
-    cmd.current_dir(dir);
-    cmd
-}
 
 fn py_sign(dir: &Path, args: &[&str]) -> Option<i32> {
     let program = require_pyref("in-toto-sign")?;

@@ -18,12 +18,7 @@ use serde_json::Value;
 
 use intoto::crypto::{KeyIdForm, check_signature};
 use intoto::model::{Metadata, Payload};
-
-fn intoto(dir: &Path) -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::cargo_bin("intoto").unwrap();
-    cmd.current_dir(dir).env_remove("INTOTO_LOG");
-    cmd
-}
+use intoto_test_support::intoto;
 
 /// `intoto <args>` with writes to regular files limited to `max_bytes` (and
 /// the signal that would kill it ignored), so that writing a link fails as

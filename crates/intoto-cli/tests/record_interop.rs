@@ -14,22 +14,8 @@ use std::process::{Command, Output};
 
 use serde_json::{Value, json};
 
-use intoto_test_support::{pyref_command, require_pyref};
-
-fn intoto(dir: &Path) -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::cargo_bin("intoto").unwrap();
-    cmd.current_dir(dir).env_remove("INTOTO_LOG");
-    cmd
-}
-
-/// A program of the reference, or `None` when interoperability tests are
-/// skipped (`INTOTO_SKIP_PYREF=1`); a missing venv fails the test.
-fn py(dir: &Path, program: &str) -> Option<Command> {
-    let path = require_pyref(program)?;
-    let mut cmd = pyref_command(&path);
-    cmd.current_dir(dir);
-    Some(cmd)
-}
+use intoto_test_support::require_pyref;
+use intoto_test_support::{intoto, reference as py};
 
 fn ok(out: &Output, what: &str) {
     assert!(

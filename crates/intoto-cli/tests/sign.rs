@@ -6,24 +6,11 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::{Value, json};
 
+use intoto_test_support::{intoto, reference as py};
 use intoto_test_support::{pyref_command, require_pyref};
-
-fn intoto(dir: &Path) -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::cargo_bin("intoto").unwrap();
-    cmd.current_dir(dir);
-    cmd
-}
-
-fn py(dir: &Path, program: &str) -> Option<Command> {
-    let path = require_pyref(program)?;
-    let mut cmd = pyref_command(&path);
-    cmd.current_dir(dir);
-    Some(cmd)
-}
 
 fn keyid(dir: &Path, pubkey: &str) -> String {
     let out = intoto(dir).args(["key", "id", pubkey]).output().unwrap();

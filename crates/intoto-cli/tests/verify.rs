@@ -11,33 +11,14 @@ use std::path::Path;
 use serde_json::{Value, json};
 
 use intoto::model::{EnvelopeKind, Metadata};
+use intoto_test_support::{copy_dir, intoto};
 use intoto_test_support::{pyref_command, require_pyref, vector};
-
-fn intoto(dir: &Path) -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::cargo_bin("intoto").unwrap();
-    cmd.current_dir(dir);
-    cmd
-}
 
 /// Copies `files` of the vector folder `from` into `to`.
 fn copy(from: &str, files: &[&str], to: &Path) {
     for file in files {
         fs::copy(vector(from).join(file), to.join(file))
             .unwrap_or_else(|e| panic!("{from}/{file}: {e}"));
-    }
-}
-
-/// Copies a whole folder (flat, or with sublayout folders).
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), target).unwrap();
-        }
     }
 }
 

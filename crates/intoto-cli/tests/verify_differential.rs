@@ -22,6 +22,7 @@ use serde_json::{Value, json};
 
 use intoto::crypto::{KeyType, PrivateKey, sign_metadata};
 use intoto::model::{EnvelopeKind, Metadata, link_file_name};
+use intoto_test_support::copy_dir;
 use intoto_test_support::{pyref_command, require_pyref};
 
 /// xorshift64*: deterministic, good enough to draw test cases.
@@ -537,19 +538,6 @@ fn generate(rng: &mut Rng, keys: &Keys, dir: &Path) -> Option<BTreeMap<String, S
     fs::write(dir.join("root.layout"), sign(&layout, signer, kind(rng))).unwrap();
     fs::write(dir.join("owner.pub"), keys.owner.public_key_pem().unwrap()).unwrap();
     params
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 /// Runs the reference on every case in one process.

@@ -5,10 +5,11 @@ use std::collections::BTreeMap;
 use base64::Engine as _;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
 use base64::engine::{DecodePaddingMode, general_purpose};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::error::ModelError;
 use crate::fields::Fields;
+use crate::fields::extra_map;
 use crate::signature::{Signature, signatures_from_value};
 
 /// The payload type of in-toto links, layouts and ITE-6 statements.
@@ -110,11 +111,7 @@ impl Envelope {
 
     /// The JSON form.
     pub fn to_value(&self) -> Value {
-        let mut map: Map<String, Value> = self
-            .extra
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        let mut map = extra_map(&self.extra);
         map.insert(
             "payload".into(),
             Value::String(encode_base64(&self.payload)),

@@ -121,6 +121,11 @@ impl Fields {
     }
 }
 
+/// A type's unknown fields as the start of its JSON object.
+pub(crate) fn extra_map(extra: &BTreeMap<String, Value>) -> Map<String, Value> {
+    extra.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
 pub(crate) fn join(path: &str, name: &str) -> String {
     if path.is_empty() {
         name.to_owned()

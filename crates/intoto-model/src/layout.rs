@@ -2,11 +2,11 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::error::ModelError;
 use crate::expires::Expires;
-use crate::fields::{Fields, as_string_list, index};
+use crate::fields::{Fields, as_string_list, extra_map, index};
 use crate::key::KeyDict;
 use crate::keyid::KeyId;
 use crate::rule::ArtifactRule;
@@ -431,10 +431,6 @@ impl CertConstraint {
         map.insert("uris".into(), strings_to_value(&self.uris));
         Value::Object(map)
     }
-}
-
-fn extra_map(extra: &BTreeMap<String, Value>) -> Map<String, Value> {
-    extra.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
 }
 
 fn strings_to_value(items: &[String]) -> Value {

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use crate::digest::{Artifacts, artifacts_from_value, artifacts_to_value};
 use crate::error::ModelError;
-use crate::fields::{Fields, as_string_list};
+use crate::fields::{Fields, as_string_list, extra_map};
 
 /// A link: the record of one step or inspection having been carried out.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -92,11 +92,7 @@ impl Link {
 
     /// The JSON form, with `_type`.
     pub fn to_value(&self) -> Value {
-        let mut map: Map<String, Value> = self
-            .extra
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        let mut map = extra_map(&self.extra);
         map.insert("_type".into(), Value::String("link".into()));
         map.insert("name".into(), Value::String(self.name.clone()));
         map.insert(

@@ -2,11 +2,12 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::cjson;
 use crate::error::ModelError;
 use crate::fields::Fields;
+use crate::fields::extra_map;
 use crate::signature::{Signature, signatures_from_value};
 
 /// Legacy signed metadata. Signatures are over the canonical JSON of `signed`
@@ -65,11 +66,7 @@ impl Metablock {
 
     /// The JSON form.
     pub fn to_value(&self) -> Value {
-        let mut map: Map<String, Value> = self
-            .extra
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        let mut map = extra_map(&self.extra);
         map.insert(
             "signatures".into(),
             Value::Array(self.signatures.iter().map(Signature::to_value).collect()),

@@ -2,10 +2,11 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::error::ModelError;
 use crate::fields::Fields;
+use crate::fields::extra_map;
 use crate::keyid::KeyId;
 
 /// One signature as written in metadata.
@@ -74,11 +75,7 @@ impl Signature {
 
     /// The JSON form.
     pub fn to_value(&self) -> Value {
-        let mut map: Map<String, Value> = self
-            .extra
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        let mut map = extra_map(&self.extra);
         map.insert(
             "keyid".into(),
             Value::String(self.keyid.as_str().to_owned()),

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use crate::digest::DigestSet;
 use crate::envelope::{decode_base64, encode_base64};
 use crate::error::ModelError;
-use crate::fields::{Fields, display_path, index};
+use crate::fields::{Fields, display_path, extra_map, index};
 use crate::link::Link;
 
 /// `_type` of a Statement v1.
@@ -141,11 +141,7 @@ impl ResourceDescriptor {
 
     /// The JSON form.
     pub fn to_value(&self) -> Value {
-        let mut map: Map<String, Value> = self
-            .extra
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        let mut map = extra_map(&self.extra);
         let mut put = |k: &str, v: Option<Value>| {
             if let Some(v) = v {
                 map.insert(k.to_owned(), v);
@@ -243,11 +239,7 @@ impl Statement {
 
     /// The JSON form.
     pub fn to_value(&self) -> Value {
-        let mut map: Map<String, Value> = self
-            .extra
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        let mut map = extra_map(&self.extra);
         let key = if self.bare_type_key { "type" } else { "_type" };
         map.insert(
             key.into(),

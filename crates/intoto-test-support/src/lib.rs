@@ -70,6 +70,48 @@ pub fn require_pyref(name: &str) -> Option<PathBuf> {
     );
 }
 
+/// `intoto` (the binary this workspace builds), run in `dir`, with the log
+/// filter of the environment removed so that output is what users see.
+///
+/// # Panics
+///
+/// When the binary has not been built (tests of `intoto-cli` build it).
+#[allow(clippy::expect_used)] // Test setup.
+pub fn intoto(dir: &Path) -> assert_cmd::Command {
+    let mut cmd =
+        assert_cmd::Command::cargo_bin("intoto").expect("the intoto binary is built for the tests");
+    cmd.current_dir(dir).env_remove("INTOTO_LOG");
+    cmd
+}
+
+/// A program of the reference's venv (`in-toto-run`, ...) run in `dir`, or
+/// `None` when interoperability tests are skipped; see [`require_pyref`].
+pub fn reference(dir: &Path, program: &str) -> Option<Command> {
+    let path = require_pyref(program)?;
+    let mut cmd = pyref_command(&path);
+    cmd.current_dir(dir);
+    Some(cmd)
+}
+
+/// Copies a folder with its subfolders.
+///
+/// # Panics
+///
+/// When reading or writing fails.
+#[allow(clippy::expect_used)] // Test setup.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create the copy's folder");
+    for entry in std::fs::read_dir(from).expect("read the folder to copy") {
+        let entry = entry.expect("folder entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy a file");
+        }
+    }
+}
+
 /// A `Command` for a program of the reference's venv.
 pub fn pyref_command(path: &Path) -> Command {
     let mut cmd = Command::new(path);
