@@ -57,6 +57,15 @@ pub enum ParameterError {
     },
 }
 
+/// Whether `name` may name a parameter: `^[a-zA-Z0-9_-]+$`, as the
+/// reference requires.
+pub fn is_valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
 /// Checks parameter names (the reference's `_check_parameter_dict`).
 ///
 /// # Errors
@@ -64,11 +73,7 @@ pub enum ParameterError {
 /// [`ParameterError::InvalidName`] for the first bad name.
 pub fn check_names(parameters: &BTreeMap<String, String>) -> Result<(), ParameterError> {
     for name in parameters.keys() {
-        let ok = !name.is_empty()
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-        if !ok {
+        if !is_valid_name(name) {
             return Err(ParameterError::InvalidName { name: name.clone() });
         }
     }

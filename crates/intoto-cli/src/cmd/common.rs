@@ -53,6 +53,14 @@ pub(crate) struct KeyArgs {
     gpg_home: Option<PathBuf>,
 }
 
+/// GnuPG with the keyring in `home` (`--gpg-home`), or gpg's default keyring.
+pub(crate) fn gpg(home: Option<&Path>) -> Gpg {
+    match home {
+        Some(home) => Gpg::new().with_homedir(home),
+        None => Gpg::new(),
+    }
+}
+
 /// What signs links: a private key in memory, or GnuPG.
 pub(crate) enum LinkSigner {
     /// A PEM private key.
@@ -125,10 +133,7 @@ impl KeyArgs {
     /// sets up GnuPG.
     pub(crate) fn load(&self) -> anyhow::Result<LinkSigner> {
         if let Some(keyid) = &self.gpg {
-            let gpg = match &self.gpg_home {
-                Some(home) => Gpg::new().with_homedir(home),
-                None => Gpg::new(),
-            };
+            let gpg = gpg(self.gpg_home.as_deref());
             let signer = GpgSigner::new(gpg, keyid.as_deref()).with_context(|| {
                 format!(
                     "cannot use {}",

@@ -6,7 +6,6 @@ use anyhow::{Context as _, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::{Map, Value, json};
 
-use intoto::crypto::gpg::Gpg;
 use intoto::crypto::{KeyIdForm, KeyType, PrivateKey, PublicKey};
 use intoto::fs;
 
@@ -183,10 +182,7 @@ fn load_all(args: &IdArgs) -> anyhow::Result<Vec<(String, PublicKey)>> {
         ));
     }
     if !args.gpg.is_empty() {
-        let gpg = match &args.gpg_home {
-            Some(home) => Gpg::new().with_homedir(home),
-            None => Gpg::new(),
-        };
+        let gpg = crate::cmd::common::gpg(args.gpg_home.as_deref());
         for id in &args.gpg {
             let key = gpg
                 .export_public_key(id)

@@ -7,7 +7,7 @@ use anyhow::{Context as _, bail};
 use clap::Args;
 use serde_json::{Value, json};
 
-use intoto::crypto::gpg::{Gpg, GpgSigner};
+use intoto::crypto::gpg::GpgSigner;
 use intoto::crypto::{KeyIdForm, PublicKey, Signer, check_signature_at, sign_metadata};
 use intoto::fs;
 use intoto::model::{Expires, Metadata, Payload, link_file_name};
@@ -99,7 +99,7 @@ pub(crate) fn run(args: SignArgs, format: Format) -> anyhow::Result<Outcome> {
 /// The verification keys: PEM files, or keys exported from the GnuPG keyring.
 fn verification_keys(args: &SignArgs, form: KeyIdForm) -> anyhow::Result<Vec<(String, PublicKey)>> {
     if let Some(ids) = &args.gpg {
-        let gpg = gpg_for(args);
+        let gpg = crate::cmd::common::gpg(args.gpg_home.as_deref());
         return ids
             .iter()
             .map(|id| {
@@ -114,13 +114,6 @@ fn verification_keys(args: &SignArgs, form: KeyIdForm) -> anyhow::Result<Vec<(St
         .iter()
         .map(|path| Ok((path.display().to_string(), fs::read_public_key(path, form)?)))
         .collect()
-}
-
-fn gpg_for(args: &SignArgs) -> Gpg {
-    match &args.gpg_home {
-        Some(home) => Gpg::new().with_homedir(home),
-        None => Gpg::new(),
-    }
 }
 
 fn verify(
@@ -191,7 +184,7 @@ fn sign(
     }
     let mut keyids = Vec::new();
     if let Some(ids) = &args.gpg {
-        let gpg = gpg_for(args);
+        let gpg = crate::cmd::common::gpg(args.gpg_home.as_deref());
         let ids: Vec<Option<&str>> = if ids.is_empty() {
             vec![None]
         } else {

@@ -9,7 +9,6 @@ use anyhow::{Context as _, bail};
 use clap::Args;
 use serde_json::{Map, Value, json};
 
-use intoto::crypto::gpg::Gpg;
 use intoto::crypto::{KeyIdForm, PublicKey};
 use intoto::fs;
 use intoto::model::DigestSet;
@@ -19,6 +18,7 @@ use intoto::verify::{
 };
 
 use crate::cli::Format;
+use crate::cmd::common;
 use crate::exit::Outcome;
 use crate::output;
 
@@ -88,11 +88,7 @@ fn parse_param(text: &str) -> Result<(String, String), String> {
     let Some((name, value)) = text.split_once('=') else {
         return Err("expected NAME=VALUE".to_owned());
     };
-    let valid = !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    if !valid {
+    if !intoto::verify::params::is_valid_name(name) {
         return Err(format!(
             "parameter name {name:?} may only hold letters, digits, '_' and '-'"
         ));
@@ -112,10 +108,7 @@ pub(crate) fn run(
         .map(|path| Ok(fs::read_public_key(path, KeyIdForm::Modern)?))
         .collect::<anyhow::Result<Vec<PublicKey>>>()?;
     if !args.gpg.is_empty() {
-        let gpg = match &args.gpg_home {
-            Some(home) => Gpg::new().with_homedir(home),
-            None => Gpg::new(),
-        };
+        let gpg = common::gpg(args.gpg_home.as_deref());
         for id in &args.gpg {
             keys.push(
                 gpg.export_public_key(id)
