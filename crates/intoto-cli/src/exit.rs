@@ -45,7 +45,11 @@ pub(crate) fn command_status(return_value: i32) -> Outcome {
 /// Prints an error and its causes on one line: `intoto: error: a: b: c`.
 pub(crate) fn report(err: &anyhow::Error) {
     let mut stderr = std::io::stderr().lock();
-    let _ = writeln!(stderr, "intoto: error: {err:#}");
+    let _ = writeln!(
+        stderr,
+        "intoto: error: {}",
+        crate::output::escape(&format!("{err:#}"))
+    );
 }
 
 pub(crate) fn is_broken_pipe(err: &anyhow::Error) -> bool {

@@ -170,13 +170,30 @@ fn gpg_signatures_cannot_go_into_dsse_and_verification_needs_keyids() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot be put in a DSSE envelope"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot carry OpenPGP signatures"));
     let out = intoto(d)
         .args(["sign", "-f", "build.link", "--verify", "--gpg"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("give at least one keyid"));
+    // Verifying a DSSE file with GnuPG keys is an input error (exit 2), as
+    // in the reference, not a failed verification.
+    let out = intoto(d)
+        .args([
+            "sign",
+            "-f",
+            "build.link",
+            "--verify",
+            "--gpg",
+            RSA_KEY,
+            "--gpg-home",
+            h,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot carry OpenPGP signatures"));
 }
 
 #[test]

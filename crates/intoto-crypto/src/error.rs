@@ -32,11 +32,32 @@ pub enum KeyError {
         algorithm: String,
     },
     /// The key is encrypted and no password was given.
-    #[error("the private key is encrypted; give its password (--password or --prompt)")]
+    #[error("the private key is encrypted, and no password was given")]
     PasswordRequired,
     /// The password does not decrypt the key.
     #[error("wrong password, or the encrypted key is damaged")]
     WrongPassword,
+    /// The key file asks its password to be stretched more than any honest
+    /// key file does (a hostile file that would take hours or all memory).
+    #[error(
+        "the key file's password derivation asks for {what}, over the limit (10,000,000 iterations, 1 GiB of scrypt memory); re-encrypt the key with usual settings"
+    )]
+    KdfTooCostly {
+        /// The parameters asked for.
+        what: String,
+    },
+    /// A public key was given where a private key is needed (to sign).
+    #[error("this is a public key; signing needs the private key (the file without .pub)")]
+    PublicNotPrivate,
+    /// A private key was given where a public key is needed (to verify).
+    #[error("this is a private key; checking signatures needs the public key (such as KEY.pub)")]
+    PrivateNotPublic,
+    /// An RSA key whose modulus is not of a supported size.
+    #[error("RSA keys of {bits} bits are not supported; use 1024 to 16384 bits")]
+    RsaSize {
+        /// The modulus size.
+        bits: usize,
+    },
     /// An encryption scheme this crate does not support.
     #[error("unsupported key encryption {scheme}")]
     UnsupportedEncryption {
@@ -114,8 +135,11 @@ pub enum SignatureError {
         keyid: KeyId,
     },
     /// The signed part of legacy metadata has no canonical form.
-    #[error("the signed data has no canonical JSON form (it holds a float)")]
-    NotCanonical,
+    #[error("the signed data has no canonical JSON form: {reason}")]
+    NotCanonical {
+        /// Why, naming the value and where it is.
+        reason: String,
+    },
     /// The signing key has expired (OpenPGP keys).
     #[error("key {keyid} expired at unix time {expired_at}")]
     KeyExpired {
@@ -143,8 +167,11 @@ pub enum SignError {
         keyid: KeyId,
     },
     /// The data to sign has no canonical form.
-    #[error("the metadata has no canonical JSON form (it holds a float)")]
-    NotCanonical,
+    #[error("the metadata has no canonical JSON form: {reason}")]
+    NotCanonical {
+        /// Why, naming the value and where it is.
+        reason: String,
+    },
     /// The signer produces OpenPGP signatures, which DSSE cannot carry.
     #[error("OpenPGP signatures cannot be put in a DSSE envelope; use legacy metadata with --gpg")]
     GpgInDsse,
@@ -154,4 +181,13 @@ pub enum SignError {
         /// What it said.
         message: String,
     },
+}
+
+/// Why metadata has no canonical form, for [`SignatureError::NotCanonical`]
+/// and [`SignError::NotCanonical`]: the innermost reason.
+pub(crate) fn not_canonical_reason(e: &intoto_model::ModelError) -> String {
+    match e {
+        intoto_model::ModelError::Canonical(c) => c.to_string(),
+        other => other.to_string(),
+    }
 }

@@ -10,7 +10,7 @@ use pkcs8::der::{Decode, SecretDocument};
 use pkcs8::{
     DecodePrivateKey, DecodePublicKey, ObjectIdentifier, PrivateKeyInfoRef, SubjectPublicKeyInfoRef,
 };
-use rsa::pkcs1::{DecodeRsaPrivateKey, DecodeRsaPublicKey};
+use rsa::pkcs1::DecodeRsaPrivateKey;
 use zeroize::Zeroizing;
 
 use crate::error::KeyError;
@@ -97,11 +97,13 @@ pub(crate) fn decode_private(
     password: Option<&[u8]>,
 ) -> Result<PrivateMaterial, KeyError> {
     let blocks = parse_blocks(text);
-    let block = blocks
-        .iter()
-        .find(|b| b.label.ends_with("PRIVATE KEY"))
-        .ok_or(KeyError::NotPem)?;
-    match block.label.as_str() {
+    let Some(block) = blocks.iter().find(|b| b.label.ends_with("PRIVATE KEY")) else {
+        if blocks.iter().any(|b| b.label.ends_with("PUBLIC KEY")) {
+            return Err(KeyError::PublicNotPrivate);
+        }
+        return Err(KeyError::NotPem);
+    };
+    let material = match block.label.as_str() {
         "PRIVATE KEY" => private_from_pkcs8(&block.der),
         "ENCRYPTED PRIVATE KEY" => {
             let password = password.ok_or(KeyError::PasswordRequired)?;
@@ -124,7 +126,48 @@ pub(crate) fn decode_private(
         other => Err(KeyError::UnsupportedPem {
             label: other.to_owned(),
         }),
+    }?;
+    if let PrivateMaterial::Rsa(k) = &material {
+        check_rsa_size(rsa::traits::PublicKeyParts::n(k.as_ref()).bits_vartime())?;
     }
+    Ok(material)
+}
+
+/// RSA modulus sizes accepted, for public and private keys alike, so that
+/// every key that signs can also verify: up to 16384 bits, as OpenSSL.
+const RSA_BITS: std::ops::RangeInclusive<usize> = 1024..=16384;
+
+fn check_rsa_size(bits: u32) -> Result<(), KeyError> {
+    let bits = usize::try_from(bits).unwrap_or(usize::MAX);
+    if RSA_BITS.contains(&bits) {
+        Ok(())
+    } else {
+        Err(KeyError::RsaSize { bits })
+    }
+}
+
+/// An RSA public key from its PKCS#1 DER (also the inside of an SPKI),
+/// with modulus sizes up to [`RSA_BITS`] (the `rsa` crate's own limit is
+/// lower than the private keys it loads).
+fn rsa_public_from_pkcs1(der: &[u8]) -> Result<rsa::RsaPublicKey, KeyError> {
+    let malformed = KeyError::Malformed {
+        what: "RSA public key",
+    };
+    let key = rsa::pkcs1::RsaPublicKeyRef::from_der(der).map_err(|_| KeyError::Malformed {
+        what: "RSA public key",
+    })?;
+    let uint = |bytes: &[u8]| {
+        let bits = u32::try_from(bytes.len().saturating_mul(8)).ok()?;
+        rsa::BoxedUint::from_be_slice(bytes, bits).ok()
+    };
+    let n = uint(key.modulus.as_bytes()).ok_or(KeyError::Malformed {
+        what: "RSA public key",
+    })?;
+    let e = uint(key.public_exponent.as_bytes()).ok_or(KeyError::Malformed {
+        what: "RSA public key",
+    })?;
+    check_rsa_size(n.bits_vartime())?;
+    rsa::RsaPublicKey::new_with_size_limits(n, e, RSA_BITS).map_err(|_| malformed)
 }
 
 /// Decodes the first public key in a PEM text.
@@ -133,11 +176,10 @@ pub(crate) fn decode_public(text: &[u8]) -> Result<PublicMaterial, KeyError> {
     let block = blocks.first().ok_or(KeyError::NotPem)?;
     match block.label.as_str() {
         "PUBLIC KEY" => public_from_spki(&block.der),
-        "RSA PUBLIC KEY" => rsa::RsaPublicKey::from_pkcs1_der(&block.der)
-            .map(|k| PublicMaterial::Rsa(Box::new(k)))
-            .map_err(|_| KeyError::Malformed {
-                what: "PKCS#1 RSA public key",
-            }),
+        "RSA PUBLIC KEY" => {
+            rsa_public_from_pkcs1(&block.der).map(|k| PublicMaterial::Rsa(Box::new(k)))
+        }
+        label if label.ends_with("PRIVATE KEY") => Err(KeyError::PrivateNotPublic),
         other => Err(KeyError::UnsupportedPem {
             label: other.to_owned(),
         }),
@@ -155,7 +197,13 @@ pub(crate) fn public_from_spki(der: &[u8]) -> Result<PublicMaterial, KeyError> {
     let m = if oid == OID_ED25519 {
         ed25519_dalek::VerifyingKey::from_public_key_der(der).map(PublicMaterial::Ed25519)
     } else if oid == OID_RSA {
-        rsa::RsaPublicKey::from_public_key_der(der).map(|k| PublicMaterial::Rsa(Box::new(k)))
+        let inner = info
+            .subject_public_key
+            .as_bytes()
+            .ok_or(KeyError::Malformed {
+                what: "SubjectPublicKeyInfo",
+            })?;
+        return rsa_public_from_pkcs1(inner).map(|k| PublicMaterial::Rsa(Box::new(k)));
     } else if oid == OID_EC {
         let curve = info
             .algorithm
@@ -250,13 +298,54 @@ fn private_from_sec1(der: &[u8]) -> Result<PrivateMaterial, KeyError> {
     }
 }
 
+/// The most iterations a key file may ask of PBKDF2 (RFC 8018
+/// calls 10,000,000 fit "for especially critical keys"); a file asking
+/// 2^32-1 would keep us busy for hours.
+const MAX_KDF_ITERATIONS: u32 = 10_000_000;
+
+/// The most memory a key file may ask of scrypt (128 · r · N bytes), and of
+/// memory times parallelism (its work): a file asking N = 2^40 would abort
+/// on allocation.
+const MAX_SCRYPT_BYTES: u128 = 1 << 30;
+const MAX_SCRYPT_WORK: u128 = 1 << 32;
+
+/// Refuses key-derivation parameters that would cost more than any honest
+/// key file asks, before deriving anything.
+fn check_kdf_cost(kdf: &pkcs8::pkcs5::pbes2::Kdf) -> Result<(), KeyError> {
+    match kdf {
+        pkcs8::pkcs5::pbes2::Kdf::Pbkdf2(p) if p.iteration_count > MAX_KDF_ITERATIONS => {
+            Err(KeyError::KdfTooCostly {
+                what: format!("{} PBKDF2 iterations", p.iteration_count),
+            })
+        }
+        pkcs8::pkcs5::pbes2::Kdf::Scrypt(p) => {
+            let memory = 128 * u128::from(p.block_size) * u128::from(p.cost_parameter);
+            let work = memory * u128::from(p.parallelization);
+            if memory > MAX_SCRYPT_BYTES || work > MAX_SCRYPT_WORK {
+                return Err(KeyError::KdfTooCostly {
+                    what: format!(
+                        "scrypt with N={}, r={}, p={} ({} MiB of memory)",
+                        p.cost_parameter,
+                        p.block_size,
+                        p.parallelization,
+                        memory >> 20
+                    ),
+                });
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
 fn decrypt_pkcs8(der: &[u8], password: &[u8]) -> Result<SecretDocument, KeyError> {
     let info =
         pkcs8::EncryptedPrivateKeyInfoRef::from_der(der).map_err(|_| KeyError::Malformed {
             what: "encrypted PKCS#8 private key",
         })?;
     match &info.encryption_algorithm {
-        pkcs8::pkcs5::EncryptionScheme::Pbes2(_) => {
+        pkcs8::pkcs5::EncryptionScheme::Pbes2(params) => {
+            check_kdf_cost(&params.kdf)?;
             info.decrypt(password).map_err(|_| KeyError::WrongPassword)
         }
         pkcs8::pkcs5::EncryptionScheme::Pbes1(alg) => {

@@ -69,7 +69,9 @@ pub trait Signer: Send + Sync {
 /// [`SignError`] if the payload has no canonical form, signing fails, or an
 /// OpenPGP signature would go into a DSSE envelope.
 pub fn sign_metadata(md: &mut Metadata, signer: &dyn Signer) -> Result<KeyId, SignError> {
-    let bytes = md.signed_bytes().map_err(|_| SignError::NotCanonical)?;
+    let bytes = md.signed_bytes().map_err(|e| SignError::NotCanonical {
+        reason: crate::error::not_canonical_reason(&e),
+    })?;
     let raw = signer.sign(&bytes)?;
     let signature = match (&md, raw.other_headers) {
         (Metadata::Envelope(_), Some(_)) => return Err(SignError::GpgInDsse),

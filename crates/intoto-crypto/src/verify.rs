@@ -75,7 +75,9 @@ impl<T> Deref for Verified<T> {
 pub fn check_signature(md: &Metadata, key: &PublicKey) -> Result<KeyId, SignatureError> {
     let msg = md
         .signed_bytes()
-        .map_err(|_| SignatureError::NotCanonical)?;
+        .map_err(|e| SignatureError::NotCanonical {
+            reason: crate::error::not_canonical_reason(&e),
+        })?;
     check_signature_over(&msg, md.kind(), md.signatures(), key)
 }
 
@@ -112,7 +114,9 @@ pub fn check_signature_at(
 ) -> Result<KeyId, SignatureError> {
     let msg = md
         .signed_bytes()
-        .map_err(|_| SignatureError::NotCanonical)?;
+        .map_err(|e| SignatureError::NotCanonical {
+            reason: crate::error::not_canonical_reason(&e),
+        })?;
     check_signature_over_at(&msg, md.kind(), md.signatures(), key, now_unix)
 }
 
@@ -270,7 +274,9 @@ fn verify_all(
 ) -> Result<Verified<Metadata>, SignatureError> {
     let msg = md
         .signed_bytes()
-        .map_err(|_| SignatureError::NotCanonical)?;
+        .map_err(|e| SignatureError::NotCanonical {
+            reason: crate::error::not_canonical_reason(&e),
+        })?;
     if keys.is_empty() {
         return Err(SignatureError::NoKeys);
     }

@@ -25,6 +25,15 @@ pub enum CanonicalError {
         /// Where it is, as a JSON path (`$.byproducts.x`).
         path: String,
     },
+    /// An integer beyond the 64-bit range (the JSON parser can only read it
+    /// as a float, so its exact value is lost).
+    #[error("the integer {number} at {path} is out of range (at most 64 bits)")]
+    IntegerOutOfRange {
+        /// The number as it was parsed.
+        number: String,
+        /// Where it is, as a JSON path.
+        path: String,
+    },
 }
 
 /// Encodes `value` in canonical JSON.
@@ -49,6 +58,20 @@ pub fn encode_into(value: &Value, out: &mut Vec<u8>) -> Result<(), CanonicalErro
     write(value, out, &mut String::from("$"))
 }
 
+/// The error for a number that is not a 64-bit integer: an integral value
+/// beyond that range was an integer in the text (JSON floats that large are
+/// written with an exponent, which nobody does in metadata).
+fn non_integer(n: &serde_json::Number, path: &str) -> CanonicalError {
+    let number = n.to_string();
+    let path = path.to_owned();
+    match n.as_f64() {
+        Some(f) if f.fract() == 0.0 && f.abs() >= 9.2e18 => {
+            CanonicalError::IntegerOutOfRange { number, path }
+        }
+        _ => CanonicalError::Float { number, path },
+    }
+}
+
 fn write(value: &Value, out: &mut Vec<u8>, path: &mut String) -> Result<(), CanonicalError> {
     match value {
         Value::Null => out.extend_from_slice(b"null"),
@@ -60,10 +83,7 @@ fn write(value: &Value, out: &mut Vec<u8>, path: &mut String) -> Result<(), Cano
             } else if let Some(u) = n.as_u64() {
                 out.extend_from_slice(u.to_string().as_bytes());
             } else {
-                return Err(CanonicalError::Float {
-                    number: n.to_string(),
-                    path: path.clone(),
-                });
+                return Err(non_integer(n, path));
             }
         }
         Value::String(s) => write_string(s, out),
@@ -166,6 +186,17 @@ mod tests {
                 path: "$.a[1].b".into()
             }
         );
+    }
+
+    #[test]
+    fn integers_beyond_64_bits_are_out_of_range_not_floats() {
+        let value: Value = serde_json::from_str(r#"{"n": 123456789012345678901234}"#).unwrap();
+        let err = encode(&value).unwrap_err();
+        assert!(
+            matches!(&err, CanonicalError::IntegerOutOfRange { path, .. } if path == "$.n"),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("out of range"), "{err}");
     }
 
     fn arb_json() -> impl Strategy<Value = Value> {

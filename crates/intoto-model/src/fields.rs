@@ -80,6 +80,16 @@ impl Fields {
         }
     }
 
+    pub(crate) fn list(&mut self, name: &str) -> Result<Vec<Value>, ModelError> {
+        match self.require(name)? {
+            Value::Array(items) => Ok(items),
+            _ => Err(ModelError::WrongType {
+                field: self.path(name),
+                expected: "a list",
+            }),
+        }
+    }
+
     pub(crate) fn list_or_default(&mut self, name: &str) -> Result<Vec<Value>, ModelError> {
         match self.take(name) {
             None => Ok(Vec::new()),

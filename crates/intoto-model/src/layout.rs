@@ -175,15 +175,18 @@ impl Layout {
             })?),
         };
         let readme = f.opt_string("readme")?.unwrap_or_default();
-        let keys = keys_from_value(f.take("keys"), &f.path("keys"))?;
+        // `keys`, `steps` and `inspect` are required: a layout without them
+        // lays out nothing (the reference cannot read one without `steps` or
+        // `inspect` either).
+        let keys = keys_from_value(Some(f.require("keys")?), &f.path("keys"))?;
         let steps = f
-            .list_or_default("steps")?
+            .list("steps")?
             .into_iter()
             .enumerate()
             .map(|(i, v)| Step::from_value(v, &index(&f.path("steps"), i)))
             .collect::<Result<Vec<_>, _>>()?;
         let inspect = f
-            .list_or_default("inspect")?
+            .list("inspect")?
             .into_iter()
             .enumerate()
             .map(|(i, v)| Inspection::from_value(v, &index(&f.path("inspect"), i)))

@@ -41,6 +41,7 @@ pub mod layout;
 pub mod link;
 pub mod metablock;
 pub mod metadata;
+pub mod name;
 pub mod pyjson;
 pub mod rule;
 pub mod signature;

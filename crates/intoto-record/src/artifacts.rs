@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Instant;
 
 use intoto_model::{Artifacts, DigestSet};
 use rayon::iter::{ParallelBridge, ParallelIterator};
@@ -33,9 +34,11 @@ pub struct RecordOptions {
     base_path: Option<PathBuf>,
     lstrip_paths: Vec<String>,
     follow_symlink_dirs: bool,
+    within_base: bool,
     normalize_line_endings: bool,
     algorithms: Vec<HashAlgorithm>,
     progress: Arc<dyn Progress>,
+    deadline: Option<Instant>,
 }
 
 impl std::fmt::Debug for RecordOptions {
@@ -45,6 +48,8 @@ impl std::fmt::Debug for RecordOptions {
             .field("base_path", &self.base_path)
             .field("lstrip_paths", &self.lstrip_paths)
             .field("follow_symlink_dirs", &self.follow_symlink_dirs)
+            .field("within_base", &self.within_base)
+            .field("deadline", &self.deadline)
             .field("normalize_line_endings", &self.normalize_line_endings)
             .field("algorithms", &self.algorithms)
             .finish_non_exhaustive()
@@ -67,10 +72,33 @@ impl RecordOptions {
             base_path: None,
             lstrip_paths: Vec::new(),
             follow_symlink_dirs: true,
+            within_base: false,
             normalize_line_endings: false,
             algorithms: vec![HashAlgorithm::Sha256],
             progress: Arc::new(NoProgress),
+            deadline: None,
         }
+    }
+
+    /// Whether to stay inside the folders being recorded (default `false`,
+    /// as the reference): symlinked folders are not descended into, and a
+    /// symlinked file is recorded only if its target is inside the base
+    /// path (or the current folder); one pointing elsewhere is left out with
+    /// a warning. For recording a tree someone else controls, such as the
+    /// working folder of an inspection.
+    pub fn within_base(mut self, within: bool) -> Self {
+        self.within_base = within;
+        if within {
+            self.follow_symlink_dirs = false;
+        }
+        self
+    }
+
+    /// Gives up with [`Error::OutOfTime`] once `deadline` has passed
+    /// (checked between files and between reads of a file).
+    pub fn deadline(mut self, deadline: Instant) -> Self {
+        self.deadline = Some(deadline);
+        self
     }
 
     /// Gitignore-style patterns (pathspec semantics) of paths not to record.
@@ -435,24 +463,69 @@ fn hash_roots(
         return Ok(Vec::new());
     }
     let follow = options.follow_symlink_dirs;
+    let deadline = options.deadline;
     let progress = options.progress.as_ref();
     let found = roots
         .iter()
         .enumerate()
-        .flat_map(move |(index, root)| walk_root(index, root, excludes, follow))
+        .flat_map(move |(index, root)| walk_root(index, root, excludes, follow, deadline))
         .inspect(|_| progress.add_found(1));
+    let confine = if options.within_base {
+        Some(confinement(options.base_path.as_deref())?)
+    } else {
+        None
+    };
     found
         .par_bridge()
         .map_init(
             || Worker {
-                scratch: Scratch::new(),
+                scratch: Scratch::new().deadline(deadline),
                 excludes: excludes.clone(),
                 progress,
             },
-            |w, found| hash_found(found, roots, &w.excludes, options, &mut w.scratch, progress),
+            |w, found| {
+                let found = found?;
+                if let Some(base) = &confine
+                    && !stays_within(&found, base)
+                {
+                    return Ok(None);
+                }
+                hash_found(found, roots, &w.excludes, options, &mut w.scratch, progress)
+            },
         )
         .filter_map(|r| r.transpose())
         .collect()
+}
+
+/// The canonical folder recording must stay in: the base path, or the
+/// current folder.
+fn confinement(base: Option<&Path>) -> Result<PathBuf, Error> {
+    let base = base.unwrap_or(Path::new("."));
+    fs::canonicalize(base).map_err(|source| Error::BasePath {
+        path: base.to_owned(),
+        source,
+    })
+}
+
+/// Whether a found file may be read when recording stays within `base`: a
+/// symlink's target must be inside it.
+fn stays_within(found: &Found, base: &Path) -> bool {
+    if !found.classify {
+        return true;
+    }
+    match fs::canonicalize(&found.path) {
+        Ok(target) if target.starts_with(base) => true,
+        Ok(target) => {
+            tracing::warn!(
+                "not recording {}: it is a symlink to {}, outside the folder being recorded",
+                found.name,
+                target.display()
+            );
+            false
+        }
+        // Broken: skipped below as any broken symlink is.
+        Err(_) => true,
+    }
 }
 
 /// What a hashing thread keeps between files.
@@ -481,13 +554,23 @@ fn hash_found(
     if excludes.is_excluded(&found.name) {
         return Ok(None);
     }
+    if scratch.out_of_time() {
+        return Err(Error::OutOfTime { path: found.path });
+    }
     if found.classify {
         match fs::metadata(&found.path) {
             Ok(m) if m.is_file() => {}
             // A symlink to a directory that is not followed: not recorded.
             Ok(m) if m.is_dir() => return Ok(None),
-            _ => {
-                tracing::debug!(path = %found.name, "broken symlink or not a regular file, skipping");
+            Ok(_) => {
+                tracing::warn!(
+                    "not recording {}: it links to something that is not a regular file",
+                    found.name
+                );
+                return Ok(None);
+            }
+            Err(_) => {
+                tracing::debug!(path = %found.name, "broken symlink, skipping");
                 return Ok(None);
             }
         }
@@ -535,15 +618,16 @@ fn walk_root<'a>(
     root: &'a Root,
     excludes: &'a ExcludeSet,
     follow: bool,
-) -> Box<dyn Iterator<Item = Found> + Send + 'a> {
+    deadline: Option<Instant>,
+) -> Box<dyn Iterator<Item = Result<Found, Error>> + Send + 'a> {
     if root.is_file {
-        return Box::new(std::iter::once(Found {
+        return Box::new(std::iter::once(Ok(Found {
             root: index,
             name: root.name.clone(),
             utf8: true,
             path: root.fs_path.clone(),
             classify: false,
-        }));
+        })));
     }
     if matches!(root.kind, RootKind::Dir { .. }) && excludes.is_excluded(&root.name) {
         return Box::new(std::iter::empty());
@@ -575,54 +659,77 @@ fn walk_root<'a>(
                 || !entry.file_type().is_dir()
                 || !excludes.is_excluded(&name_of(entry.path()).0)
         });
-    Box::new(walker.filter_map(move |entry| match entry {
-        Ok(entry) => {
-            let file_type = entry.file_type();
-            if entry.depth() == 0 || file_type.is_dir() {
-                return None;
-            }
-            if !file_type.is_file() && !file_type.is_symlink() {
-                tracing::debug!(path = %entry.path().display(), "not a regular file, skipping");
-                return None;
-            }
-            let (name, utf8) = name_of(entry.path());
-            Some(Found {
-                root: index,
-                name,
-                utf8,
-                path: entry.into_path(),
-                classify: file_type.is_symlink(),
-            })
+    let mut out_of_time = false;
+    Box::new(walker.filter_map(move |entry| {
+        if out_of_time {
+            return None;
         }
-        Err(err) => {
-            log_walk_error(&err);
-            None
+        if deadline.is_some_and(|d| Instant::now() > d) {
+            out_of_time = true;
+            let path = match &entry {
+                Ok(e) => e.path().to_owned(),
+                Err(e) => e.path().map_or_else(|| root.fs_path.clone(), Path::to_owned),
+            };
+            return Some(Err(Error::OutOfTime { path }));
+        }
+        match entry {
+            Ok(entry) => {
+                let file_type = entry.file_type();
+                if entry.depth() == 0 || file_type.is_dir() {
+                    return None;
+                }
+                let (name, utf8) = name_of(entry.path());
+                if !file_type.is_file() && !file_type.is_symlink() {
+                    if !excludes.is_excluded(&name) {
+                        tracing::warn!("not recording {name}: it is not a regular file (a FIFO, socket or device)");
+                    }
+                    return None;
+                }
+                Some(Ok(Found {
+                    root: index,
+                    name,
+                    utf8,
+                    path: entry.into_path(),
+                    classify: file_type.is_symlink(),
+                }))
+            }
+            Err(err) => walk_error(err, &name_of, excludes).map(Err),
         }
     }))
 }
 
-/// Walk errors are skipped, as `os.walk` does in the reference; a loop of
-/// symlinked directories is cut instead of recursing until `ELOOP`.
-fn log_walk_error(err: &walkdir::Error) {
-    let path = err.path().map(Path::display);
+/// A walk error: a loop of symlinked directories is cut (the reference
+/// recurses until `ELOOP`), a broken symlink skipped; anything else that
+/// is not excluded (a folder that cannot be listed, a path too long) is an
+/// error, where `os.walk` in the reference skips it silently.
+fn walk_error(
+    err: walkdir::Error,
+    name_of: &dyn Fn(&Path) -> (String, bool),
+    excludes: &ExcludeSet,
+) -> Option<Error> {
+    let path = err.path().map(Path::to_owned);
     if let Some(ancestor) = err.loop_ancestor() {
         tracing::info!(
-            path = ?path.map(|p| p.to_string()),
+            path = ?path.as_deref().map(Path::display).map(|p| p.to_string()),
             ancestor = %ancestor.display(),
             "symlink loop, not descending again"
         );
-    } else if err
-        .path()
-        .is_some_and(|p| fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink()))
-    {
-        tracing::debug!(path = ?path.map(|p| p.to_string()), "broken symlink, skipping");
-    } else {
-        tracing::warn!(
-            path = ?path.map(|p| p.to_string()),
-            error = %err,
-            "cannot read directory entry, skipping it as the reference does"
-        );
+        return None;
     }
+    let path = path?;
+    if fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink())
+        && fs::metadata(&path).is_err()
+    {
+        tracing::debug!(path = %path.display(), "broken symlink, skipping");
+        return None;
+    }
+    if excludes.is_excluded(&name_of(&path).0) {
+        return None;
+    }
+    let source = err
+        .into_io_error()
+        .unwrap_or_else(|| std::io::Error::other("cannot walk here"));
+    Some(Error::Unreadable { path, source })
 }
 
 /// The file resolver's `_mangle`: `/` for `\\`, lstrip, duplicate check, prefix.

@@ -128,6 +128,23 @@ pub enum Error {
         /// The timeout that expired.
         timeout: Duration,
     },
+    /// Recording artifacts went past the time it was given (see
+    /// [`RecordOptions::deadline`](crate::RecordOptions::deadline)).
+    #[error("ran out of time while recording artifacts (at {path})")]
+    OutOfTime {
+        /// The file or folder being recorded when time ran out.
+        path: PathBuf,
+    },
+    /// A file or folder that should have been recorded could not be read
+    /// (a folder that cannot be listed, a path too long for the system).
+    #[error("cannot record {path}: it cannot be read (exclude it if it should not be recorded)")]
+    Unreadable {
+        /// The path.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
     /// Something failed while recording a step; the source says what.
     #[error("cannot {} of step {step:?}", phase.action())]
     Step {

@@ -2,9 +2,9 @@
 //! algorithm, through a caller-owned buffer, with optional line-ending
 //! normalisation exactly as the reference's `_hash_file` does it.
 
-use std::fs::File;
 use std::io::{ErrorKind, Read};
 use std::path::Path;
+use std::time::Instant;
 
 use intoto_model::DigestSet;
 use sha2::Digest;
@@ -207,6 +207,7 @@ pub(crate) struct Scratch {
     normalized: Vec<u8>,
     pending_bytes: u64,
     pending_files: u64,
+    deadline: Option<Instant>,
 }
 
 impl Scratch {
@@ -216,7 +217,19 @@ impl Scratch {
             normalized: Vec::new(),
             pending_bytes: 0,
             pending_files: 0,
+            deadline: None,
         }
+    }
+
+    /// Gives up reading once `deadline` has passed.
+    pub(crate) fn deadline(mut self, deadline: Option<Instant>) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// Whether the deadline has passed.
+    pub(crate) fn out_of_time(&self) -> bool {
+        self.deadline.is_some_and(|d| Instant::now() > d)
     }
 
     fn add_bytes(&mut self, n: u64, progress: &dyn Progress) {
@@ -257,7 +270,9 @@ pub(crate) fn hash_file(
         path: path.to_owned(),
         source,
     };
-    let mut file = File::open(path).map_err(read_err)?;
+    // Regular files only, and without blocking: a file swapped for a FIFO
+    // after the walk saw it must not hang the recording.
+    let (mut file, _) = crate::file::open_regular(path).map_err(read_err)?;
     hash_reader(
         &mut file,
         algorithms,
@@ -265,7 +280,12 @@ pub(crate) fn hash_file(
         scratch,
         progress,
     )
-    .map_err(read_err)
+    .map_err(|e| match e.kind() {
+        ErrorKind::TimedOut => Error::OutOfTime {
+            path: path.to_owned(),
+        },
+        _ => read_err(e),
+    })
 }
 
 /// Hashes everything `reader` yields.
@@ -279,6 +299,9 @@ pub(crate) fn hash_reader(
     let mut hasher = MultiHasher::new(algorithms);
     let mut endings = normalize_line_endings.then(LineEndings::default);
     loop {
+        if scratch.out_of_time() {
+            return Err(std::io::Error::new(ErrorKind::TimedOut, "out of time"));
+        }
         let n = match reader.read(&mut scratch.buf) {
             Ok(0) => break,
             Ok(n) => n,

@@ -56,6 +56,7 @@ pub mod artifacts;
 pub mod encoding;
 mod error;
 pub mod exclude;
+pub mod file;
 pub mod hash;
 pub mod path;
 pub mod progress;

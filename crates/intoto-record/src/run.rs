@@ -3,11 +3,15 @@
 //! and optionally its standard output and error, duplicated to this
 //! process's streams while they are captured.
 //!
-//! Like the reference's `_subprocess_run_duplicate_streams`, the command
-//! writes its output to temporary files that are read while it runs. Unlike
-//! pipes, files never fill up and block the command, and a background
-//! process that inherits them cannot keep us waiting after the command exits.
+//! Captured output goes through pipes that are read, without blocking,
+//! between looks at the command: the timeout is checked between reads, the
+//! bytes kept are capped ([`DEFAULT_CAPTURE_LIMIT`]; more is counted and
+//! marked, not kept), and when the command exits what is left in the pipes
+//! is read once and they are closed. A background process that inherited
+//! them (`sh -c 'yes & exit 0'`) then gets `SIGPIPE` instead of keeping us
+//! reading, or filling the memory, for ever.
 
+#[cfg(not(unix))]
 use std::fs::File;
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -24,6 +28,14 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The longest pause between two looks at a running command.
 const MAX_POLL: Duration = Duration::from_millis(25);
+
+/// The most output kept per stream, by default: beyond it the recorded text
+/// ends with a note of how much was left out.
+pub const DEFAULT_CAPTURE_LIMIT: usize = 16 << 20;
+
+/// The most read from one stream between two looks at the command (and at
+/// the clock), and the most read from a pipe after the command exited.
+const READ_BUDGET: usize = 1 << 20;
 
 /// What happens to the command's standard output and standard error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -70,7 +82,9 @@ pub struct RunOptions {
     working_dir: Option<PathBuf>,
     streams: Streams,
     timeout: Option<Duration>,
+    deadline: Option<Instant>,
     kill_scope: KillScope,
+    capture_limit: usize,
 }
 
 impl RunOptions {
@@ -87,8 +101,24 @@ impl RunOptions {
             working_dir: None,
             streams: Streams::Discard,
             timeout: Some(DEFAULT_TIMEOUT),
+            deadline: None,
             kill_scope: KillScope::Process,
+            capture_limit: DEFAULT_CAPTURE_LIMIT,
         }
+    }
+
+    /// Also kills the command at `deadline`, whatever its timeout (for a
+    /// time limit shared with recording artifacts).
+    pub fn deadline(mut self, deadline: Instant) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    /// The most bytes of each stream kept when capturing (default
+    /// [`DEFAULT_CAPTURE_LIMIT`]).
+    pub fn capture_limit(mut self, bytes: usize) -> Self {
+        self.capture_limit = bytes;
+        self
     }
 
     /// The directory to run the command in (default: the current directory).
@@ -218,8 +248,9 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome, Error> {
 
     let mut capture = if options.streams.captures() {
         let tee = options.streams == Streams::Record;
-        let (out_writer, out) = Captured::new(tee, Target::Stdout).map_err(wait_err)?;
-        let (err_writer, err) = Captured::new(tee, Target::Stderr).map_err(wait_err)?;
+        let limit = options.capture_limit;
+        let (out_writer, out) = Captured::new(tee, Target::Stdout, limit).map_err(wait_err)?;
+        let (err_writer, err) = Captured::new(tee, Target::Stderr, limit).map_err(wait_err)?;
         command.stdout(out_writer).stderr(err_writer);
         Some((out, err))
     } else if options.streams == Streams::Inherit {
@@ -243,7 +274,8 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome, Error> {
             }
         }
     })?;
-    // Close our copies of the command's output files.
+    // Close our copies of the command's output pipes, so that they end when
+    // the command's copies do.
     drop(command);
 
     let started = Instant::now();
@@ -252,27 +284,37 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome, Error> {
         if let Some(status) = child.try_wait().map_err(wait_err)? {
             break status;
         }
+        let mut busy = false;
         if let Some((out, err)) = capture.as_mut() {
-            out.pump().map_err(wait_err)?;
-            err.pump().map_err(wait_err)?;
+            busy |= out.pump(READ_BUDGET).map_err(wait_err)?;
+            busy |= err.pump(READ_BUDGET).map_err(wait_err)?;
         }
-        if let Some(timeout) = options.timeout
-            && started.elapsed() > timeout
-        {
+        let timed_out = options.timeout.is_some_and(|t| started.elapsed() > t);
+        let past_deadline = options.deadline.is_some_and(|d| Instant::now() > d);
+        if timed_out || past_deadline {
             kill(&mut child, options.kill_scope);
             return Err(Error::Timeout {
                 program: program.clone(),
-                timeout,
+                timeout: started
+                    .elapsed()
+                    .min(options.timeout.unwrap_or(Duration::MAX)),
             });
         }
-        std::thread::sleep(pause);
-        pause = (pause * 2).min(MAX_POLL);
+        if busy {
+            pause = Duration::from_millis(1);
+        } else {
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(MAX_POLL);
+        }
     };
-    let (stdout, stderr) = match capture.as_mut() {
-        Some((out, err)) => {
-            out.pump().map_err(wait_err)?;
-            err.pump().map_err(wait_err)?;
-            (out.text(), err.text())
+    let (stdout, stderr) = match capture {
+        Some((mut out, mut err)) => {
+            // What the command wrote before it exited is in the pipes: read
+            // it (but no more than a budget, in case a background process
+            // keeps writing), then close them.
+            out.pump(READ_BUDGET).map_err(wait_err)?;
+            err.pump(READ_BUDGET).map_err(wait_err)?;
+            (out.into_text(), err.into_text())
         }
         None => (String::new(), String::new()),
     };
@@ -326,50 +368,89 @@ enum Target {
     Stderr,
 }
 
-/// One captured stream: a temporary file the command writes and we read.
+/// One captured stream: a pipe the command writes and we read without
+/// blocking, keeping at most `limit` bytes.
 struct Captured {
-    reader: File,
+    reader: Reader,
     bytes: Vec<u8>,
-    tee: Option<Target>,
+    limit: usize,
+    /// Bytes read beyond `limit`, not kept.
+    dropped: u64,
+    /// Whether the command's end of the pipe is closed.
+    closed: bool,
+    target: Target,
+    /// Whether what is read is also shown on our stream of the same name.
+    tee: bool,
     chunk: Vec<u8>,
 }
 
+#[cfg(unix)]
+type Reader = std::io::PipeReader;
+#[cfg(not(unix))]
+type Reader = File;
+
 impl Captured {
-    fn new(tee: bool, target: Target) -> std::io::Result<(File, Self)> {
+    /// The command's end (for `Command::stdout`/`stderr`) and ours.
+    #[cfg(unix)]
+    fn new(tee: bool, target: Target, limit: usize) -> std::io::Result<(Stdio, Self)> {
+        let (reader, writer) = std::io::pipe()?;
+        let flags = rustix::fs::fcntl_getfl(&reader)?;
+        rustix::fs::fcntl_setfl(&reader, flags | rustix::fs::OFlags::NONBLOCK)?;
+        Ok((writer.into(), Self::with_reader(reader, tee, target, limit)))
+    }
+
+    /// Where pipes cannot be read without blocking, a temporary file the
+    /// command writes and we read; a background writer can outlive us there.
+    #[cfg(not(unix))]
+    fn new(tee: bool, target: Target, limit: usize) -> std::io::Result<(Stdio, Self)> {
         let file = tempfile::NamedTempFile::new()?;
         let writer = file.as_file().try_clone()?;
         let reader = file.reopen()?;
-        // The name is not needed any more: both handles stay valid.
         file.close()?;
-        Ok((
-            writer,
-            Self {
-                reader,
-                bytes: Vec::new(),
-                tee: tee.then_some(target),
-                chunk: vec![0; 64 * 1024],
-            },
-        ))
+        Ok((writer.into(), Self::with_reader(reader, tee, target, limit)))
     }
 
-    /// Reads whatever the command wrote since the last call, and shows it.
-    fn pump(&mut self) -> std::io::Result<()> {
-        loop {
+    fn with_reader(reader: Reader, tee: bool, target: Target, limit: usize) -> Self {
+        Self {
+            reader,
+            bytes: Vec::new(),
+            limit,
+            dropped: 0,
+            closed: false,
+            target,
+            tee,
+            chunk: vec![0; 64 * 1024],
+        }
+    }
+
+    /// Reads what the command wrote since the last call, at most `budget`
+    /// bytes, and shows it. Returns whether anything was read.
+    fn pump(&mut self, budget: usize) -> std::io::Result<bool> {
+        let mut read = 0;
+        while !self.closed && read < budget {
             let n = match self.reader.read(&mut self.chunk) {
-                Ok(0) => return Ok(()),
+                Ok(0) => {
+                    self.closed = cfg!(unix);
+                    break;
+                }
                 Ok(n) => n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
                 Err(e) => return Err(e),
             };
+            read += n;
             let data = &self.chunk[..n];
-            self.bytes.extend_from_slice(data);
-            let shown = match self.tee {
-                None => Ok(()),
-                Some(Target::Stdout) => {
+            let room = self.limit.saturating_sub(self.bytes.len());
+            let kept = &data[..n.min(room)];
+            self.bytes.extend_from_slice(kept);
+            self.dropped += (n - kept.len()) as u64;
+            let shown = match (self.tee, self.target) {
+                (false, _) => Ok(()),
+                (true, Target::Stdout) => {
                     let mut out = std::io::stdout().lock();
                     out.write_all(data).and_then(|()| out.flush())
                 }
-                Some(Target::Stderr) => {
+                (true, Target::Stderr) => {
                     let mut err = std::io::stderr().lock();
                     err.write_all(data).and_then(|()| err.flush())
                 }
@@ -377,21 +458,39 @@ impl Captured {
             if let Err(e) = shown {
                 // A closed terminal must not fail the step; stop showing.
                 tracing::debug!(error = %e, "cannot duplicate the command's output");
-                self.tee = None;
+                self.tee = false;
             }
         }
+        Ok(read > 0)
     }
 
     /// The captured text as the reference reads it: a text-mode file, so
-    /// universal newlines; invalid UTF-8 is replaced rather than fatal.
-    fn text(&self) -> String {
+    /// universal newlines; invalid UTF-8 is replaced rather than fatal. Output
+    /// beyond the limit ends in a note of how much was left out.
+    fn into_text(self) -> String {
         let mut normalized = Vec::new();
         let mut le = LineEndings::default();
         le.feed(&self.bytes, &mut normalized);
         let mut tail = Vec::new();
         le.finish(&mut tail);
         normalized.extend_from_slice(&tail);
-        String::from_utf8_lossy(&normalized).into_owned()
+        let mut text = String::from_utf8_lossy(&normalized).into_owned();
+        if self.dropped > 0 {
+            tracing::warn!(
+                "the command wrote more than {} bytes to standard {}; the link records the first {} and a note",
+                self.limit,
+                match self.target {
+                    Target::Stdout => "output",
+                    Target::Stderr => "error",
+                },
+                self.limit
+            );
+            text.push_str(&format!(
+                "\n[intoto: output truncated: {} more bytes were not recorded]\n",
+                self.dropped
+            ));
+        }
+        text
     }
 }
 
@@ -488,6 +587,73 @@ mod tests {
             .unwrap();
         assert_eq!(out.stdout, "done\n");
         assert!(started.elapsed() < Duration::from_secs(2));
+    }
+
+    #[test]
+    fn record_streams_stop_when_the_command_exits_despite_a_background_writer() {
+        // `yes` left behind writes for ever; capture must end with the
+        // command, and `yes` must not keep the pipe (it gets SIGPIPE).
+        let started = Instant::now();
+        let out = sh("yes & echo started")
+            .streams(Streams::Capture)
+            .run()
+            .unwrap();
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(
+            out.stdout.len() <= DEFAULT_CAPTURE_LIMIT + 200,
+            "{}",
+            out.stdout.len()
+        );
+        assert!(out.stdout.contains("started"));
+    }
+
+    #[test]
+    fn record_streams_timeout_is_checked_between_reads() {
+        let started = Instant::now();
+        let err = sh("exec yes")
+            .streams(Streams::Capture)
+            .timeout(Duration::from_secs(1))
+            .run()
+            .unwrap_err();
+        assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+        assert!(
+            started.elapsed() < Duration::from_secs(4),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
+    #[test]
+    fn record_streams_are_capped_with_a_note() {
+        let out = sh("i=0; while [ $i -lt 3000 ]; do echo 0123456789; i=$((i+1)); done")
+            .streams(Streams::Capture)
+            .capture_limit(1000)
+            .run()
+            .unwrap();
+        assert!(out.stdout.starts_with("0123456789\n"));
+        assert!(
+            out.stdout
+                .ends_with("\n[intoto: output truncated: 32000 more bytes were not recorded]\n"),
+            "{:?}",
+            &out.stdout[out.stdout.len() - 80..]
+        );
+        assert_eq!(
+            out.stdout.len(),
+            1000 + "\n[intoto: output truncated: 32000 more bytes were not recorded]\n".len()
+        );
+    }
+
+    #[test]
+    fn a_deadline_kills_like_a_timeout() {
+        let err = sh("sleep 5")
+            .deadline(Instant::now() + Duration::from_millis(200))
+            .run()
+            .unwrap_err();
+        assert!(matches!(err, Error::Timeout { .. }));
     }
 
     #[test]

@@ -85,6 +85,9 @@ codes! {
     LayoutKeyInvalid = "layout-key-invalid", Error;
     /// Two steps or inspections share a name.
     LayoutNameDuplicate = "layout-name-duplicate", Error;
+    /// A step or inspection name is not one plain file name (empty, `.`,
+    /// `..`, a path separator, a control character).
+    LayoutNameInvalid = "layout-name-invalid", Error;
     /// A step's threshold is below one.
     LayoutThresholdInvalid = "layout-threshold-invalid", Error;
     /// A step authorises a keyid the layout has no key for.
@@ -130,6 +133,12 @@ codes! {
     /// A MATCH rule with a source prefix met a name the reference cannot
     /// resolve.
     RuleMatchSourceUnresolved = "rule-match-source-unresolved", Error;
+    /// Sublayouts are nested deeper than the verifier follows.
+    SublayoutTooDeep = "sublayout-too-deep", Error;
+    /// A sublayout delegates, directly or further down, to itself.
+    SublayoutCycle = "sublayout-cycle", Error;
+    /// A sublayout's inspection was not run (`--no-sublayout-inspections`).
+    InspectionSkipped = "inspection-skipped", Warning;
     /// An inspection's command could not be run, or ran out of time.
     InspectionNotRun = "inspection-not-run", Error;
     /// An inspection's command did not return 0.

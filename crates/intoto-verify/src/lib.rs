@@ -145,4 +145,6 @@ pub use rules::{
     ItemKind, ItemTrace, NearMiss, NearMissReason, OffendingArtifact, RuleStep, RuleTrace,
     RuleViolation, ViolationKind, verify_item, verify_item_rules,
 };
-pub use verification::{Error, InspectionRunner, LinkSource, NoInspections, SourceError, Verifier};
+pub use verification::{
+    Error, InspectionRunner, LinkSource, MAX_SUBLAYOUT_DEPTH, NoInspections, SourceError, Verifier,
+};

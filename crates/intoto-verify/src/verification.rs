@@ -33,6 +33,7 @@ use intoto_crypto::{
     PublicKey, SignatureError, Verified, check_signature_at, check_signature_over_at,
     verify_by_all_at,
 };
+use intoto_model::name::{check_item_name, is_safe_keyid};
 use intoto_model::{
     ArtifactRule, ArtifactType, EnvelopeKind, Inspection, KeyDict, KeyId, Layout, Link, Metadata,
     ModelError, Payload, Step, SupplyChainItem, link_file_name, sublayout_link_dir,
@@ -164,7 +165,13 @@ pub struct Verifier<'a> {
     inspections: &'a dyn InspectionRunner,
     parameters: Option<BTreeMap<String, String>>,
     traces: bool,
+    sublayout_inspections: bool,
 }
+
+/// How deep sublayouts may nest (a root layout's sublayout is at depth 1).
+/// The reference recurses without a limit; a sublayout folder that is a
+/// symlink back to its parent would recurse until the stack overflows.
+pub const MAX_SUBLAYOUT_DEPTH: usize = 32;
 
 impl<'a> Verifier<'a> {
     /// A verifier at time `now`, reading links from `links` and running
@@ -180,7 +187,20 @@ impl<'a> Verifier<'a> {
             inspections,
             parameters: None,
             traces: false,
+            sublayout_inspections: true,
         }
+    }
+
+    /// Whether to run the inspections of sublayouts (default: yes, as the
+    /// reference does). A sublayout is signed by a functionary, not by the
+    /// layout owner, so its inspections are commands a functionary chose,
+    /// run on the verifying machine. With `false` they are skipped with an
+    /// `inspection-skipped` warning, and rules that match against their
+    /// links find nothing.
+    #[must_use]
+    pub fn sublayout_inspections(mut self, run: bool) -> Self {
+        self.sublayout_inspections = run;
+        self
     }
 
     /// Substitutes these parameters into the root layout's rules,
@@ -213,6 +233,7 @@ impl<'a> Verifier<'a> {
             verifier: self,
             now_unix: self.now.timestamp(),
             verdict: Verdict::default(),
+            ancestry: layout.signed_bytes().ok().into_iter().collect(),
         };
         let summary = session.layout(layout, keys, &[], "", self.parameters.as_ref())?;
         let mut verdict = session.verdict;
@@ -228,6 +249,9 @@ struct Session<'v, 'a> {
     verifier: &'v Verifier<'a>,
     now_unix: i64,
     verdict: Verdict,
+    /// The signed bytes of the layouts being verified, root first: a
+    /// sublayout equal to one of them is a cycle.
+    ancestry: Vec<Vec<u8>>,
 }
 
 /// A link that passed its signature check, from one functionary.
@@ -363,15 +387,56 @@ impl Session<'_, '_> {
                 if let Content::Sublayout(md) = &e.content {
                     let mut sub_folder = folder.to_vec();
                     sub_folder.push(sublayout_link_dir(&step.name, &e.keyid));
+                    let subject = || Subject {
+                        link_file: Some(e.file.clone()),
+                        keyid: Some(e.keyid.clone()),
+                        ..scope.item(&step.name, ItemKind::Step)
+                    };
+                    if sub_folder.len() > MAX_SUBLAYOUT_DEPTH {
+                        self.push(
+                            Diagnostic::new(
+                                Code::SublayoutTooDeep,
+                                format!(
+                                    "{}: sublayouts nest deeper than {MAX_SUBLAYOUT_DEPTH} levels; not followed",
+                                    e.file
+                                ),
+                                subject(),
+                            )
+                            .with_help("a sublayout folder may be a symlink to one of its parents; check the link folder"),
+                        );
+                        continue;
+                    }
+                    let bytes = md.signed_bytes().ok();
+                    if let Some(bytes) = &bytes
+                        && self.ancestry.contains(bytes)
+                    {
+                        self.push(
+                            Diagnostic::new(
+                                Code::SublayoutCycle,
+                                format!(
+                                    "{}: the sublayout of step '{}' is a layout it is itself part of; not followed",
+                                    e.file, step.name
+                                ),
+                                subject(),
+                            )
+                            .with_help("a sublayout folder may be a symlink to one of its parents; check the link folder"),
+                        );
+                        continue;
+                    }
                     tracing::info!(step.name = step.name, "verifying sublayout");
+                    let pushed = bytes.is_some();
+                    self.ancestry.extend(bytes);
                     let summary = self.layout(
                         md.clone(),
                         std::slice::from_ref(&e.key),
                         &sub_folder,
                         &step.name,
                         None,
-                    )?;
-                    if let Some(summary) = summary {
+                    );
+                    if pushed {
+                        self.ancestry.pop();
+                    }
+                    if let Some(summary) = summary? {
                         e.content = Content::Link(summary);
                     }
                 }
@@ -462,6 +527,18 @@ impl Session<'_, '_> {
         tracing::info!("executing inspection commands");
         let mut inspected = reduced.clone();
         for inspection in &layout.inspect {
+            if !folder.is_empty() && !self.verifier.sublayout_inspections {
+                self.push(Diagnostic::new(
+                    Code::InspectionSkipped,
+                    format!(
+                        "inspection '{}' ({}) of the sublayout was not run (--no-sublayout-inspections)",
+                        inspection.name,
+                        inspection.run.join(" ")
+                    ),
+                    scope.item(&inspection.name, ItemKind::Inspection),
+                ));
+                continue;
+            }
             match self.inspect(inspection, &scope) {
                 Some(link) => {
                     inspected.insert(inspection.name.clone(), link);
@@ -550,16 +627,34 @@ impl Session<'_, '_> {
                 return Ok(None);
             }
         };
-        let layout: Verified<Layout> = verified
+        let layout: Result<Verified<Layout>, Error> = verified
             .try_map(Metadata::into_payload)
-            .map_err(Error::Layout)?
-            .try_map(|payload| match payload {
-                Payload::Layout(layout) => Ok(layout),
-                other => Err(Error::NotALayout {
-                    found: other.kind(),
-                }),
-            })?;
-        Ok(Some(layout.into_inner()))
+            .map_err(Error::Layout)
+            .and_then(|v| {
+                v.try_map(|payload| match payload {
+                    Payload::Layout(layout) => Ok(layout),
+                    other => Err(Error::NotALayout {
+                        found: other.kind(),
+                    }),
+                })
+            });
+        match layout {
+            Ok(layout) => Ok(Some(layout.into_inner())),
+            // The root layout that is not one: verification cannot be
+            // carried out. A sublayout that is not one is a finding.
+            Err(e) if scope.folder.is_empty() => Err(e),
+            Err(e) => {
+                self.push(
+                    Diagnostic::new(
+                        Code::LinkMalformed,
+                        format!("the sublayout is not a valid layout: {}", chain_message(&e)),
+                        scope.subject(),
+                    )
+                    .with_help("the functionary must sign a valid layout as the step's sublayout"),
+                );
+                Ok(None)
+            }
+        }
     }
 
     fn parameter_problem(
@@ -595,6 +690,22 @@ impl Session<'_, '_> {
     /// Step 3: mistakes in the layout itself. Returns the usable keys.
     fn check_layout(&mut self, layout: &Layout, scope: &Scope<'_>) -> LayoutKeys {
         let mut seen = BTreeSet::new();
+        for item in layout.items() {
+            if let Err(problem) = check_item_name(item.name()) {
+                self.push(
+                    Diagnostic::new(
+                        Code::LayoutNameInvalid,
+                        format!(
+                            "the {} named {:?} cannot be used: the name {problem}",
+                            kind_of(item),
+                            item.name()
+                        ),
+                        scope.item(item.name(), kind_of(item)),
+                    )
+                    .with_help("names become file names (<name>.<keyid prefix>.link); use a plain name without '/', '\\', '..' or control characters"),
+                );
+            }
+        }
         for item in layout.items() {
             if !seen.insert(item.name().to_owned()) {
                 self.push(Diagnostic::new(
@@ -785,30 +896,33 @@ impl Session<'_, '_> {
                     continue;
                 }
             };
-            if let Err(e) = signature {
-                let (code, message) = match &e {
-                    SignatureError::NoSignature { .. } => (
-                        Code::LinkSignatureMissing,
-                        format!(
-                            "{file} is not signed by key {}, whose link it is named as; it does not count",
-                            key.keyid()
+            let signed_by = match signature {
+                Ok(keyid) => keyid,
+                Err(e) => {
+                    let (code, message) = match &e {
+                        SignatureError::NoSignature { .. } => (
+                            Code::LinkSignatureMissing,
+                            format!(
+                                "{file} is not signed by key {}, whose link it is named as; it does not count",
+                                key.keyid()
+                            ),
                         ),
-                    ),
-                    SignatureError::KeyExpired { keyid, expired_at } => (
-                        Code::LinkKeyExpired,
-                        format!(
-                            "{file} is signed by key {keyid}, which expired at unix time {expired_at}; it does not count"
+                        SignatureError::KeyExpired { keyid, expired_at } => (
+                            Code::LinkKeyExpired,
+                            format!(
+                                "{file} is signed by key {keyid}, which expired at unix time {expired_at}; it does not count"
+                            ),
                         ),
-                    ),
-                    other => (
-                        Code::LinkSignatureInvalid,
-                        format!("{file}: {other}; it does not count"),
-                    ),
-                };
-                self.push(Diagnostic::new(code, message, link_subject()));
-                skipped.push(file);
-                continue;
-            }
+                        other => (
+                            Code::LinkSignatureInvalid,
+                            format!("{file}: {other}; it does not count"),
+                        ),
+                    };
+                    self.push(Diagnostic::new(code, message, link_subject()));
+                    skipped.push(file);
+                    continue;
+                }
+            };
             let content = match document {
                 Document::Link(link) => Content::Link(link),
                 Document::Statement(statement) => match statement.to_link() {
@@ -840,7 +954,7 @@ impl Session<'_, '_> {
                 skipped.push(file);
                 continue;
             }
-            let fingerprint = key.fingerprint();
+            let fingerprint = keys.identity(&signed_by, &keyid, key);
             if counted.contains(&fingerprint) {
                 self.push(Diagnostic::new(
                     Code::LinkDuplicateFunctionary,
@@ -1062,12 +1176,20 @@ fn kind_of(item: SupplyChainItem<'_>) -> ItemKind {
     }
 }
 
-/// The keyids of an OpenPGP key's subkeys, as its key dict lists them.
+/// The keyids of an OpenPGP key's subkeys, as its key dict lists them
+/// (those that can name a link file: they come from inside the dict, not
+/// from the layout's hex-checked `keys`).
 fn subkeys_of(dict: &KeyDict) -> Vec<KeyId> {
     dict.as_map()
         .get("subkeys")
         .and_then(serde_json::Value::as_object)
-        .map(|subkeys| subkeys.keys().map(|k| KeyId::new(k.clone())).collect())
+        .map(|subkeys| {
+            subkeys
+                .keys()
+                .filter(|k| is_safe_keyid(k))
+                .map(|k| KeyId::new(k.clone()))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -1100,6 +1222,20 @@ impl LayoutKeys {
             main_of_subkey,
             invalid,
         }
+    }
+
+    /// Who a link counts for towards a threshold: the main key's
+    /// fingerprint when the signing key (`signed_by`) or the key the file is
+    /// named after is an OpenPGP subkey of a layout key, whichever entry of
+    /// `pubkeys` the link was checked through; else the checking key's. So a
+    /// subkey also listed as a key of its own, and authorised on its own,
+    /// still counts once with its main key.
+    fn identity(&self, signed_by: &KeyId, named: &KeyId, checked_by: &PublicKey) -> String {
+        [signed_by, named]
+            .into_iter()
+            .find_map(|k| self.main_of_subkey.get(k).and_then(|m| self.keys.get(m)))
+            .unwrap_or(checked_by)
+            .fingerprint()
     }
 
     /// The key that checks the link named after `keyid`, as the reference's

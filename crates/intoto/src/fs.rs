@@ -49,13 +49,20 @@ pub enum FileError {
     },
 }
 
+/// The largest metadata file read (links of a million artifacts are about
+/// 200 MB): anything larger is refused before it is read.
+pub const MAX_METADATA_BYTES: u64 = 1 << 30;
+
+/// The largest key file read.
+pub const MAX_KEY_BYTES: u64 = 1 << 20;
+
 /// Reads metadata (legacy or DSSE) from a file.
 ///
 /// # Errors
 ///
 /// [`FileError::Read`] or [`FileError::Metadata`], naming the file.
 pub fn read_metadata(path: &Path) -> Result<Metadata, FileError> {
-    let bytes = read(path)?;
+    let bytes = read(path, MAX_METADATA_BYTES)?;
     Metadata::from_slice(&bytes).map_err(|source| FileError::Metadata {
         path: path.to_owned(),
         source,
@@ -198,11 +205,17 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
     write_with_mode(path, bytes, 0o600)
 }
 
+/// Sets the new file's permissions: `mode`, or for public files the
+/// permission bits of the regular file it replaces, never with setuid,
+/// setgid, sticky or world-writable bits (the rename replaces a symlink at
+/// `dest`, so a symlink's target is not looked at).
 #[cfg(unix)]
 fn set_mode(file: &fs::File, dest: &Path, mode: u32) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt as _;
-    let mode = match fs::metadata(dest) {
-        Ok(existing) if mode != 0o600 => existing.permissions().mode(),
+    let mode = match fs::symlink_metadata(dest) {
+        Ok(existing) if mode != 0o600 && existing.is_file() => {
+            existing.permissions().mode() & 0o775
+        }
         _ => mode,
     };
     file.set_permissions(fs::Permissions::from_mode(mode))
@@ -224,7 +237,7 @@ pub fn read_private_key(
     password: Option<&[u8]>,
     form: KeyIdForm,
 ) -> Result<PrivateKey, FileError> {
-    let bytes = read(path)?;
+    let bytes = read(path, MAX_KEY_BYTES)?;
     PrivateKey::from_file_contents(&bytes, password, form).map_err(|source| FileError::Key {
         path: path.to_owned(),
         source,
@@ -237,15 +250,21 @@ pub fn read_private_key(
 ///
 /// [`FileError::Read`] or [`FileError::Key`], naming the file.
 pub fn read_public_key(path: &Path, form: KeyIdForm) -> Result<PublicKey, FileError> {
-    let bytes = read(path)?;
+    let bytes = read(path, MAX_KEY_BYTES)?;
     PublicKey::from_file_contents(&bytes, form).map_err(|source| FileError::Key {
         path: path.to_owned(),
         source,
     })
 }
 
-fn read(path: &Path) -> Result<Vec<u8>, FileError> {
-    fs::read(path).map_err(|source| FileError::Read {
+/// Reads the regular file at `path`, of at most `limit` bytes, without
+/// blocking on FIFOs or reading devices (see [`intoto_record::file`]).
+///
+/// # Errors
+///
+/// [`FileError::Read`] naming the file.
+pub fn read(path: &Path, limit: u64) -> Result<Vec<u8>, FileError> {
+    intoto_record::file::read_bounded(path, limit).map_err(|source| FileError::Read {
         path: path.to_owned(),
         source,
     })
@@ -282,6 +301,36 @@ mod tests {
             fs::metadata(&private).unwrap().permissions().mode() & 0o777,
             0o600
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn replacing_a_file_never_copies_setuid_or_world_writable_bits() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let mode = |p: &Path| fs::symlink_metadata(p).unwrap().permissions().mode() & 0o7777;
+        // A file with dangerous bits is replaced by one without them.
+        let path = dir.path().join("x.link");
+        fs::write(&path, b"old").unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o6777)).unwrap();
+        write_atomic(&path, b"new").unwrap();
+        assert_eq!(mode(&path), 0o775);
+        // A symlink at the destination is replaced; its target's bits are
+        // not copied, and the target is left alone.
+        let target = dir.path().join("target");
+        fs::write(&target, b"t").unwrap();
+        fs::set_permissions(&target, fs::Permissions::from_mode(0o4755)).unwrap();
+        let link = dir.path().join("y.link");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        write_atomic(&link, b"new").unwrap();
+        assert_eq!(mode(&link), 0o644);
+        assert_eq!(fs::read(&target).unwrap(), b"t");
+        // An owner's restrictive mode is kept.
+        let private = dir.path().join("z.link");
+        fs::write(&private, b"old").unwrap();
+        fs::set_permissions(&private, fs::Permissions::from_mode(0o640)).unwrap();
+        write_atomic(&private, b"new").unwrap();
+        assert_eq!(mode(&private), 0o640);
     }
 
     #[test]

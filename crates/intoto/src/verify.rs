@@ -20,7 +20,7 @@
 use std::collections::BTreeMap;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use intoto_crypto::PublicKey;
@@ -45,17 +45,24 @@ impl DirLinkSource {
         Self { root: root.into() }
     }
 
-    fn path(&self, folder: &[String], file: &str) -> PathBuf {
+    /// The path of `file` in `folder`, each part one plain name, so that no
+    /// name taken from metadata leads out of the link folder (the verifier
+    /// checks names too; this is the last line).
+    fn path(&self, folder: &[String], file: &str) -> Result<PathBuf, SourceError> {
         let mut path = self.root.clone();
-        path.extend(folder);
-        path.push(file);
-        path
+        for part in folder.iter().map(String::as_str).chain([file]) {
+            if intoto_model::name::check_item_name(part).is_err() {
+                return Err(format!("{part:?} is not a plain file name").into());
+            }
+            path.push(part);
+        }
+        Ok(path)
     }
 }
 
 impl LinkSource for DirLinkSource {
     fn read(&self, folder: &[String], file: &str) -> Result<Option<Vec<u8>>, SourceError> {
-        match std::fs::read(self.path(folder, file)) {
+        match intoto_record::file::read_bounded(&self.path(folder, file)?, fs::MAX_METADATA_BYTES) {
             Ok(bytes) => Ok(Some(bytes)),
             Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
             Err(e) => Err(Box::new(e)),
@@ -63,12 +70,13 @@ impl LinkSource for DirLinkSource {
     }
 
     fn describe(&self, folder: &[String], file: &str) -> String {
+        let mut parts: Vec<&str> = folder.iter().map(String::as_str).collect();
+        parts.push(file);
+        let rel = parts.join("/");
         if self.root == Path::new(".") {
-            let mut parts: Vec<&str> = folder.iter().map(String::as_str).collect();
-            parts.push(file);
-            return parts.join("/");
+            return rel;
         }
-        self.path(folder, file).display().to_string()
+        self.root.join(rel).display().to_string()
     }
 }
 
@@ -126,12 +134,24 @@ impl CommandRunner {
 
 impl InspectionRunner for CommandRunner {
     fn run(&self, inspection: &Inspection) -> Result<Link, SourceError> {
-        let mut run = RunOptions::new(inspection.run.iter().cloned()).timeout(self.timeout);
+        // Its link is written to `<name>.link`: the name must be a plain
+        // file name (the verifier refuses layouts with other names first).
+        if let Err(problem) = intoto_model::name::check_item_name(&inspection.name) {
+            return Err(format!("the inspection name {:?} {problem}", inspection.name).into());
+        }
+        // One time limit for the whole inspection: recording the working
+        // folder before and after counts, not only the command.
+        let deadline = Instant::now() + self.timeout;
+        let mut run = RunOptions::new(inspection.run.iter().cloned())
+            .timeout(self.timeout)
+            .deadline(deadline);
         #[cfg(unix)]
         {
             run = run.kill_scope(KillScope::ProcessGroup);
         }
-        let mut artifacts = RecordOptions::new();
+        // The working folder is recorded without leaving it: symlinked
+        // folders are not entered, symlinks out of it are not read.
+        let mut artifacts = RecordOptions::new().within_base(true).deadline(deadline);
         if let Some(dir) = &self.working_dir {
             run = run.working_dir(dir);
             artifacts = artifacts.base_path(dir);
@@ -169,6 +189,9 @@ pub struct VerifyOptions {
     pub traces: bool,
     /// The time to verify at (default: now).
     pub now: Option<DateTime<Utc>>,
+    /// Whether sublayouts' inspections run (default: yes, as the
+    /// reference); see [`Verifier::sublayout_inspections`].
+    pub sublayout_inspections: bool,
 }
 
 impl Default for VerifyOptions {
@@ -187,7 +210,16 @@ impl VerifyOptions {
             runner: CommandRunner::new(),
             traces: false,
             now: None,
+            sublayout_inspections: true,
         }
+    }
+
+    /// Whether to run the inspections of sublayouts, which functionaries,
+    /// not the layout owner, chose (default: yes).
+    #[must_use]
+    pub fn sublayout_inspections(mut self, run: bool) -> Self {
+        self.sublayout_inspections = run;
+        self
     }
 
     /// Reads links from `dir`.
@@ -259,7 +291,9 @@ pub fn verify_layout_file(
     let layout = fs::read_metadata(path)?;
     let source = DirLinkSource::new(&options.link_dir);
     let now = options.now.unwrap_or_else(Utc::now);
-    let mut verifier = Verifier::new(now, &source, &options.runner).traces(options.traces);
+    let mut verifier = Verifier::new(now, &source, &options.runner)
+        .traces(options.traces)
+        .sublayout_inspections(options.sublayout_inspections);
     if let Some(parameters) = &options.parameters {
         verifier = verifier.parameters(parameters.clone());
     }

@@ -155,11 +155,24 @@ impl KeyArgs {
         };
         // As in the reference, an empty password means an unencrypted key.
         let password = password.filter(|p| !p.is_empty());
-        Ok(LinkSigner::Key(fs::read_private_key(
+        let key = fs::read_private_key(path, password.as_deref(), KeyIdForm::Modern)
+            .map_err(|e| with_password_hint(e, "-P (to be asked) or -P PASSWORD"))?;
+        Ok(LinkSigner::Key(key))
+    }
+}
+
+/// A key-reading error, with the flags that give a password when the key
+/// is encrypted and none was given (`flags`: how this command takes one).
+pub(crate) fn with_password_hint(err: fs::FileError, flags: &str) -> anyhow::Error {
+    match &err {
+        fs::FileError::Key {
             path,
-            password.as_deref(),
-            KeyIdForm::Modern,
-        )?))
+            source: intoto::crypto::KeyError::PasswordRequired,
+        } => anyhow::anyhow!(
+            "{}: the private key is encrypted; give its password with {flags}",
+            path.display()
+        ),
+        _ => anyhow::Error::new(err),
     }
 }
 

@@ -100,7 +100,7 @@ struct Narrator {
 impl Narrator {
     fn say(&mut self, text: &str) -> anyhow::Result<()> {
         if self.format == Format::Text {
-            output::line(text)?;
+            output::lines(text)?;
         }
         Ok(())
     }

@@ -154,7 +154,7 @@ fn load_any(
     form: KeyIdForm,
     password: &Option<Option<String>>,
 ) -> anyhow::Result<PublicKey> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let bytes = intoto::fs::read(path, intoto::fs::MAX_KEY_BYTES)?;
     if let Ok(public) = PublicKey::from_file_contents(&bytes, form) {
         return Ok(public);
     }
@@ -221,6 +221,6 @@ fn layout(args: IdArgs) -> anyhow::Result<Outcome> {
         &Value::Object(keys),
         intoto::model::pyjson::Style::Indent1,
     );
-    output::line(&text)?;
+    output::lines(&text)?;
     Ok(Outcome::Success)
 }

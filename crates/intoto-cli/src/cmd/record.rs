@@ -180,11 +180,14 @@ fn stop(args: StopArgs, format: Format, quiet: bool) -> anyhow::Result<Outcome> 
         ),
     };
     if link.name != step {
-        tracing::warn!(
-            "{} holds the link of step {:?}, not {step:?}",
+        // Finishing it would write another step's link (named after the
+        // metadata) while the caller asked for this one.
+        exit::report(&anyhow::anyhow!(
+            "{} holds the unfinished link of step {:?}, not {step:?}; nothing was written",
             unfinished.display(),
             link.name
-        );
+        ));
+        return Ok(Outcome::Failed);
     }
     // Like the reference, the link keeps the unfinished link's wrapper.
     let form = match (common.envelope.attest(), md.kind()) {

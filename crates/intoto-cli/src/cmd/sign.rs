@@ -10,7 +10,8 @@ use serde_json::{Value, json};
 use intoto::crypto::gpg::GpgSigner;
 use intoto::crypto::{KeyIdForm, PublicKey, Signer, check_signature_at, sign_metadata};
 use intoto::fs;
-use intoto::model::{Expires, Metadata, Payload, link_file_name};
+use intoto::model::name::check_item_name;
+use intoto::model::{EnvelopeKind, Expires, Metadata, Payload, link_file_name};
 
 use crate::cli::Format;
 use crate::exit::Outcome;
@@ -73,6 +74,12 @@ pub(crate) fn run(args: SignArgs, format: Format) -> anyhow::Result<Outcome> {
     let gpg_ids = args.gpg.as_deref().unwrap_or_default();
     if args.verify && args.gpg.is_some() && gpg_ids.is_empty() {
         bail!("give at least one keyid to verify with GnuPG keys (--gpg KEYID ...)");
+    }
+    if args.gpg.is_some() && md.kind() == EnvelopeKind::Dsse {
+        bail!(
+            "{}: a DSSE envelope cannot carry OpenPGP signatures; sign and verify it with PEM keys (-k)",
+            args.file.display()
+        );
     }
     if matches!(payload, Payload::Link(_)) {
         if (args.key.len() > 1 || gpg_ids.len() > 1) && !args.verify {
@@ -168,11 +175,28 @@ fn sign(
     if let Payload::Layout(layout) = payload
         && layout.expires.is_none()
     {
-        md = with_default_expiry(&md)?;
-        tracing::warn!(
-            "{}: the layout has no expiry; it will expire in one month",
-            args.file.display()
-        );
+        // Adding `expires` changes what is signed: only when no signature
+        // is kept, and never in a DSSE envelope, whose payload is signed as
+        // received (as the reference leaves it).
+        let keeps_signatures = args.append && !md.signatures().is_empty();
+        if md.kind() == EnvelopeKind::Dsse || keeps_signatures {
+            tracing::warn!(
+                "{}: the layout has no expiry, and is signed as it is (adding one would change {}); \
+                 intoto verify refuses layouts without `expires`",
+                args.file.display(),
+                if keeps_signatures {
+                    "what the existing signatures are over"
+                } else {
+                    "the DSSE payload"
+                }
+            );
+        } else {
+            md = with_default_expiry(&md)?;
+            tracing::warn!(
+                "{}: the layout has no expiry; it will expire in one month",
+                args.file.display()
+            );
+        }
     }
     let password = if args.prompt {
         Some(password::prompt("the signing key")?)
@@ -200,7 +224,9 @@ fn sign(
         }
     } else {
         for path in &args.key {
-            let key = fs::read_private_key(path, password.as_deref(), form)?;
+            let key = fs::read_private_key(path, password.as_deref(), form).map_err(|e| {
+                crate::cmd::common::with_password_hint(e, "-p/--prompt (to be asked for it)")
+            })?;
             let keyid = sign_metadata(&mut md, &key as &dyn Signer)
                 .with_context(|| format!("cannot sign with {}", path.display()))?;
             keyids.push(keyid);
@@ -209,9 +235,12 @@ fn sign(
     let out = match (&args.output, payload) {
         (Some(out), _) => out.clone(),
         (None, Payload::Layout(_)) => args.file.clone(),
-        (None, Payload::Link(link)) => PathBuf::from(link_file_name(&link.name, &keyids[0])),
+        (None, Payload::Link(link)) => PathBuf::from(link_file_name(
+            output_name(&args.file, &link.name)?,
+            &keyids[0],
+        )),
         (None, Payload::Statement(st)) => match st.predicate.get("name").and_then(Value::as_str) {
-            Some(name) => PathBuf::from(link_file_name(name, &keyids[0])),
+            Some(name) => PathBuf::from(link_file_name(output_name(&args.file, name)?, &keyids[0])),
             None => bail!("the statement has no step name to name the file after; pass --output"),
         },
     };
@@ -231,6 +260,19 @@ fn sign(
         }))?;
     }
     Ok(Outcome::Success)
+}
+
+/// The step name a signed link's file is named after (`<name>.<keyid
+/// prefix>.link`), which comes from the metadata: it must be a plain file
+/// name, or a link could be written anywhere (`../x`, `/tmp/x/pwn`).
+fn output_name<'n>(file: &std::path::Path, name: &'n str) -> anyhow::Result<&'n str> {
+    match check_item_name(name) {
+        Ok(()) => Ok(name),
+        Err(problem) => bail!(
+            "{}: the link's step name {name:?} {problem}, so it cannot name the signed file; pass --output",
+            file.display()
+        ),
+    }
 }
 
 /// The reference gives a layout without `expires` one a month from now when

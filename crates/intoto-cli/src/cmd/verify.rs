@@ -82,6 +82,12 @@ pub(crate) struct VerifyArgs {
     /// literal brace). Repeatable. Without any, nothing is substituted.
     #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
     params: Vec<(String, String)>,
+    /// Do not run the inspections of sublayouts. A sublayout is signed by a
+    /// functionary, not the layout owner, so its inspections are commands a
+    /// functionary chose; by default they run here, as in the reference.
+    /// Skipped inspections are reported as warnings.
+    #[arg(long)]
+    no_sublayout_inspections: bool,
 }
 
 fn parse_param(text: &str) -> Result<(String, String), String> {
@@ -126,7 +132,8 @@ pub(crate) fn run(
     let mut options = VerifyOptions::new()
         .link_dir(&args.link_dir)
         .runner(runner)
-        .traces(verbose);
+        .traces(verbose)
+        .sublayout_inspections(!args.no_sublayout_inspections);
     if !parameters.is_empty() {
         options = options.parameters(parameters);
     }
@@ -146,7 +153,7 @@ pub(crate) fn run(
 fn text(args: &VerifyArgs, verdict: &Verdict, verbose: bool, quiet: bool) -> anyhow::Result<()> {
     if verbose {
         for trace in &verdict.traces {
-            output::line(&trace.to_string())?;
+            output::lines(&trace.to_string())?;
         }
     }
     for d in &verdict.diagnostics {

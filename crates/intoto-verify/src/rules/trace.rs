@@ -119,7 +119,9 @@ fn write_names(f: &mut fmt::Formatter<'_>, verb: &str, names: &[String]) -> fmt:
     }
     write!(f, "{verb} {}:", names.len())?;
     for name in names.iter().take(NAMES_SHOWN) {
-        write!(f, " '{name}'")?;
+        // Names come from metadata: control characters are escaped, so
+        // that a name cannot start a line of its own.
+        write!(f, " '{}'", name.escape_debug())?;
     }
     if names.len() > NAMES_SHOWN {
         write!(f, " and {} more", names.len() - NAMES_SHOWN)?;
