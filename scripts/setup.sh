@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need on a fresh machine: gnupg (OpenPGP tests) from
-# apt when missing, and the Python reference implementation in target/pyref.
+# apt when missing, the Python reference implementation in target/pyref, and
+# the reference's own command-line tests from its sdist in target/pyref-sdist.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 if ! command -v gpg >/dev/null 2>&1; then
@@ -14,3 +15,4 @@ if ! command -v gpg >/dev/null 2>&1; then
   fi
 fi
 "$root/scripts/pyref-venv.sh"
+"$root/scripts/reference-sdist.sh"

@@ -1,8 +1,5 @@
 //! The command line: global flags and the subcommands.
 
-use std::ffi::OsString;
-use std::path::Path;
-
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::cmd;
@@ -31,6 +28,10 @@ pub(crate) struct Cli {
     pub(crate) format: Format,
     #[command(subcommand)]
     pub(crate) command: Command,
+    /// The reference program intoto stands in for, when invoked under its
+    /// name: output and errors take that program's form.
+    #[arg(skip)]
+    pub(crate) reference: Option<crate::compat::Program>,
 }
 
 /// Output format for results.
@@ -64,31 +65,6 @@ pub(crate) enum Command {
     Demo(cmd::demo::DemoArgs),
 }
 
-/// Maps the reference's program names to subcommands.
-const ALIASES: &[(&str, &str)] = &[
-    ("in-toto-run", "run"),
-    ("in-toto-record", "record"),
-    ("in-toto-verify", "verify"),
-    ("in-toto-sign", "sign"),
-    ("in-toto-mock", "mock"),
-    ("in-toto-match-products", "match-products"),
-];
-
-/// When invoked under a reference program name, inserts the subcommand.
-pub(crate) fn argv_with_alias(mut args: Vec<OsString>) -> Vec<OsString> {
-    let program = args
-        .first()
-        .and_then(|a| Path::new(a).file_name())
-        .and_then(|n| n.to_str())
-        .unwrap_or("intoto")
-        .to_owned();
-    if let Some((_, sub)) = ALIASES.iter().find(|(alias, _)| *alias == program) {
-        args[0] = OsString::from("intoto");
-        args.insert(1, OsString::from(*sub));
-    }
-    args
-}
-
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory as _;
@@ -98,17 +74,5 @@ mod tests {
     #[test]
     fn the_command_line_is_consistent() {
         Cli::command().debug_assert();
-    }
-
-    #[test]
-    fn reference_program_names_map_to_subcommands() {
-        let args = argv_with_alias(vec![
-            "/usr/bin/in-toto-sign".into(),
-            "-f".into(),
-            "x".into(),
-        ]);
-        assert_eq!(args, ["intoto", "sign", "-f", "x"].map(OsString::from));
-        let args = argv_with_alias(vec!["intoto".into(), "sign".into()]);
-        assert_eq!(args, ["intoto", "sign"].map(OsString::from));
     }
 }

@@ -27,6 +27,61 @@ pub(crate) fn init(verbose: u8, quiet: bool) {
         .try_init();
 }
 
+/// Logging as the reference's programs do it: the message alone, warnings
+/// by default, `-v` info, `-q` nothing (not even errors); `in-toto-mock`
+/// always says what it does (info).
+pub(crate) fn init_reference(program: crate::compat::Program, verbose: bool, quiet: bool) {
+    let level = if quiet {
+        "off"
+    } else if verbose || program == crate::compat::Program::Mock {
+        "info"
+    } else {
+        "warn"
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::new(level))
+        .with_writer(EscapingStderr)
+        .with_ansi(false)
+        .event_format(MessageOnly)
+        .try_init();
+}
+
+/// An event's message, without level, target or fields.
+struct MessageOnly;
+
+impl<S, N> tracing_subscriber::fmt::FormatEvent<S, N> for MessageOnly
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    N: for<'a> tracing_subscriber::fmt::FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        _ctx: &tracing_subscriber::fmt::FmtContext<'_, S, N>,
+        mut writer: tracing_subscriber::fmt::format::Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> std::fmt::Result {
+        let mut visitor = Message(String::new());
+        event.record(&mut visitor);
+        writeln!(writer, "{}", visitor.0)
+    }
+}
+
+struct Message(String);
+
+impl tracing::field::Visit for Message {
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        if field.name() == "message" {
+            self.0 = value.to_owned();
+        }
+    }
+
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" {
+            self.0 = format!("{value:?}");
+        }
+    }
+}
+
 /// Standard error, with control characters escaped in each record but
 /// the newline that ends it.
 struct EscapingStderr;

@@ -3,8 +3,9 @@
 //! Arguments are parsed into options, a library call does the work, and the
 //! outcome becomes the exit code: 0 success (verified), 1 verification
 //! failed, 2 usage or input error. Invoked as `in-toto-run`, `in-toto-sign`
-//! and so on (through a link), it behaves as the matching subcommand, so it
-//! can stand in for the reference implementation's programs.
+//! and so on (through a link), it stands in for the reference
+//! implementation's program of that name: its arguments, output and exit
+//! codes (see `compat`).
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -13,6 +14,7 @@ use clap::Parser as _;
 
 mod cli;
 mod cmd;
+mod compat;
 mod exit;
 mod logging;
 mod output;
@@ -22,7 +24,11 @@ use cli::Cli;
 use exit::Outcome;
 
 fn main() -> ExitCode {
-    let args = cli::argv_with_alias(std::env::args_os().collect::<Vec<OsString>>());
+    let mut args = std::env::args_os().collect::<Vec<OsString>>();
+    if let Some(program) = compat::program_of(args.first()) {
+        args.remove(0);
+        return compat::main(program, args);
+    }
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {

@@ -235,6 +235,25 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// What it is about.
     pub subject: Subject,
+    /// How the reference implementation reports the same failure, where
+    /// it is one of the failures it names (see [`ReferenceError`]).
+    pub reference: Option<ReferenceError>,
+}
+
+/// The reference implementation's report of a failure: the class of the
+/// exception it raises and its message, as `in-toto-verify` prints them
+/// (`(in-toto-verify) RuleVerificationError: 'DISALLOW *' matched ...`).
+/// Programs that stand in for the reference print this form.
+///
+/// Artifact lists in it are sorted: the reference prints its artifact
+/// queues in Python set order, which changes from run to run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ReferenceError {
+    /// The exception class, e.g. `ThresholdVerificationError`.
+    pub class: &'static str,
+    /// The exception's message; may span lines.
+    pub message: String,
 }
 
 impl Diagnostic {
@@ -246,7 +265,27 @@ impl Diagnostic {
             message: message.into(),
             help: None,
             subject,
+            reference: None,
         }
+    }
+
+    /// The same finding with another severity, when `condition` holds.
+    #[must_use]
+    pub fn with_severity_if(mut self, condition: bool, severity: Severity) -> Self {
+        if condition {
+            self.severity = severity;
+        }
+        self
+    }
+
+    /// The same finding with the reference implementation's report of it.
+    #[must_use]
+    pub fn with_reference(mut self, class: &'static str, message: impl Into<String>) -> Self {
+        self.reference = Some(ReferenceError {
+            class,
+            message: message.into(),
+        });
+        self
     }
 
     /// The same finding with advice.

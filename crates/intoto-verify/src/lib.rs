@@ -73,6 +73,7 @@ mod linkfile;
 pub mod manual;
 pub mod params;
 pub mod pattern;
+pub mod reference;
 pub mod rules;
 mod verification;
 
@@ -137,7 +138,8 @@ pub mod internal {
 pub use artifacts::{ArtifactMap, Digests};
 pub use chain::{ChainLink, ReturnValue};
 pub use diagnostic::{
-    ArtifactSubject, Code, Compared, Diagnostic, RuleSubject, Severity, Subject, Verdict,
+    ArtifactSubject, Code, Compared, Diagnostic, ReferenceError, RuleSubject, Severity, Subject,
+    Verdict,
 };
 pub use params::ParameterError;
 pub use pattern::Pattern;

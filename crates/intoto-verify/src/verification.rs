@@ -166,6 +166,7 @@ pub struct Verifier<'a> {
     parameters: Option<BTreeMap<String, String>>,
     traces: bool,
     sublayout_inspections: bool,
+    expires_required: bool,
 }
 
 /// How deep sublayouts may nest (a root layout's sublayout is at depth 1).
@@ -188,7 +189,19 @@ impl<'a> Verifier<'a> {
             parameters: None,
             traces: false,
             sublayout_inspections: true,
+            expires_required: true,
         }
+    }
+
+    /// Whether a layout without `expires` fails verification (default:
+    /// yes). The reference gives such a layout an expiry a month after it
+    /// is loaded, so for it the layout never expires; with `false` a
+    /// missing `expires` is only a warning, as a stand-in for the
+    /// reference needs.
+    #[must_use]
+    pub fn expires_required(mut self, required: bool) -> Self {
+        self.expires_required = required;
+        self
     }
 
     /// Whether to run the inspections of sublayouts (default: yes, as the
@@ -333,7 +346,8 @@ impl Session<'_, '_> {
                     "the layout has no expiry date (`expires`)",
                     scope.subject(),
                 )
-                .with_help("have the layout owner set `expires` and sign the layout again"),
+                .with_help("have the layout owner set `expires` and sign the layout again")
+                .with_severity_if(!self.verifier.expires_required, crate::Severity::Warning),
             ),
             Some(expires) if expires.is_expired_at(self.verifier.now) => self.push(
                 Diagnostic::new(
@@ -341,7 +355,8 @@ impl Session<'_, '_> {
                     format!("the layout expired at {expires}"),
                     scope.subject(),
                 )
-                .with_help("ask the layout owner for a new layout"),
+                .with_help("ask the layout owner for a new layout")
+                .with_reference("LayoutExpiredError", "Layout expired"),
             ),
             Some(_) => {}
         }
@@ -581,11 +596,21 @@ impl Session<'_, '_> {
             return Ok(None);
         }
         let mut failed = false;
+        let legacy = matches!(md, Metadata::Metablock(_));
         for key in keys {
             let Err(e) = check_signature_at(&md, key, self.now_unix) else {
                 continue;
             };
             failed = true;
+            // The reference's Metablock names the key; its DSSE check
+            // raises the error without a message.
+            let reference = |legacy_message: String| {
+                if legacy {
+                    legacy_message
+                } else {
+                    String::new()
+                }
+            };
             let subject = Subject {
                 keyid: Some(key.keyid().clone()),
                 ..scope.subject()
@@ -598,6 +623,10 @@ impl Session<'_, '_> {
                 )
                 .with_help(
                     "every key given must have signed the layout: check that this is the layout owner's key and the layout file you meant",
+                )
+                .with_reference(
+                    "SignatureVerificationError",
+                    reference(format!("No signature found for key '{}'", key.keyid())),
                 ),
                 SignatureError::KeyExpired { keyid, expired_at } => Diagnostic::new(
                     Code::LayoutKeyExpired,
@@ -609,7 +638,11 @@ impl Session<'_, '_> {
                     format!("the layout's signature by key {}: {other}", key.keyid()),
                     subject,
                 )
-                .with_help("the layout was changed after it was signed, or signed with another key"),
+                .with_help("the layout was changed after it was signed, or signed with another key")
+                .with_reference(
+                    "SignatureVerificationError",
+                    reference(format!("Invalid signature for keyid '{}'", key.keyid())),
+                ),
             };
             self.push(diagnostic);
         }
@@ -841,6 +874,9 @@ impl Session<'_, '_> {
         let mut missing = Vec::new();
         let mut skipped = Vec::new();
         let mut counted: Vec<String> = Vec::new();
+        // Link files there for authorized keys: the reference's first,
+        // file-based threshold check.
+        let mut present = 0_usize;
         for keyid in candidates {
             let Some(key) = keys.verification_key(step, &keyid) else {
                 continue;
@@ -848,7 +884,10 @@ impl Session<'_, '_> {
             let name = link_file_name(&step.name, &keyid);
             let file = source.describe(scope.folder, &name);
             let bytes = match source.read(scope.folder, &name) {
-                Ok(Some(bytes)) => bytes,
+                Ok(Some(bytes)) => {
+                    present += 1;
+                    bytes
+                }
                 Ok(None) => {
                     missing.push(file);
                     continue;
@@ -989,9 +1028,28 @@ impl Session<'_, '_> {
             if !skipped.is_empty() {
                 message.push_str(&format!("; not counted: {}", skipped.join(", ")));
             }
+            let threshold = step.threshold;
+            let reference = if i64::try_from(present).unwrap_or(i64::MAX) < threshold {
+                (
+                    "LinkNotFoundError",
+                    format!(
+                        "Step '{}' requires '{threshold}' link metadata file(s), found '{present}'.",
+                        step.name
+                    ),
+                )
+            } else {
+                (
+                    "ThresholdVerificationError",
+                    format!(
+                        "Step '{}' requires at least '{threshold}' links validly signed by different authorized functionaries. Only found '{valid}'",
+                        step.name
+                    ),
+                )
+            };
             self.push(
                 Diagnostic::new(Code::ThresholdNotMet, message, subject())
-                    .with_help("each authorized functionary records the step (intoto run) and puts its signed <step>.<keyid prefix>.link in the link folder (--link-dir)"),
+                    .with_help("each authorized functionary records the step (intoto run) and puts its signed <step>.<keyid prefix>.link in the link folder (--link-dir)")
+                    .with_reference(reference.0, reference.1),
             );
         }
         Ok(found)
@@ -1019,8 +1077,11 @@ impl Session<'_, '_> {
             match engine::evaluate(&list, lists(own), &lookup, detail) {
                 Ok(trace) => self.verdict.traces.extend(trace),
                 Err(violation) => {
+                    let (class, message) =
+                        crate::reference::rule_violation(&violation, &own.materials, &own.products);
                     let diagnostic =
-                        violation_diagnostic(&violation, files.get(item.name()), scope);
+                        violation_diagnostic(&violation, files.get(item.name()), scope)
+                            .with_reference(class, message);
                     self.push(diagnostic);
                     if self.verifier.traces {
                         self.verdict.traces.push(violation.trace);
@@ -1042,7 +1103,8 @@ impl Session<'_, '_> {
                     format!("inspection '{}' has no command to run", inspection.name),
                     subject(),
                 )
-                .with_help("the layout must give the inspection a `run` command"),
+                .with_help("the layout must give the inspection a `run` command")
+                .with_reference("BadReturnValueError", "Got non-int return value 'None'."),
             );
             return None;
         }
@@ -1060,21 +1122,39 @@ impl Session<'_, '_> {
                 return None;
             }
         };
-        let problem = match link.return_value() {
+        let (problem, reference) = match link.return_value() {
             Some(ReturnValue::Integer(0)) => return Some(link),
-            Some(ReturnValue::Integer(n)) => format!("returned {n}"),
-            Some(ReturnValue::Other(v)) => format!("returned the non-integer {v}"),
-            None => "recorded no return value".to_owned(),
-        };
-        self.push(Diagnostic::new(
-            Code::InspectionFailed,
-            format!(
-                "inspection '{}' ({}) {problem}",
-                inspection.name,
-                run.join(" ")
+            Some(ReturnValue::Integer(n)) => (
+                format!("returned {n}"),
+                format!("non-zero return value '{n}'"),
             ),
-            subject(),
-        ));
+            Some(ReturnValue::Other(v)) => (
+                format!("returned the non-integer {v}"),
+                format!("non-int return value '{v}'"),
+            ),
+            None => (
+                "recorded no return value".to_owned(),
+                "non-int return value 'None'".to_owned(),
+            ),
+        };
+        self.push(
+            Diagnostic::new(
+                Code::InspectionFailed,
+                format!(
+                    "inspection '{}' ({}) {problem}",
+                    inspection.name,
+                    run.join(" ")
+                ),
+                subject(),
+            )
+            .with_reference(
+                "BadReturnValueError",
+                format!(
+                    "Got {reference} from command '{}'.",
+                    crate::reference::py_list(run)
+                ),
+            ),
+        );
         None
     }
 }
@@ -1407,10 +1487,25 @@ fn disagreement(
                     ..scope.item(&step.name, ItemKind::Step)
                 },
             )
-            .with_help("functionaries of a step with a threshold must record the same artifacts; one of them worked on different inputs or was tampered with"),
+            .with_help("functionaries of a step with a threshold must record the same artifacts; one of them worked on different inputs or was tampered with")
+            .with_reference(
+                "ThresholdVerificationError",
+                format!(
+                    "Links '{}' and '{}' have different artifacts!",
+                    short_link_name(&step.name, &first.keyid),
+                    short_link_name(&step.name, &other.keyid)
+                ),
+            ),
         );
     }
     None
+}
+
+/// `<step>.<first 8 characters of the keyid>.link`, as the reference
+/// names links in its messages.
+fn short_link_name(step: &str, keyid: &KeyId) -> String {
+    let id = keyid.as_str();
+    format!("{step}.{}.link", id.get(..8).unwrap_or(id))
 }
 
 /// The diagnostic for a failed rule list.

@@ -846,3 +846,206 @@ fn every_code_is_catalogued() {
         );
     }
 }
+
+/// Serves, at every sublayout depth, a sublayout by `bob` that delegates
+/// its step `build` to bob again: an endless nesting, as a sublayout folder
+/// that is a symlink to its parent gives. With `same_bytes` every level is
+/// the same sublayout (a cycle); otherwise each differs (only the depth
+/// limit stops it).
+struct Endless {
+    bob_keyid: String,
+    levels: Vec<Vec<u8>>,
+    reads: Cell<usize>,
+}
+
+impl Endless {
+    fn new(bob: &PrivateKey, same_bytes: bool) -> Self {
+        let levels = (0..=64)
+            .map(|depth| {
+                let doc = json!({
+                    "_type": "layout", "expires": "2030-01-01T00:00:00Z",
+                    "readme": if same_bytes { String::new() } else { format!("level {depth}") },
+                    "keys": Value::Object([key_entry(bob)].into_iter().collect()),
+                    "steps": [{"_type": "step", "name": "build", "threshold": 1,
+                               "pubkeys": [keyid(bob)], "expected_command": [],
+                               "expected_materials": [], "expected_products": []}],
+                    "inspect": []
+                });
+                signed_bytes(&doc, bob, EnvelopeKind::Legacy)
+            })
+            .collect();
+        Self {
+            bob_keyid: keyid(bob),
+            levels,
+            reads: Cell::new(0),
+        }
+    }
+}
+
+impl LinkSource for Endless {
+    fn read(&self, folder: &[String], file: &str) -> Result<Option<Vec<u8>>, SourceError> {
+        self.reads.set(self.reads.get() + 1);
+        if file != format!("build.{}.link", &self.bob_keyid[..8]) {
+            return Ok(None);
+        }
+        Ok(self.levels.get(folder.len()).cloned())
+    }
+}
+
+fn endless_root(bob: &PrivateKey, owner: &PrivateKey) -> Metadata {
+    let doc = json!({
+        "_type": "layout", "expires": "2030-01-01T00:00:00Z", "readme": "root",
+        "keys": Value::Object([key_entry(bob)].into_iter().collect()),
+        "steps": [{"_type": "step", "name": "build", "threshold": 1, "pubkeys": [keyid(bob)],
+                   "expected_command": [], "expected_materials": [], "expected_products": []}],
+        "inspect": []
+    });
+    sign(&doc, owner, EnvelopeKind::Legacy)
+}
+
+#[test]
+fn hostile_1_sublayouts_nested_without_end_stop_at_the_depth_limit() {
+    let (owner, bob) = (key(), key());
+    let source = Endless::new(&bob, false);
+    let runner = Runner {
+        links: BTreeMap::new(),
+        runs: Cell::new(0),
+    };
+    let verdict = Verifier::new(now(), &source, &runner)
+        .verify(endless_root(&bob, &owner), &[owner.public_key().clone()])
+        .unwrap();
+    assert_eq!(errors(&verdict), ["sublayout-too-deep"]);
+    let d = &verdict.diagnostics[0];
+    assert_eq!(
+        d.subject.sublayout.len(),
+        intoto_verify::MAX_SUBLAYOUT_DEPTH
+    );
+    assert!(source.reads.get() <= intoto_verify::MAX_SUBLAYOUT_DEPTH + 2);
+}
+
+#[test]
+fn hostile_1_a_sublayout_that_is_its_own_ancestor_is_a_cycle() {
+    let (owner, bob) = (key(), key());
+    let source = Endless::new(&bob, true);
+    let runner = Runner {
+        links: BTreeMap::new(),
+        runs: Cell::new(0),
+    };
+    let verdict = Verifier::new(now(), &source, &runner)
+        .verify(endless_root(&bob, &owner), &[owner.public_key().clone()])
+        .unwrap();
+    assert_eq!(errors(&verdict), ["sublayout-cycle"]);
+    // Found at the second level: the first sublayout's own step leads back
+    // to it.
+    assert_eq!(verdict.diagnostics[0].subject.sublayout.len(), 1);
+}
+
+#[test]
+fn hostile_1_step_and_inspection_names_must_be_plain_file_names() {
+    for bad in [
+        "/proc/self/cwd/links/build",
+        "../../x",
+        "/etc/passwd",
+        "",
+        "..",
+        "a\\b",
+        "x\u{1b}[2J",
+    ] {
+        let mut chain = Chain::new();
+        chain.step(0)["name"] = json!(bad);
+        let verdict = chain.verify();
+        assert!(
+            errors(&verdict).contains(&"layout-name-invalid"),
+            "{bad:?}: {:?}",
+            errors(&verdict)
+        );
+        // Nothing was read or run: the layout stage stopped.
+        assert_eq!(chain.runner.runs.get(), 0);
+    }
+    let mut chain = Chain::new();
+    chain.layout["inspect"][0]["name"] = json!("../../tmp/x");
+    assert_eq!(errors(&chain.verify()), ["layout-name-invalid"]);
+    // Dots and non-ASCII stay legal.
+    let mut chain = Chain::new();
+    chain.step(0)["name"] = json!("fetch.v2-ü");
+    chain.step(1)["expected_materials"][0][5] = json!("fetch.v2-ü");
+    let alice = chain.alice.clone_key();
+    chain.put_link(
+        "fetch.v2-ü",
+        &alice,
+        &link(
+            "fetch.v2-ü",
+            &[],
+            &[("src/a.c", 1), ("src/b.c", 2)],
+            &["git", "clone"],
+        ),
+    );
+    let verdict = chain.verify();
+    assert!(verdict.passed(), "{:?}", verdict.diagnostics);
+}
+
+#[test]
+fn hostile_5_sublayout_inspections_can_be_skipped() {
+    let mut chain = Chain::new();
+    let dan = key();
+    let sub = json!({
+        "_type": "layout", "expires": "2030-01-01T00:00:00Z", "readme": "",
+        "keys": Value::Object([key_entry(&dan)].into_iter().collect()),
+        "steps": [{"_type": "step", "name": "compile", "threshold": 1, "pubkeys": [keyid(&dan)],
+                   "expected_command": ["make"],
+                   "expected_materials": [], "expected_products": []}],
+        "inspect": [{"_type": "inspection", "name": "probe", "run": ["curl", "evil"],
+                     "expected_materials": [], "expected_products": []}]
+    });
+    let path = chain.link_path("build", &chain.bob);
+    chain
+        .links
+        .0
+        .insert(path, signed_bytes(&sub, &chain.bob, EnvelopeKind::Legacy));
+    let folder = format!("build.{}", chain.bob.keyid().short());
+    let compile = link(
+        "compile",
+        &[("src/a.c", 1), ("src/b.c", 2)],
+        &[("app", 3)],
+        &["make"],
+    );
+    chain.links.0.insert(
+        format!("{folder}/{}", link_file_name("compile", dan.keyid())),
+        signed_bytes(&compile.to_value(), &dan, EnvelopeKind::Legacy),
+    );
+    let mut probe = link("probe", &[], &[], &[]);
+    probe.byproducts.insert("return-value".into(), json!(0));
+    chain.runner.links.insert("probe".into(), Ok(probe));
+    let owner_key = chain.owner.public_key().clone();
+    // By default the sublayout's inspection runs, as in the reference.
+    let verdict = chain.verify();
+    assert!(verdict.passed(), "{:?}", verdict.diagnostics);
+    let runs = chain.runner.runs.get();
+    assert_eq!(runs, 2, "the root's check and the sublayout's probe");
+    // Asked not to, the verifier skips it with a warning.
+    let verdict = Verifier::new(now(), &chain.links, &chain.runner)
+        .sublayout_inspections(false)
+        .verify(chain.layout_md(), &[owner_key])
+        .unwrap();
+    assert!(verdict.passed(), "{:?}", verdict.diagnostics);
+    assert!(codes(&verdict).contains(&"inspection-skipped"));
+    assert_eq!(
+        chain.runner.runs.get(),
+        runs + 1,
+        "only the root's check ran"
+    );
+}
+
+#[test]
+fn hostile_11_a_layout_without_steps_inspect_or_keys_is_not_a_layout() {
+    for field in ["steps", "inspect", "keys"] {
+        let mut chain = Chain::new();
+        chain.layout.as_object_mut().unwrap().remove(field);
+        let result = Verifier::new(now(), &chain.links, &chain.runner)
+            .verify(chain.layout_md(), &[chain.owner.public_key().clone()]);
+        let err = result.unwrap_err();
+        assert!(matches!(err, Error::Layout(_)), "{field}: {err:?}");
+        let message = format!("{:?}", err);
+        assert!(message.contains(field), "{field}: {message}");
+    }
+}

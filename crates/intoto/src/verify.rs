@@ -192,6 +192,9 @@ pub struct VerifyOptions {
     /// Whether sublayouts' inspections run (default: yes, as the
     /// reference); see [`Verifier::sublayout_inspections`].
     pub sublayout_inspections: bool,
+    /// Whether a layout without `expires` fails (default: yes); see
+    /// [`Verifier::expires_required`].
+    pub expires_required: bool,
 }
 
 impl Default for VerifyOptions {
@@ -211,7 +214,15 @@ impl VerifyOptions {
             traces: false,
             now: None,
             sublayout_inspections: true,
+            expires_required: true,
         }
+    }
+
+    /// Whether a layout without `expires` fails (default: yes).
+    #[must_use]
+    pub fn expires_required(mut self, required: bool) -> Self {
+        self.expires_required = required;
+        self
     }
 
     /// Whether to run the inspections of sublayouts, which functionaries,
@@ -293,7 +304,8 @@ pub fn verify_layout_file(
     let now = options.now.unwrap_or_else(Utc::now);
     let mut verifier = Verifier::new(now, &source, &options.runner)
         .traces(options.traces)
-        .sublayout_inspections(options.sublayout_inspections);
+        .sublayout_inspections(options.sublayout_inspections)
+        .expires_required(options.expires_required);
     if let Some(parameters) = &options.parameters {
         verifier = verifier.parameters(parameters.clone());
     }

@@ -34,12 +34,7 @@ pub(crate) struct MockArgs {
     #[arg(long)]
     use_dsse: bool,
     /// The command to run and its arguments, after `--`.
-    #[arg(
-        value_name = "COMMAND",
-        required = true,
-        trailing_var_arg = true,
-        allow_hyphen_values = true
-    )]
+    #[arg(value_name = "COMMAND", required = true)]
     command: Vec<String>,
 }
 

@@ -20,7 +20,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Key(args) => key::run(args, format),
         Command::Sign(args) => sign::run(args, format),
-        Command::Verify(args) => verify::run(args, format, verbose, quiet),
+        Command::Verify(args) => verify::run(args, format, verbose, quiet, cli.reference),
         Command::Run(args) => run::run(args, format, quiet),
         Command::Record(args) => record::run(args, format, quiet),
         Command::MatchProducts(args) => match_products::run(args, format, verbose, quiet),

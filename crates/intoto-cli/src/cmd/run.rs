@@ -68,11 +68,7 @@ pub(crate) struct RunArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 10)]
     run_timeout: u64,
     /// The command to run and its arguments, after `--`.
-    #[arg(
-        value_name = "COMMAND",
-        trailing_var_arg = true,
-        allow_hyphen_values = true
-    )]
+    #[arg(value_name = "COMMAND")]
     command: Vec<String>,
 }
 

@@ -107,6 +107,7 @@ pub(crate) fn run(
     format: Format,
     verbose: bool,
     quiet: bool,
+    reference: Option<crate::compat::Program>,
 ) -> anyhow::Result<Outcome> {
     let mut keys = args
         .verification_keys
@@ -133,7 +134,9 @@ pub(crate) fn run(
         .link_dir(&args.link_dir)
         .runner(runner)
         .traces(verbose)
-        .sublayout_inspections(!args.no_sublayout_inspections);
+        .sublayout_inspections(!args.no_sublayout_inspections)
+        // The reference lets a layout without `expires` live forever.
+        .expires_required(reference.is_none());
     if !parameters.is_empty() {
         options = options.parameters(parameters);
     }
@@ -141,6 +144,13 @@ pub(crate) fn run(
         .with_context(|| "verification could not be carried out".to_owned())?;
     match format {
         Format::Json => output::json(&report(&args, &verdict, verbose))?,
+        // As in-toto-verify: silent on success, the first failure in the
+        // reference's words.
+        Format::Text if reference.is_some() => {
+            if !quiet && !verdict.passed() {
+                crate::compat::verify_failure(&verdict);
+            }
+        }
         Format::Text => text(&args, &verdict, verbose, quiet)?,
     }
     Ok(if verdict.passed() {

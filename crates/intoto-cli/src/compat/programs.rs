@@ -1,0 +1,403 @@
+//! The reference's six programs: their options as its argparse parsers
+//! declare them (same order, so that prefix matches and error messages
+//! agree), the checks its `main()` makes after parsing, and the `intoto`
+//! command line each parse becomes.
+
+use super::argparse::{Arg, Nargs, Parsed, Parser, Stop};
+
+/// A reference program that `intoto` stands in for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Program {
+    Run,
+    Record,
+    Verify,
+    Sign,
+    Mock,
+    MatchProducts,
+}
+
+impl Program {
+    pub(crate) const ALL: [Program; 6] = [
+        Program::Run,
+        Program::Record,
+        Program::Verify,
+        Program::Sign,
+        Program::Mock,
+        Program::MatchProducts,
+    ];
+
+    /// The program's name (`in-toto-run`).
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Program::Run => "in-toto-run",
+            Program::Record => "in-toto-record",
+            Program::Verify => "in-toto-verify",
+            Program::Sign => "in-toto-sign",
+            Program::Mock => "in-toto-mock",
+            Program::MatchProducts => "in-toto-match-products",
+        }
+    }
+
+    /// The `intoto` subcommand it corresponds to.
+    pub(crate) fn subcommand(self) -> &'static str {
+        match self {
+            Program::Run => "run",
+            Program::Record => "record",
+            Program::Verify => "verify",
+            Program::Sign => "sign",
+            Program::Mock => "mock",
+            Program::MatchProducts => "match-products",
+        }
+    }
+
+    pub(crate) fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.name() == name)
+    }
+
+    /// The program's argparse parser.
+    pub(crate) fn parser(self) -> Parser {
+        match self {
+            Program::Run => run(),
+            Program::Record => record(),
+            Program::Verify => verify(),
+            Program::Sign => sign(),
+            Program::Mock => mock(),
+            Program::MatchProducts => match_products(),
+        }
+    }
+}
+
+/// The `usage:` block at the top of a help text.
+pub(crate) fn usage_of(help: &'static str) -> &'static str {
+    help.split("\n\n").next().unwrap_or(help)
+}
+
+macro_rules! help {
+    ($file:literal) => {
+        include_str!(concat!("help/", $file, ".txt"))
+    };
+}
+
+fn parser(
+    prog: &'static str,
+    help: &'static str,
+    args: Vec<Arg>,
+    exclusive: &'static [&'static str],
+) -> Parser {
+    Parser {
+        prog,
+        usage: usage_of(help),
+        help,
+        args,
+        exclusive,
+        subcommands: Vec::new(),
+    }
+}
+
+const VERBOSITY: &[&str] = &["verbose", "quiet"];
+
+fn verbose() -> Arg {
+    Arg::flag(&["-v", "--verbose"], "verbose")
+}
+
+fn quiet() -> Arg {
+    Arg::flag(&["-q", "--quiet"], "quiet")
+}
+
+fn run() -> Parser {
+    use Nargs::{Any, AtLeastOne, One, Optional};
+    parser(
+        "in-toto-run",
+        help!("in-toto-run"),
+        vec![
+            Arg::help(),
+            Arg::store(&["-n", "--step-name"], "step_name", One).required(),
+            Arg::store(&["-m", "--materials"], "materials", AtLeastOne),
+            Arg::store(&["-p", "--products"], "products", AtLeastOne),
+            Arg::flag(&["-s", "--record-streams"], "record_streams"),
+            Arg::flag(&["-x", "--no-command"], "no_command"),
+            Arg::store(&["-P", "--password"], "password", Optional),
+            Arg::store(&["-g", "--gpg"], "gpg", Optional),
+            Arg::store(&["--gpg-home"], "gpg_home", One),
+            Arg::store(&["--signing-key"], "signing_key", One),
+            Arg::store(&["--exclude"], "exclude_patterns", AtLeastOne),
+            Arg::store(&["--base-path"], "base_path", One),
+            Arg::store(&["--lstrip-paths"], "lstrip_paths", AtLeastOne),
+            Arg::store(&["-d", "--metadata-directory"], "metadata_directory", One),
+            Arg::flag(&["--use-dsse"], "use_dsse"),
+            Arg::store(&["--run-timeout"], "run_timeout", One).int(),
+            verbose(),
+            quiet(),
+            Arg::positional("link_cmd", Some("<command>"), Any),
+            Arg::version(),
+        ],
+        VERBOSITY,
+    )
+}
+
+fn record_step(prog: &'static str, help: &'static str, start: bool) -> Parser {
+    use Nargs::{AtLeastOne, One, Optional};
+    let mut args = vec![
+        Arg::help(),
+        Arg::store(&["-n", "--step-name"], "step_name", One).required(),
+        Arg::store(&["-P", "--password"], "password", Optional),
+        Arg::store(&["-g", "--gpg"], "gpg", Optional),
+        Arg::store(&["--gpg-home"], "gpg_home", One),
+        Arg::store(&["--signing-key"], "signing_key", One),
+        Arg::store(&["--exclude"], "exclude_patterns", AtLeastOne),
+        Arg::store(&["--base-path"], "base_path", One),
+        Arg::store(&["--lstrip-paths"], "lstrip_paths", AtLeastOne),
+        Arg::flag(&["--use-dsse"], "use_dsse"),
+        verbose(),
+        quiet(),
+    ];
+    if start {
+        args.push(Arg::store(&["-m", "--materials"], "materials", AtLeastOne));
+    } else {
+        args.push(Arg::store(&["-p", "--products"], "products", AtLeastOne));
+        args.push(Arg::store(
+            &["-d", "--metadata-directory"],
+            "metadata_directory",
+            One,
+        ));
+    }
+    parser(prog, help, args, VERBOSITY)
+}
+
+fn record() -> Parser {
+    let mut top = parser(
+        "in-toto-record",
+        help!("in-toto-record"),
+        vec![
+            Arg::help(),
+            Arg::positional("command", None, Nargs::Parser),
+            Arg::version(),
+        ],
+        &[],
+    );
+    top.subcommands = vec![
+        (
+            "start",
+            record_step("in-toto-record start", help!("in-toto-record-start"), true),
+        ),
+        (
+            "stop",
+            record_step("in-toto-record stop", help!("in-toto-record-stop"), false),
+        ),
+    ];
+    top
+}
+
+fn verify() -> Parser {
+    use Nargs::{AtLeastOne, One};
+    parser(
+        "in-toto-verify",
+        help!("in-toto-verify"),
+        vec![
+            Arg::help(),
+            Arg::store(&["-l", "--layout"], "layout", One).required(),
+            Arg::store(&["--verification-keys"], "verification_keys", AtLeastOne),
+            Arg::store(&["-g", "--gpg"], "gpg", AtLeastOne),
+            Arg::store(&["--link-dir"], "link_dir", One),
+            Arg::store(&["--gpg-home"], "gpg_home", One),
+            Arg::store(&["--inspection-timeout"], "inspect_timeout", One).int(),
+            verbose(),
+            quiet(),
+            Arg::version(),
+        ],
+        VERBOSITY,
+    )
+}
+
+fn sign() -> Parser {
+    use Nargs::{Any, AtLeastOne, One};
+    parser(
+        "in-toto-sign",
+        help!("in-toto-sign"),
+        vec![
+            Arg::help(),
+            Arg::store(&["-f", "--file"], "file", One).required(),
+            Arg::store(&["-k", "--key"], "key", AtLeastOne),
+            Arg::flag(&["-p", "--prompt"], "prompt"),
+            Arg::store(&["-g", "--gpg"], "gpg", Any),
+            Arg::store(&["--gpg-home"], "gpg_home", One),
+            Arg::store(&["-o", "--output"], "output", One),
+            Arg::flag(&["-a", "--append"], "append"),
+            Arg::flag(&["--verify"], "verify"),
+            verbose(),
+            quiet(),
+            Arg::version(),
+        ],
+        VERBOSITY,
+    )
+}
+
+fn mock() -> Parser {
+    parser(
+        "in-toto-mock",
+        help!("in-toto-mock"),
+        vec![
+            Arg::help(),
+            Arg::store(&["-n", "--name"], "name", Nargs::One).required(),
+            Arg::flag(&["--use-dsse"], "use_dsse"),
+            Arg::positional("link_cmd", Some("<command>"), Nargs::AtLeastOne),
+            Arg::version(),
+        ],
+        &[],
+    )
+}
+
+fn match_products() -> Parser {
+    use Nargs::{AtLeastOne, One};
+    parser(
+        "in-toto-match-products",
+        help!("in-toto-match-products"),
+        vec![
+            Arg::help(),
+            Arg::store(&["-l", "--link"], "link", One).required(),
+            Arg::store(&["-p", "--paths"], "paths", AtLeastOne),
+            Arg::store(&["-e", "--exclude"], "exclude", AtLeastOne),
+            Arg::store(&["--lstrip-paths"], "lstrip_paths", AtLeastOne),
+            verbose(),
+        ],
+        &[],
+    )
+}
+
+/// A check the reference's `main()` makes after parsing failed: it prints
+/// the usage (or the whole help) to standard output, then the usage and
+/// `prog: error: message` to standard error, and exits 2.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct MainError {
+    /// Printed first, to standard output.
+    pub(crate) stdout: &'static str,
+    pub(crate) stop: Stop,
+}
+
+/// Python's truth value of an option: given, and not an empty string.
+fn truthy(parsed: &Parsed, dest: &str) -> bool {
+    parsed.is_set(dest) && parsed.one(dest) != Some("")
+}
+
+/// The checks of the reference's `main()` after argparse.
+pub(crate) fn main_checks(
+    program: Program,
+    parser: &Parser,
+    parsed: &Parsed,
+) -> Result<(), MainError> {
+    let usage_error = |message: &str, stdout: &'static str| MainError {
+        stdout,
+        stop: Stop::Usage {
+            prog: parser.prog,
+            usage: parser.usage,
+            message: message.to_owned(),
+        },
+    };
+    let key_choice = "Specify either '--signing-key <path>' or '--gpg [<keyid>]'";
+    match program {
+        Program::Run => {
+            if truthy(parsed, "gpg") == truthy(parsed, "signing_key") {
+                return Err(usage_error(key_choice, parser.usage));
+            }
+            let no_command = parsed.is_set("no_command");
+            if !no_command && parsed.many("link_cmd").is_none_or(<[String]>::is_empty) {
+                return Err(usage_error(
+                    "No command specified. Please specify (or use the --no-command option)",
+                    parser.usage,
+                ));
+            }
+        }
+        Program::Record => {
+            let step = parsed.subcommand.as_ref().map(|(_, p)| p.as_ref());
+            if let Some(step) = step
+                && truthy(step, "gpg") == truthy(step, "signing_key")
+            {
+                return Err(usage_error(key_choice, parser.usage));
+            }
+        }
+        Program::Verify => {
+            if !parsed.is_set("gpg") && !parsed.is_set("verification_keys") {
+                return Err(usage_error(
+                    "wrong arguments: specify at least one layout verification key: '--verification-keys path [path ...]' and/or '--gpg id [id ...]'.",
+                    parser.help,
+                ));
+            }
+        }
+        Program::Sign => {
+            let verify = parsed.is_set("verify");
+            if verify && (parsed.is_set("append") || truthy(parsed, "output")) {
+                return Err(usage_error(
+                    "conflicting arguments: don't specify any of 'append' or 'output' when verifying signatures",
+                    parser.help,
+                ));
+            }
+            if parsed.is_set("key") == parsed.is_set("gpg") {
+                return Err(usage_error(
+                    "wrong arguments: specify either '--key PATH [PATH ...]' or '--gpg [KEYID [KEYID ...]]'",
+                    parser.help,
+                ));
+            }
+            if verify && parsed.is_set("gpg") && parsed.many("gpg").is_none_or(<[String]>::is_empty)
+            {
+                return Err(usage_error(
+                    "missing arguments: specify at least one keyid for GPG signature verification ('--gpg KEYID ...')",
+                    parser.help,
+                ));
+            }
+        }
+        Program::Mock | Program::MatchProducts => {}
+    }
+    Ok(())
+}
+
+/// The `intoto` command line for a parse: the subcommand, each option
+/// given in its long `--name=value` form, then `--` and the positionals.
+pub(crate) fn intoto_args(program: Program, parser: &Parser, parsed: &Parsed) -> Vec<String> {
+    let mut out = vec!["intoto".to_owned(), program.subcommand().to_owned()];
+    let (parser, parsed) = match &parsed.subcommand {
+        Some((name, sub)) => {
+            out.push((*name).to_owned());
+            let sub_parser = parser
+                .subcommands
+                .iter()
+                .find(|(n, _)| n == name)
+                .map_or(parser, |(_, p)| p);
+            (sub_parser, sub.as_ref())
+        }
+        None => (parser, parsed),
+    };
+    let mut positionals = Vec::new();
+    for arg in &parser.args {
+        let Some(value) = parsed.values.get(arg.dest) else {
+            continue;
+        };
+        let Some(long) = arg.strings.iter().find(|s| s.starts_with("--")) else {
+            if let super::argparse::Value::Values(v) = value {
+                positionals.extend(v.iter().cloned());
+            }
+            continue;
+        };
+        match value {
+            super::argparse::Value::Set => out.push((*long).to_owned()),
+            super::argparse::Value::Values(values) => {
+                for v in values {
+                    let v = if arg.int {
+                        super::argparse::py_int(v).map_or_else(|| v.clone(), |n| n.to_string())
+                    } else {
+                        v.clone()
+                    };
+                    out.push(format!("{long}={v}"));
+                }
+            }
+        }
+    }
+    // The reference ignores a command given with --no-command.
+    if parsed.is_set("no_command") {
+        positionals.clear();
+    }
+    if !positionals.is_empty() {
+        out.push("--".to_owned());
+        out.extend(positionals);
+    }
+    out
+}
