@@ -250,7 +250,8 @@ pub struct Diagnostic {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ReferenceError {
-    /// The exception class, e.g. `ThresholdVerificationError`.
+    /// The exception class, e.g. `ThresholdVerificationError`; empty for
+    /// a warning the reference logs without failing.
     pub class: &'static str,
     /// The exception's message; may span lines.
     pub message: String,

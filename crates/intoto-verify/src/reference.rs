@@ -110,7 +110,10 @@ pub(crate) fn rule_violation(
 fn traceback(violation: &RuleViolation, materials: &ArtifactMap, products: &ArtifactMap) -> String {
     let trace = &violation.trace;
     let field = trace.artifact_type.field();
-    let mut out = format!("Full trace for '{field}' of item '{}':\n", trace.item);
+    let mut out = format!(
+        "Full trace for 'expected_{field}' of item '{}':\n",
+        trace.item
+    );
     for (artifact_type, map) in [
         (ArtifactType::Materials, materials),
         (ArtifactType::Products, products),

@@ -478,18 +478,28 @@ impl Session<'_, '_> {
         for step in &layout.steps {
             for (e, link) in chain.get(step.name.as_str()).into_iter().flatten() {
                 if link.command != step.expected_command {
-                    self.push(Diagnostic::new(
-                        Code::CommandMismatch,
-                        format!(
-                            "{}: the command run was {:?}, step '{}' expects {:?}",
-                            e.file, link.command, step.name, step.expected_command
+                    self.push(
+                        Diagnostic::new(
+                            Code::CommandMismatch,
+                            format!(
+                                "{}: the command run was {:?}, step '{}' expects {:?}",
+                                e.file, link.command, step.name, step.expected_command
+                            ),
+                            Subject {
+                                link_file: Some(e.file.clone()),
+                                keyid: Some(e.keyid.clone()),
+                                ..scope.item(&step.name, ItemKind::Step)
+                            },
+                        )
+                        .with_reference(
+                            "",
+                            format!(
+                                "Run command '{}' differs from expected command '{}'",
+                                crate::reference::py_list(&link.command),
+                                crate::reference::py_list(&step.expected_command)
+                            ),
                         ),
-                        Subject {
-                            link_file: Some(e.file.clone()),
-                            keyid: Some(e.keyid.clone()),
-                            ..scope.item(&step.name, ItemKind::Step)
-                        },
-                    ));
+                    );
                 }
             }
         }

@@ -116,12 +116,15 @@ fn find_unfinished(step: &str, key: &LinkSigner) -> anyhow::Result<PathBuf> {
     if let Some(keyid) = key.keyid() {
         let unfinished = PathBuf::from(unfinished_link_file_name(step, keyid));
         if !unfinished.exists() {
-            bail!(
-                "no unfinished link for step {step:?} signed by {} in the current folder (expected {}); \
+            let missing = intoto::fs::FileError::Read {
+                path: unfinished.clone(),
+                source: std::io::Error::from_raw_os_error(2),
+            };
+            return Err(anyhow::Error::new(missing).context(format!(
+                "no unfinished link for step {step:?} signed by {} in the current folder; \
                  run `intoto record start` first",
                 keyid.short(),
-                unfinished.display()
-            );
+            )));
         }
         return Ok(unfinished);
     }

@@ -144,11 +144,11 @@ pub(crate) fn run(
         .with_context(|| "verification could not be carried out".to_owned())?;
     match format {
         Format::Json => output::json(&report(&args, &verdict, verbose))?,
-        // As in-toto-verify: silent on success, the first failure in the
-        // reference's words.
+        // As in-toto-verify: its warnings, and the first failure in its
+        // words; nothing else.
         Format::Text if reference.is_some() => {
-            if !quiet && !verdict.passed() {
-                crate::compat::verify_failure(&verdict);
+            if !quiet {
+                crate::compat::verify_report(&verdict);
             }
         }
         Format::Text => text(&args, &verdict, verbose, quiet)?,

@@ -25,7 +25,7 @@ use crate::cli::Cli;
 use crate::exit::{self, Outcome};
 use argparse::Stop;
 pub(crate) use programs::Program;
-pub(crate) use report::verify_failure;
+pub(crate) use report::verify_report;
 
 /// The reference program `argv[0]` names, if it names one.
 pub(crate) fn program_of(argv0: Option<&OsString>) -> Option<Program> {

@@ -45,9 +45,14 @@ pub(crate) fn error(program: Program, step: Option<&str>, err: &anyhow::Error) {
 /// message of intoto's error chain.
 fn exception(err: &anyhow::Error) -> (&'static str, String) {
     for cause in err.chain() {
-        if let Some(FileError::Read { path, source } | FileError::Write { path, source }) =
-            cause.downcast_ref::<FileError>()
-        {
+        // A transparent wrapper hides the file error from the chain.
+        let file = cause.downcast_ref::<FileError>().or_else(|| {
+            match cause.downcast_ref::<intoto::verify::VerifyFileError>() {
+                Some(intoto::verify::VerifyFileError::File(e)) => Some(e),
+                _ => None,
+            }
+        });
+        if let Some(FileError::Read { path, source } | FileError::Write { path, source }) = file {
             let path = py_repr(&path.to_string_lossy());
             let errno = match source.kind() {
                 std::io::ErrorKind::NotFound => {
@@ -69,42 +74,54 @@ fn exception(err: &anyhow::Error) -> (&'static str, String) {
     ("Error", format!("{err:#}"))
 }
 
-/// `in-toto-verify`'s report of a failed verification: the first failure
-/// in the order the reference checks (it stops at the first), in its words.
-pub(crate) fn verify_failure(verdict: &Verdict) {
-    let Some(first) = verdict
+/// `in-toto-verify`'s report: the warnings it logs before it stops, then
+/// its first failure (it stops at the first, in the order it checks), in
+/// its words.
+pub(crate) fn verify_report(verdict: &Verdict) {
+    let error = verdict
         .errors()
         .enumerate()
         .min_by_key(|(index, d)| (rank(d), *index))
-        .map(|(_, d)| d)
-    else {
+        .map(|(_, d)| d);
+    let stop = error.map_or((u8::MAX, u8::MAX), rank);
+    for warning in verdict.warnings() {
+        if let Some(reference) = &warning.reference
+            && reference.class.is_empty()
+            && rank(warning) < stop
+        {
+            print_error(&reference.message);
+        }
+    }
+    let Some(error) = error else {
         return;
     };
-    let (class, message) = match &first.reference {
+    let (class, message) = match &error.reference {
         Some(reference) => (reference.class, reference.message.clone()),
-        None => ("VerificationError", first.to_string()),
+        None => ("VerificationError", error.to_string()),
     };
     print_error(&format!("(in-toto-verify) {class}: {message}"));
 }
 
-/// Where a failure comes in the reference's order of checks: layout
-/// signatures, expiry, link files, link signatures, sublayouts, agreement
-/// of a step's links, step rules, inspections, inspection rules.
+/// Where a finding comes in the reference's order of checks: layout
+/// signatures, expiry, link files, link signatures, sublayouts, command
+/// alignment (warnings), agreement of a step's links, step rules,
+/// inspections, inspection rules.
 fn rank(d: &Diagnostic) -> (u8, u8) {
     let phase = match d.reference.as_ref().map(|r| r.class) {
         Some("SignatureVerificationError") => 0,
         Some("LayoutExpiredError") => 1,
         Some("LinkNotFoundError") => 2,
         Some("ThresholdVerificationError") if d.subject.other_link_file.is_none() => 3,
-        Some("ThresholdVerificationError") => 5,
-        Some("BadReturnValueError") => 7,
+        Some("") => 5,
+        Some("ThresholdVerificationError") => 6,
         Some("RuleVerificationError" | "KeyError") => match d.subject.item_kind {
-            Some(ItemKind::Inspection) => 8,
-            _ => 6,
+            Some(ItemKind::Inspection) => 9,
+            _ => 7,
         },
+        Some("BadReturnValueError") => 8,
         _ => match d.code.as_str() {
             c if c.starts_with("layout-") => 0,
-            c if c.starts_with("inspection-") => 7,
+            c if c.starts_with("inspection-") => 8,
             _ => 4,
         },
     };
