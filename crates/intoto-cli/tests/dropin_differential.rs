@@ -11,6 +11,8 @@
 //! (Python sets) in an order that changes from run to run, intoto sorts
 //! them, so lists in brackets are compared as sets.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
