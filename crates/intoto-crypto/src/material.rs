@@ -129,7 +129,11 @@ impl PublicMaterial {
                     .unwrap_or(false)
             }
             (PublicMaterial::Rsa(k), Scheme::RsassaPss(h)) => {
-                let Ok(s) = rsa::pss::Signature::try_from(sig) else {
+                // `try_from` stops at 8192-bit keys' signatures; keys are
+                // accepted up to 16384 bits, and the verification checks
+                // the exact length against the key.
+                let max = rsa::traits::PublicKeyParts::size(k.as_ref());
+                let Ok(s) = rsa::pss::Signature::from_bytes_with_max_len(sig, max) else {
                     return false;
                 };
                 let k = (**k).clone();
@@ -150,7 +154,8 @@ impl PublicMaterial {
                 .is_ok()
             }
             (PublicMaterial::Rsa(k), Scheme::RsaPkcs1v15(h)) => {
-                let Ok(s) = rsa::pkcs1v15::Signature::try_from(sig) else {
+                let max = rsa::traits::PublicKeyParts::size(k.as_ref());
+                let Ok(s) = rsa::pkcs1v15::Signature::from_bytes_with_max_len(sig, max) else {
                     return false;
                 };
                 let k = (**k).clone();

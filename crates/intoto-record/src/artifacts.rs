@@ -959,6 +959,47 @@ mod tests {
         assert!(check_lstrip_prefixes(&["x".into(), "x".into()]).is_err());
     }
 
+    /// An instant that has already passed.
+    fn in_the_past() -> Instant {
+        let now = Instant::now();
+        now.checked_sub(std::time::Duration::from_secs(1))
+            .unwrap_or_else(|| {
+                std::thread::sleep(std::time::Duration::from_millis(2));
+                now
+            })
+    }
+
+    #[test]
+    fn a_deadline_already_past_is_out_of_time() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("sub")).unwrap();
+        fs::write(dir.path().join("sub/a.txt"), "a").unwrap();
+        fs::write(dir.path().join("b.txt"), "b").unwrap();
+        let options = RecordOptions::new().base_path(dir.path());
+        // With time left, everything is recorded.
+        let later = Instant::now() + std::time::Duration::from_secs(3600);
+        let got = options.clone().deadline(later).record(&["."]).unwrap();
+        assert_eq!(got.keys().collect::<Vec<_>>(), ["b.txt", "sub/a.txt"]);
+        // Without, a folder and a single file are both out of time, naming
+        // what was being recorded.
+        let late = options.deadline(in_the_past());
+        for (uri, expected) in [
+            (".", dir.path().join(".")),
+            ("b.txt", dir.path().join("b.txt")),
+        ] {
+            let err = late.record(&[uri]).unwrap_err();
+            let Error::OutOfTime { path } = &err else {
+                panic!("{uri}: expected Error::OutOfTime, got {err:?}");
+            };
+            assert_eq!(
+                path.components().collect::<Vec<_>>(),
+                expected.components().collect::<Vec<_>>(),
+                "{uri}"
+            );
+            assert!(err.to_string().starts_with("ran out of time"), "{err}");
+        }
+    }
+
     #[test]
     fn empty_uris_ignore_bad_options() {
         let options = RecordOptions::new()

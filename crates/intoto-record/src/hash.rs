@@ -400,6 +400,51 @@ mod tests {
         }
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn hashing_a_fifo_is_an_error_not_a_wait() {
+        use std::time::Duration;
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe");
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &fifo,
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+            0,
+        )
+        .unwrap();
+        // On another thread, so that a hang shows as a timeout: a blocking
+        // open of a FIFO without a writer never returns.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let path = fifo.clone();
+        std::thread::spawn(move || {
+            let opened = crate::file::open_regular(&path).map(|_| ());
+            let hashed = hash_file(
+                &path,
+                &[HashAlgorithm::Sha256],
+                false,
+                &mut Scratch::new(),
+                &NoProgress,
+            );
+            let _ = tx.send((opened, hashed));
+        });
+        let (opened, hashed) = rx
+            .recv_timeout(Duration::from_secs(5))
+            .expect("hashing a FIFO is still waiting after 5 s");
+        let err = opened.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        assert!(err.to_string().contains("a FIFO"), "{err}");
+        match hashed {
+            Err(Error::ReadArtifact { path, source }) => {
+                assert_eq!(path, fifo);
+                assert_eq!(source.kind(), ErrorKind::InvalidInput);
+                assert!(source.to_string().contains("a FIFO"), "{source}");
+            }
+            other => panic!("expected Error::ReadArtifact, got {other:?}"),
+        }
+    }
+
     #[test]
     fn known_digests() {
         let mut scratch = Scratch::new();

@@ -248,3 +248,96 @@ fn mock_records_the_current_directory_both_times() {
     assert_eq!(record.link.byproducts["stdout"], "");
     assert_eq!(intoto_record::mock_file_name("mock"), "mock.link");
 }
+
+/// Builds, under `root`, the folder `deep` holding a chain of nested folders
+/// whose full path is longer than `PATH_MAX` (4096 bytes on Linux), with a
+/// regular file at the bottom. Made relative to open folder descriptors,
+/// since the full path is too long for calls that take a path. Returns the
+/// number of bytes of the bottom file's path below `root`.
+#[cfg(unix)]
+fn build_deeper_than_path_max(root: &std::path::Path) -> usize {
+    use rustix::fs::{Mode, OFlags, mkdirat, openat};
+    use std::io::Write as _;
+    let name = "d".repeat(200);
+    let dir_flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    let mut fd = rustix::fs::open(root, dir_flags, Mode::empty()).unwrap();
+    mkdirat(&fd, "deep", Mode::from_raw_mode(0o755)).unwrap();
+    fd = openat(&fd, "deep", dir_flags, Mode::empty()).unwrap();
+    let mut below = "deep".len();
+    // 25 levels of 201 bytes: over 5000 bytes.
+    for _ in 0..25 {
+        mkdirat(&fd, name.as_str(), Mode::from_raw_mode(0o755)).unwrap();
+        fd = openat(&fd, name.as_str(), dir_flags, Mode::empty()).unwrap();
+        below += 1 + name.len();
+    }
+    let file = openat(
+        &fd,
+        "bottom.txt",
+        OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::CLOEXEC,
+        Mode::from_raw_mode(0o644),
+    )
+    .unwrap();
+    std::fs::File::from(file).write_all(b"deep\n").unwrap();
+    below + "/bottom.txt".len()
+}
+
+#[cfg(unix)]
+#[test]
+fn item9_a_file_deeper_than_path_max_is_an_error_not_left_out() {
+    const PATH_MAX: usize = 4096;
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("shallow.txt"), "shallow\n").unwrap();
+    let below = build_deeper_than_path_max(dir.path());
+    assert!(below > PATH_MAX, "the tree is only {below} bytes deep");
+
+    // Recording the materials of the folder: the deep file cannot be
+    // reached by its path, and that is an error naming where, not a link
+    // that silently leaves it out.
+    let options = RecordOptions::new().base_path(dir.path());
+    let err = record_artifacts(&["."], &options).unwrap_err();
+    let Error::Unreadable { path, source } = &err else {
+        panic!("expected Error::Unreadable, got {err:?}");
+    };
+    assert!(
+        path.starts_with(dir.path().join("deep")),
+        "{} is not in the deep folder",
+        path.display()
+    );
+    // The path named is the one too long for the system.
+    assert!(
+        path.as_os_str().len() >= PATH_MAX,
+        "{} bytes: {}",
+        path.as_os_str().len(),
+        source
+    );
+    assert_eq!(
+        source.raw_os_error(),
+        Some(rustix::io::Errno::NAMETOOLONG.raw_os_error())
+    );
+    let message = err.to_string();
+    assert!(message.contains(&*path.to_string_lossy()), "{message}");
+    assert!(message.contains("exclude it"), "{message}");
+
+    // The same through a step's materials.
+    let start = record_start("deep", &StartOptions::new(["."]).artifacts(options.clone()));
+    assert!(
+        matches!(
+            start,
+            Err(Error::Step { phase: Phase::Materials, ref source, .. })
+                if matches!(**source, Error::Unreadable { .. })
+        ),
+        "{start:?}"
+    );
+
+    // Excluded, the deep folder is not entered and the rest is recorded.
+    let excluded = options.exclude_patterns(["deep/"]);
+    let got = record_artifacts(&["."], &excluded).unwrap();
+    assert_eq!(got.keys().collect::<Vec<_>>(), ["shallow.txt"]);
+
+    // `remove_dir_all` works relative to open folders on Linux, so it
+    // removes the deep tree too.
+    let root = dir.path().to_owned();
+    fs::remove_dir_all(root.join("deep")).unwrap();
+    dir.close().unwrap();
+    assert!(!root.exists());
+}

@@ -137,6 +137,8 @@ codes! {
     SublayoutTooDeep = "sublayout-too-deep", Error;
     /// A sublayout delegates, directly or further down, to itself.
     SublayoutCycle = "sublayout-cycle", Error;
+    /// More sublayouts in one supply chain than the verifier follows.
+    SublayoutTooMany = "sublayout-too-many", Error;
     /// A sublayout's inspection was not run (`--no-sublayout-inspections`).
     InspectionSkipped = "inspection-skipped", Warning;
     /// An inspection's command could not be run, or ran out of time.

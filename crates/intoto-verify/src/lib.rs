@@ -148,5 +148,6 @@ pub use rules::{
     RuleViolation, ViolationKind, verify_item, verify_item_rules,
 };
 pub use verification::{
-    Error, InspectionRunner, LinkSource, MAX_SUBLAYOUT_DEPTH, NoInspections, SourceError, Verifier,
+    Error, InspectionRunner, LinkSource, MAX_SUBLAYOUT_DEPTH, MAX_SUBLAYOUTS, NoInspections,
+    SourceError, Verifier,
 };

@@ -174,6 +174,11 @@ pub struct Verifier<'a> {
 /// symlink back to its parent would recurse until the stack overflows.
 pub const MAX_SUBLAYOUT_DEPTH: usize = 32;
 
+/// How many sublayouts one verification follows in all. Depth alone does
+/// not bound the work: a step with two functionaries who each supply a
+/// sublayout, at every level, doubles it with each level.
+pub const MAX_SUBLAYOUTS: usize = 256;
+
 impl<'a> Verifier<'a> {
     /// A verifier at time `now`, reading links from `links` and running
     /// inspections with `inspections`.
@@ -247,6 +252,7 @@ impl<'a> Verifier<'a> {
             now_unix: self.now.timestamp(),
             verdict: Verdict::default(),
             ancestry: layout.signed_bytes().ok().into_iter().collect(),
+            sublayouts: 0,
         };
         let summary = session.layout(layout, keys, &[], "", self.parameters.as_ref())?;
         let mut verdict = session.verdict;
@@ -265,6 +271,8 @@ struct Session<'v, 'a> {
     /// The signed bytes of the layouts being verified, root first: a
     /// sublayout equal to one of them is a cycle.
     ancestry: Vec<Vec<u8>>,
+    /// How many sublayouts have been followed so far.
+    sublayouts: usize,
 }
 
 /// A link that passed its signature check, from one functionary.
@@ -438,6 +446,21 @@ impl Session<'_, '_> {
                         );
                         continue;
                     }
+                    if self.sublayouts >= MAX_SUBLAYOUTS {
+                        self.push(
+                            Diagnostic::new(
+                                Code::SublayoutTooMany,
+                                format!(
+                                    "{}: more than {MAX_SUBLAYOUTS} sublayouts in one supply chain; not followed",
+                                    e.file
+                                ),
+                                subject(),
+                            )
+                            .with_help("sublayout folders may be symlinks that lead to the same sublayouts again and again; check the link folder"),
+                        );
+                        continue;
+                    }
+                    self.sublayouts += 1;
                     tracing::info!(step.name = step.name, "verifying sublayout");
                     let pushed = bytes.is_some();
                     self.ancestry.extend(bytes);

@@ -940,6 +940,83 @@ fn hostile_1_a_sublayout_that_is_its_own_ancestor_is_a_cycle() {
     assert_eq!(verdict.diagnostics[0].subject.sublayout.len(), 1);
 }
 
+/// Serves, at every depth, a sublayout by bob and one by carl for step
+/// `build`, which both may perform: each sublayout leads to two more, so
+/// without a bound in all the work doubles with each level.
+struct FanOut {
+    names: [String; 2],
+    levels: [Vec<Vec<u8>>; 2],
+    reads: Cell<usize>,
+}
+
+impl FanOut {
+    fn new(bob: &PrivateKey, carl: &PrivateKey) -> Self {
+        let level = |signer: &PrivateKey, depth: usize| {
+            let doc = json!({
+                "_type": "layout", "expires": "2030-01-01T00:00:00Z",
+                "readme": format!("level {depth}"),
+                "keys": Value::Object([key_entry(bob), key_entry(carl)].into_iter().collect()),
+                "steps": [{"_type": "step", "name": "build", "threshold": 1,
+                           "pubkeys": [keyid(bob), keyid(carl)], "expected_command": [],
+                           "expected_materials": [], "expected_products": []}],
+                "inspect": []
+            });
+            signed_bytes(&doc, signer, EnvelopeKind::Legacy)
+        };
+        Self {
+            names: [bob, carl].map(|k| format!("build.{}.link", &keyid(k)[..8])),
+            levels: [bob, carl].map(|k| (0..=64).map(|d| level(k, d)).collect()),
+            reads: Cell::new(0),
+        }
+    }
+}
+
+impl LinkSource for FanOut {
+    fn read(&self, folder: &[String], file: &str) -> Result<Option<Vec<u8>>, SourceError> {
+        self.reads.set(self.reads.get() + 1);
+        let Some(who) = self.names.iter().position(|n| n == file) else {
+            return Ok(None);
+        };
+        Ok(self.levels[who].get(folder.len()).cloned())
+    }
+}
+
+#[test]
+fn hostile_1_sublayouts_that_fan_out_are_bounded_in_all() {
+    let (owner, bob, carl) = (key(), key(), key());
+    let source = FanOut::new(&bob, &carl);
+    let runner = Runner {
+        links: BTreeMap::new(),
+        runs: Cell::new(0),
+    };
+    let root = json!({
+        "_type": "layout", "expires": "2030-01-01T00:00:00Z", "readme": "root",
+        "keys": Value::Object([key_entry(&bob), key_entry(&carl)].into_iter().collect()),
+        "steps": [{"_type": "step", "name": "build", "threshold": 1,
+                   "pubkeys": [keyid(&bob), keyid(&carl)], "expected_command": [],
+                   "expected_materials": [], "expected_products": []}],
+        "inspect": []
+    });
+    let verdict = Verifier::new(now(), &source, &runner)
+        .verify(
+            sign(&root, &owner, EnvelopeKind::Legacy),
+            &[owner.public_key().clone()],
+        )
+        .unwrap();
+    assert!(!verdict.passed());
+    assert!(
+        errors(&verdict).iter().any(|c| *c == "sublayout-too-many"),
+        "{:?}",
+        errors(&verdict)
+    );
+    // Two link reads per layout followed, and the root's.
+    assert!(
+        source.reads.get() <= 2 * (intoto_verify::MAX_SUBLAYOUTS + 1),
+        "{} reads",
+        source.reads.get()
+    );
+}
+
 #[test]
 fn hostile_1_step_and_inspection_names_must_be_plain_file_names() {
     for bad in [
