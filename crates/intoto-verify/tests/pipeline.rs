@@ -1005,7 +1005,7 @@ fn hostile_1_sublayouts_that_fan_out_are_bounded_in_all() {
         .unwrap();
     assert!(!verdict.passed());
     assert!(
-        errors(&verdict).iter().any(|c| *c == "sublayout-too-many"),
+        errors(&verdict).contains(&"sublayout-too-many"),
         "{:?}",
         errors(&verdict)
     );
