@@ -16,7 +16,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use intoto_test_support::{intoto, pyref_command, require_pyref};
+use intoto_test_support::{install_under_reference_names, intoto, pyref_command, require_pyref};
 
 /// One side: a folder and the folder its `in-toto-*` programs are in.
 struct World {
@@ -198,17 +198,7 @@ fn setup() -> Option<Both> {
     let tmp = tempfile::tempdir().expect("temporary folder");
     let bin = tmp.path().join("bin");
     std::fs::create_dir(&bin).expect("bin folder");
-    for program in [
-        "in-toto-run",
-        "in-toto-record",
-        "in-toto-verify",
-        "in-toto-sign",
-        "in-toto-mock",
-        "in-toto-match-products",
-    ] {
-        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_intoto"), bin.join(program))
-            .expect("link the binary");
-    }
+    install_under_reference_names(&bin, Path::new(env!("CARGO_BIN_EXE_intoto")));
     let keys = tmp.path().join("keys");
     std::fs::create_dir(&keys).expect("keys folder");
     for name in ["alice", "bob", "carl"] {

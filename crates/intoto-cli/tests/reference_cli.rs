@@ -7,22 +7,9 @@
 
 use std::path::Path;
 
-use intoto_test_support::{pyref_command, require_pyref, workspace_root};
-
-/// The reference's program names, each a link to the `intoto` binary.
-fn install_under_reference_names(dir: &Path) {
-    let binary = Path::new(env!("CARGO_BIN_EXE_intoto"));
-    for program in [
-        "in-toto-run",
-        "in-toto-record",
-        "in-toto-verify",
-        "in-toto-sign",
-        "in-toto-mock",
-        "in-toto-match-products",
-    ] {
-        std::os::unix::fs::symlink(binary, dir.join(program)).expect("link the binary");
-    }
-}
+use intoto_test_support::{
+    install_under_reference_names, pyref_command, require_pyref, workspace_root,
+};
 
 #[test]
 fn the_reference_cli_tests_pass_against_intoto() {
@@ -38,7 +25,7 @@ fn the_reference_cli_tests_pass_against_intoto() {
     );
     intoto_test_support::gpg::require_gpg();
     let bin = tempfile::tempdir().expect("temporary folder");
-    install_under_reference_names(bin.path());
+    install_under_reference_names(bin.path(), Path::new(env!("CARGO_BIN_EXE_intoto")));
     let report = bin.path().join("report.json");
     let out = pyref_command(&python)
         .arg(root.join("tests/reference-cli/harness.py"))

@@ -118,3 +118,27 @@ pub fn pyref_command(path: &Path) -> Command {
     cmd.env("PYTHONDONTWRITEBYTECODE", "1");
     cmd
 }
+
+/// The reference's program names, which `intoto` stands in for.
+pub const REFERENCE_PROGRAMS: [&str; 6] = [
+    "in-toto-run",
+    "in-toto-record",
+    "in-toto-verify",
+    "in-toto-sign",
+    "in-toto-mock",
+    "in-toto-match-products",
+];
+
+/// Installs `binary` (the `intoto` binary) in `dir` under each of the
+/// reference's program names, as links.
+///
+/// # Panics
+///
+/// When a link cannot be made.
+#[cfg(unix)]
+#[allow(clippy::expect_used)] // Test setup.
+pub fn install_under_reference_names(dir: &Path, binary: &Path) {
+    for program in REFERENCE_PROGRAMS {
+        std::os::unix::fs::symlink(binary, dir.join(program)).expect("link the binary");
+    }
+}
