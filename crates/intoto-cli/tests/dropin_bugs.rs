@@ -5,19 +5,19 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::{Value, json};
 
 use intoto::model::envelope::encode_base64;
-use intoto_test_support::intoto;
+use intoto_test_support::{install_under_reference_names, intoto};
 
-fn reference_name(dir: &Path, program: &str) -> Command {
-    let link = dir.join(program);
-    if !link.exists() {
-        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_intoto"), &link).unwrap();
+/// `program` (a reference program name) in `dir`, where intoto is
+/// installed under those names.
+fn reference_name(dir: &Path, program: &str) -> assert_cmd::Command {
+    if !dir.join(program).exists() {
+        install_under_reference_names(dir, Path::new(env!("CARGO_BIN_EXE_intoto")));
     }
-    let mut cmd = Command::new(link);
+    let mut cmd = assert_cmd::Command::new(dir.join(program));
     cmd.current_dir(dir).env_remove("INTOTO_LOG");
     cmd
 }
@@ -57,19 +57,14 @@ fn unknown_flags_are_usage_errors_under_both_names() {
     // `-l` is not an option of run: before, `ls -l` ran without `--`.
     let flag_in_command = ["-n", "x", "--signing-key", "carl", "ls", "-l"];
     for args in [&key_as_product[..], &flag_in_command[..]] {
-        let out = intoto(d).arg("run").args(args).output().unwrap();
-        assert_eq!(out.status.code(), Some(2), "intoto run {args:?}");
-        let out = reference_name(d, "in-toto-run")
+        intoto(d).arg("run").args(args).assert().code(2);
+        reference_name(d, "in-toto-run")
             .args(args)
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(2), "in-toto-run {args:?}");
-        assert!(
-            String::from_utf8_lossy(&out.stderr)
-                .contains("in-toto-run: error: unrecognized arguments:"),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains(
+                "in-toto-run: error: unrecognized arguments:",
+            ));
     }
     assert!(
         links_in(d).is_empty(),
@@ -77,16 +72,10 @@ fn unknown_flags_are_usage_errors_under_both_names() {
         links_in(d)
     );
     // With `--`, flags belong to the command.
-    let out = intoto(d)
+    intoto(d)
         .args(["run", "-n", "x", "--signing-key", "carl", "--", "ls", "-l"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .assert()
+        .success();
 }
 
 fn dsse_layout_without_expires(dir: &Path) -> Value {
@@ -129,16 +118,10 @@ fn signing_a_dsse_layout_never_changes_its_payload() {
         .success();
     // Bob adds his signature under the same name, as the reference's
     // `in-toto-sign -a` does: Alice's must stay valid.
-    let out = reference_name(d, "in-toto-sign")
+    reference_name(d, "in-toto-sign")
         .args(["-f", "root.layout", "-k", "bob", "-a", "-o", "root.layout"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .assert()
+        .success();
     let signed: Value =
         serde_json::from_slice(&std::fs::read(d.join("root.layout")).unwrap()).unwrap();
     assert_eq!(

@@ -336,7 +336,9 @@ impl Parser {
             parsed: Parsed::default(),
             seen: BTreeSet::new(),
             extras: Vec::new(),
-            positionals: self.args.iter().filter(|a| a.strings.is_empty()).collect(),
+            positionals: (0..self.args.len())
+                .filter(|i| self.args[*i].strings.is_empty())
+                .collect(),
         };
         let mut start = 0;
         let last_option = options.keys().next_back().copied();
@@ -356,11 +358,11 @@ impl Parser {
                 state.extras.extend(args[start..next].iter().cloned());
                 start = next;
             }
-            let hit = options.get(&start).cloned().unwrap_or_else(|| OptionHit {
-                arg: None,
-                spelling: args[start].clone(),
-                attached: None,
-            });
+            // `start` is an option's index here: the next one, or where
+            // the positionals before it ended.
+            let Some(hit) = options.get(&start).cloned() else {
+                break;
+            };
             start = state.consume_optional(start, hit)?;
         }
         let stop = state.consume_positionals(start)?;
@@ -408,18 +410,12 @@ struct State<'p> {
     parsed: Parsed,
     seen: BTreeSet<usize>,
     extras: Vec<String>,
-    positionals: Vec<&'p Arg>,
+    /// The positionals not yet consumed, as indices into the parser's
+    /// arguments.
+    positionals: Vec<usize>,
 }
 
 impl State<'_> {
-    fn index_of(&self, arg: &Arg) -> usize {
-        self.parser
-            .args
-            .iter()
-            .position(|a| std::ptr::eq(a, arg))
-            .unwrap_or(usize::MAX)
-    }
-
     /// argparse's `consume_optional`.
     fn consume_optional(&mut self, start: usize, hit: OptionHit) -> Result<usize, Stop> {
         let parser = self.parser;
@@ -449,22 +445,14 @@ impl State<'_> {
                             spelling = next;
                             attached = (!rest.is_empty()).then(|| rest.to_owned());
                         }
-                        None => {
-                            return Err(parser.arg_error(
-                                arg,
-                                &format!("ignored explicit argument {}", py_repr(&value)),
-                            ));
-                        }
+                        None => return Err(ignored(parser, arg, &value)),
                     }
                 } else if count == 1 {
                     taken.push((index, vec![value]));
                     stop = start + 1;
                     break;
                 } else {
-                    return Err(parser.arg_error(
-                        arg,
-                        &format!("ignored explicit argument {}", py_repr(&value)),
-                    ));
+                    return Err(ignored(parser, arg, &value));
                 }
             } else {
                 let from = start + 1;
@@ -484,16 +472,16 @@ impl State<'_> {
     /// argparse's `consume_positionals`: as many positionals as match the
     /// values from `start`.
     fn consume_positionals(&mut self, start: usize) -> Result<usize, Stop> {
-        let Some(&first) = self.positionals.first() else {
+        let Some(&index) = self.positionals.first() else {
             return Ok(start);
         };
-        let Some(count) = positional_count(first.nargs, &self.pattern[start..]) else {
+        let nargs = self.parser.args[index].nargs;
+        let Some(count) = positional_count(nargs, &self.pattern[start..]) else {
             return Ok(start);
         };
         self.positionals.remove(0);
         let values = self.args[start..start + count].to_vec();
-        let index = self.index_of(first);
-        if first.nargs == Nargs::Parser {
+        if nargs == Nargs::Parser {
             self.take_subcommand(index, values)?;
         } else {
             self.take(index, values)?;
@@ -562,6 +550,14 @@ impl State<'_> {
         self.extras.extend(extras);
         Ok(())
     }
+}
+
+/// argparse's error for a value attached to an option that takes none.
+fn ignored(parser: &Parser, arg: &Arg, value: &str) -> Stop {
+    parser.arg_error(
+        arg,
+        &format!("ignored explicit argument {}", py_repr(value)),
+    )
 }
 
 /// How many values an option takes from `pattern` (argparse's

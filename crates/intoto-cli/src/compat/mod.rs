@@ -83,9 +83,9 @@ pub(crate) fn main(program: Program, args: Vec<OsString>) -> ExitCode {
     };
     cli.reference = Some(program);
     let step = parsed.subcommand.as_ref().map(|(name, _)| *name);
-    let quiet = cli.quiet || step_flag(&parsed, "quiet");
-    let verbose = cli.verbose > 0 || step_flag(&parsed, "verbose");
-    crate::logging::init_reference(program, verbose, quiet);
+    // -q and -v reach `cli` as its global flags, from any sub-parser.
+    let quiet = cli.quiet;
+    crate::logging::init_reference(program, cli.verbose > 0, quiet);
     let outcome = match crate::cmd::run(cli) {
         Ok(outcome) => outcome,
         Err(err) if exit::is_broken_pipe(&err) => Outcome::Success,
@@ -93,23 +93,15 @@ pub(crate) fn main(program: Program, args: Vec<OsString>) -> ExitCode {
             if !quiet {
                 report::error(program, step, &err);
             }
-            return ExitCode::from(report::error_status(program, &err));
+            return ExitCode::from(report::error_status(program));
         }
     };
     ExitCode::from(match outcome {
         Outcome::Success => 0,
         Outcome::Failed => 1,
-        Outcome::Error => report::error_status_of_outcome(program),
+        Outcome::Error => report::error_status(program),
         Outcome::Command(code) => code,
     })
-}
-
-fn step_flag(parsed: &argparse::Parsed, dest: &str) -> bool {
-    parsed.is_set(dest)
-        || parsed
-            .subcommand
-            .as_ref()
-            .is_some_and(|(_, sub)| sub.is_set(dest))
 }
 
 /// argparse's `error()`: the usage and `prog: error: message` on standard

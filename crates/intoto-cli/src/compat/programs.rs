@@ -3,7 +3,7 @@
 //! agree), the checks its `main()` makes after parsing, and the `intoto`
 //! command line each parse becomes.
 
-use super::argparse::{Arg, Nargs, Parsed, Parser, Stop};
+use super::argparse::{Arg, Nargs, Parsed, Parser, Stop, Value};
 
 /// A reference program that `intoto` stands in for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,42 +104,11 @@ fn quiet() -> Arg {
     Arg::flag(&["-q", "--quiet"], "quiet")
 }
 
-fn run() -> Parser {
-    use Nargs::{Any, AtLeastOne, One, Optional};
-    parser(
-        "in-toto-run",
-        help!("in-toto-run"),
-        vec![
-            Arg::help(),
-            Arg::store(&["-n", "--step-name"], "step_name", One).required(),
-            Arg::store(&["-m", "--materials"], "materials", AtLeastOne),
-            Arg::store(&["-p", "--products"], "products", AtLeastOne),
-            Arg::flag(&["-s", "--record-streams"], "record_streams"),
-            Arg::flag(&["-x", "--no-command"], "no_command"),
-            Arg::store(&["-P", "--password"], "password", Optional),
-            Arg::store(&["-g", "--gpg"], "gpg", Optional),
-            Arg::store(&["--gpg-home"], "gpg_home", One),
-            Arg::store(&["--signing-key"], "signing_key", One),
-            Arg::store(&["--exclude"], "exclude_patterns", AtLeastOne),
-            Arg::store(&["--base-path"], "base_path", One),
-            Arg::store(&["--lstrip-paths"], "lstrip_paths", AtLeastOne),
-            Arg::store(&["-d", "--metadata-directory"], "metadata_directory", One),
-            Arg::flag(&["--use-dsse"], "use_dsse"),
-            Arg::store(&["--run-timeout"], "run_timeout", One).int(),
-            verbose(),
-            quiet(),
-            Arg::positional("link_cmd", Some("<command>"), Any),
-            Arg::version(),
-        ],
-        VERBOSITY,
-    )
-}
-
-fn record_step(prog: &'static str, help: &'static str, start: bool) -> Parser {
+/// The key and recording options `in-toto-run` and `in-toto-record`
+/// share, in the order both declare them (the reference's `common_args`).
+fn signing_and_recording() -> [Arg; 7] {
     use Nargs::{AtLeastOne, One, Optional};
-    let mut args = vec![
-        Arg::help(),
-        Arg::store(&["-n", "--step-name"], "step_name", One).required(),
+    [
         Arg::store(&["-P", "--password"], "password", Optional),
         Arg::store(&["-g", "--gpg"], "gpg", Optional),
         Arg::store(&["--gpg-home"], "gpg_home", One),
@@ -147,10 +116,40 @@ fn record_step(prog: &'static str, help: &'static str, start: bool) -> Parser {
         Arg::store(&["--exclude"], "exclude_patterns", AtLeastOne),
         Arg::store(&["--base-path"], "base_path", One),
         Arg::store(&["--lstrip-paths"], "lstrip_paths", AtLeastOne),
+    ]
+}
+
+fn run() -> Parser {
+    use Nargs::{Any, AtLeastOne, One};
+    let mut args = vec![
+        Arg::help(),
+        Arg::store(&["-n", "--step-name"], "step_name", One).required(),
+        Arg::store(&["-m", "--materials"], "materials", AtLeastOne),
+        Arg::store(&["-p", "--products"], "products", AtLeastOne),
+        Arg::flag(&["-s", "--record-streams"], "record_streams"),
+        Arg::flag(&["-x", "--no-command"], "no_command"),
+    ];
+    args.extend(signing_and_recording());
+    args.extend([
+        Arg::store(&["-d", "--metadata-directory"], "metadata_directory", One),
         Arg::flag(&["--use-dsse"], "use_dsse"),
+        Arg::store(&["--run-timeout"], "run_timeout", One).int(),
         verbose(),
         quiet(),
+        Arg::positional("link_cmd", Some("<command>"), Any),
+        Arg::version(),
+    ]);
+    parser("in-toto-run", help!("in-toto-run"), args, VERBOSITY)
+}
+
+fn record_step(prog: &'static str, help: &'static str, start: bool) -> Parser {
+    use Nargs::{AtLeastOne, One};
+    let mut args = vec![
+        Arg::help(),
+        Arg::store(&["-n", "--step-name"], "step_name", One).required(),
     ];
+    args.extend(signing_and_recording());
+    args.extend([Arg::flag(&["--use-dsse"], "use_dsse"), verbose(), quiet()]);
     if start {
         args.push(Arg::store(&["-m", "--materials"], "materials", AtLeastOne));
     } else {
@@ -372,14 +371,14 @@ pub(crate) fn intoto_args(program: Program, parser: &Parser, parsed: &Parsed) ->
             continue;
         };
         let Some(long) = arg.strings.iter().find(|s| s.starts_with("--")) else {
-            if let super::argparse::Value::Values(v) = value {
+            if let Value::Values(v) = value {
                 positionals.extend(v.iter().cloned());
             }
             continue;
         };
         match value {
-            super::argparse::Value::Set => out.push((*long).to_owned()),
-            super::argparse::Value::Values(values) => {
+            Value::Set => out.push((*long).to_owned()),
+            Value::Values(values) => {
                 for v in values {
                     let v = if arg.int {
                         super::argparse::py_int(v).map_or_else(|| v.clone(), |n| n.to_string())

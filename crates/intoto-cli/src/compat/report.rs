@@ -11,13 +11,9 @@ use super::Program;
 /// The reference version whose behaviour is followed.
 pub(crate) const REFERENCE_VERSION: &str = "3.1.0";
 
-/// The exit status for an error (an exception, in the reference).
-pub(crate) fn error_status(program: Program, _err: &anyhow::Error) -> u8 {
-    error_status_of_outcome(program)
-}
-
-/// `in-toto-sign` exits 2 on errors; the other programs exit 1.
-pub(crate) fn error_status_of_outcome(program: Program) -> u8 {
+/// The exit status for an error (an exception, in the reference):
+/// `in-toto-sign` exits 2; the other programs exit 1.
+pub(crate) fn error_status(program: Program) -> u8 {
     match program {
         Program::Sign => 2,
         _ => 1,
