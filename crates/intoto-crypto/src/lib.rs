@@ -51,5 +51,5 @@ pub use scheme::{HashAlgorithm, KeyType, Scheme, UnknownScheme};
 pub use signer::{RawSignature, Signer, sign_metadata};
 pub use verify::{
     Verified, check_signature, check_signature_at, check_signature_over, check_signature_over_at,
-    verify_by, verify_by_all, verify_by_all_at, verify_by_at,
+    verify_by, verify_by_all, verify_by_all_at, verify_by_at, verify_over_at,
 };

@@ -135,6 +135,27 @@ pub fn check_signature_over_at(
     check_signatures(msg, kind, signatures, key, Some(now_unix))
 }
 
+/// [`check_signature_over_at`], vouching for the result: the keyid the
+/// matching signature carries, as a [`Verified`] value that callers map to
+/// what the signed bytes say (such as the functionary behind a link).
+///
+/// # Errors
+///
+/// See [`check_signature_at`].
+pub fn verify_over_at(
+    msg: &[u8],
+    kind: EnvelopeKind,
+    signatures: &[Signature],
+    key: &PublicKey,
+    now_unix: i64,
+) -> Result<Verified<KeyId>, SignatureError> {
+    let signed_by = check_signatures(msg, kind, signatures, key, Some(now_unix))?;
+    Ok(Verified {
+        value: signed_by,
+        signers: vec![key.keyid().clone()],
+    })
+}
+
 fn check_signatures(
     msg: &[u8],
     kind: EnvelopeKind,

@@ -3,10 +3,19 @@
 //! reference implementation (in-toto 3.1.0) except where [`manual`] says.
 //!
 //! - [`Verifier`]: verifies a layout (in-toto specification v1.0 §5, in the
-//!   reference's order) and returns a [`Verdict`] of [`Diagnostic`]s with
-//!   stable codes ([`Code`], catalogued in `docs/diagnostics.md`). Links come
-//!   from a [`LinkSource`], inspections run through an [`InspectionRunner`];
-//!   the `intoto` facade wires both to the file system.
+//!   reference's order, one module of `stage/` per stage) and returns a
+//!   [`Verdict`] of [`Diagnostic`]s with stable codes ([`Code`], catalogued
+//!   in `docs/diagnostics.md`). Inspections run through an
+//!   [`InspectionRunner`]; the `intoto` facade wires it and the link folder
+//!   to the file system.
+//! - [`evidence`]: the one input the rule engine takes, `Verified<`[`Evidence`]`>`,
+//!   whatever its source: an [`EvidenceSource`] ([`LinkFolder`] reads
+//!   `<step>.<keyid[:8]>.link` files through a [`LinkSource`]; attestation
+//!   folders, bundles and stores are further sources).
+//! - [`functionary`]: who signed the evidence ([`Functionary`]), and the
+//!   [`Authority`] that decides whether a signature comes from a
+//!   functionary the layout authorises ([`KeyAuthority`]: keys and OpenPGP
+//!   masters); thresholds count functionaries.
 //! - [`Pattern`]: artifact patterns with CPython 3.11 `fnmatch.fnmatchcase`
 //!   semantics (`*` crosses `/`, no `**`, no braces, no backslash escapes).
 //! - [`verify_item_rules`]: one rule list of a step or inspection against its
@@ -69,13 +78,17 @@ pub mod artifacts;
 mod canonical;
 mod chain;
 pub mod diagnostic;
+pub mod evidence;
+pub mod functionary;
 mod linkfile;
 pub mod manual;
 pub mod params;
 pub mod pattern;
 pub mod reference;
 pub mod rules;
-mod verification;
+mod session;
+pub(crate) mod stage;
+mod verifier;
 
 /// Internals reachable for fuzzing and differential tests only; not part of
 /// the API.
@@ -141,13 +154,31 @@ pub use diagnostic::{
     ArtifactSubject, Code, Compared, Diagnostic, ReferenceError, RuleSubject, Severity, Subject,
     Verdict,
 };
+pub use evidence::{
+    Claim, Evidence, EvidenceSource, Found, LinkFolder, LinkSource, Origin, Predicate, Rejection,
+    Request, SourceError, Sublayout,
+};
+pub use functionary::{
+    Authority, Candidate, Functionary, KeyAuthority, KeyFingerprint, SignedBytes,
+};
 pub use params::ParameterError;
 pub use pattern::Pattern;
 pub use rules::{
     ItemKind, ItemTrace, NearMiss, NearMissReason, OffendingArtifact, RuleStep, RuleTrace,
     RuleViolation, ViolationKind, verify_item, verify_item_rules,
 };
-pub use verification::{
-    Error, InspectionRunner, LinkSource, MAX_SUBLAYOUT_DEPTH, MAX_SUBLAYOUTS, NoInspections,
-    SourceError, Verifier,
+pub use verifier::{
+    Error, InspectionRunner, MAX_SUBLAYOUT_DEPTH, MAX_SUBLAYOUTS, NoInspections, Verifier,
 };
+
+/// `Display` of an error and its sources, joined by `: `.
+pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut message = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
+    message
+}

@@ -34,6 +34,7 @@
 //!   ([`ViolationKind::MatchSourceUnresolved`]).
 
 pub(crate) mod engine;
+mod evaluation;
 mod path;
 mod queue;
 mod trace;

@@ -1,0 +1,189 @@
+//! The classic evidence source: link files named after the step and the
+//! functionary's keyid, in a link folder (spec §5, "verifying link
+//! metadata").
+
+use intoto_crypto::{SignatureError, Verified};
+use intoto_model::{EnvelopeKind, ModelError, link_file_name};
+
+use super::{Attributed, EvidenceSource, Found, Origin, Rejection, Request, attribute};
+use crate::functionary::{Authority, Candidate, Functionary, SignedBytes};
+use crate::linkfile::{self, Document};
+use crate::verifier::Error;
+
+/// An error from a link source or an inspection runner.
+pub type SourceError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Where link files come from: a folder on disk, an archive, a store.
+///
+/// Links are looked up by name, as the reference does: a step's links are
+/// `<step>.<keyid[:8]>.link` for each functionary the step authorises, in
+/// the link folder; a sublayout's links are in the folder
+/// `<step>.<keyid[:8]>` inside the folder of the layout that delegates to
+/// it.
+pub trait LinkSource {
+    /// The contents of `file` in `folder` (sublayout folder names,
+    /// outermost first; empty for the root link folder), or `None` when
+    /// there is no such file.
+    ///
+    /// # Errors
+    ///
+    /// When the file exists but cannot be read. Verification then stops
+    /// with [`Error::LinkSource`]: a link that cannot be read is not the
+    /// same as a missing one.
+    fn read(&self, folder: &[String], file: &str) -> Result<Option<Vec<u8>>, SourceError>;
+
+    /// How messages name `file` in `folder` (default: `folder/…/file`).
+    fn describe(&self, folder: &[String], file: &str) -> String {
+        let mut parts: Vec<&str> = folder.iter().map(String::as_str).collect();
+        parts.push(file);
+        parts.join("/")
+    }
+}
+
+/// Evidence from link files: for each functionary a step authorises, the
+/// file `<step>.<keyid[:8]>.link`, its signature checked by the authority
+/// over the bytes as received.
+#[derive(Clone, Copy)]
+pub struct LinkFolder<'a> {
+    links: &'a dyn LinkSource,
+}
+
+impl<'a> LinkFolder<'a> {
+    /// Link files from `links`.
+    pub fn new(links: &'a dyn LinkSource) -> Self {
+        Self { links }
+    }
+}
+
+impl EvidenceSource for LinkFolder<'_> {
+    fn collect(&self, request: &Request<'_>) -> Result<Vec<Found>, Error> {
+        let mut found = Vec::new();
+        for candidate in request.authority.candidates(request.step) {
+            let name = link_file_name(&request.step.name, &candidate.keyid);
+            let file = self.links.describe(request.folder, &name);
+            let bytes = match self.links.read(request.folder, &name) {
+                Ok(Some(bytes)) => bytes,
+                Ok(None) => {
+                    found.push(Found::Missing { file });
+                    continue;
+                }
+                Err(source) => return Err(Error::LinkSource { file, source }),
+            };
+            let origin = Origin { file, candidate };
+            found.push(read_link(&bytes, origin, request));
+        }
+        Ok(found)
+    }
+}
+
+/// One link file: its signature checked, its document read.
+fn read_link(bytes: &[u8], origin: Origin, request: &Request<'_>) -> Found {
+    let (authority, now) = (request.authority, request.now_unix);
+    let (signature, document) = match check_and_read_legacy(bytes, authority, &origin, now) {
+        Some(done) => done,
+        None => match linkfile::open(bytes) {
+            Ok(opened) => check_and_read(&opened, authority, &origin.candidate, now),
+            Err(e) => return malformed(origin, &e),
+        },
+    };
+    let functionary = match signature {
+        Ok(Ok(functionary)) => functionary,
+        Ok(Err(e)) => match document {
+            // A malformed document is reported as such, whatever its
+            // signature.
+            Err(d) => return malformed(origin, &d),
+            Ok(_) => {
+                return Found::Rejected {
+                    origin,
+                    rejection: Rejection::Signature(e),
+                };
+            }
+        },
+        Err(e) => return malformed(origin, &e),
+    };
+    let document = match document {
+        Ok(document) => document,
+        Err(e) => return malformed(origin, &e),
+    };
+    match attribute(document, functionary, origin.clone()) {
+        Ok(Attributed::Evidence(evidence)) => Found::Evidence(evidence),
+        Ok(Attributed::Sublayout(sublayout)) => Found::Sublayout(sublayout),
+        Err(e) => Found::Rejected {
+            origin,
+            rejection: Rejection::Malformed(format!(
+                "not a link attestation: {}",
+                crate::error_chain(&e)
+            )),
+        },
+    }
+}
+
+fn malformed(origin: Origin, e: &ModelError) -> Found {
+    Found::Rejected {
+        origin,
+        rejection: Rejection::Malformed(crate::error_chain(e)),
+    }
+}
+
+/// Link files from this size on are checked and read on two threads.
+const PARALLEL_FROM: usize = 1 << 20;
+
+type Checked = Result<Result<Verified<Functionary>, SignatureError>, ModelError>;
+
+/// For a large legacy link file: the canonical JSON and its signature
+/// check on one thread, the link on the other, each in one pass over the
+/// text. `None` for anything else (the general path reads it).
+fn check_and_read_legacy(
+    bytes: &[u8],
+    authority: &dyn Authority,
+    origin: &Origin,
+    now_unix: i64,
+) -> Option<(Checked, Result<Document, ModelError>)> {
+    if bytes.len() < PARALLEL_FROM {
+        return None;
+    }
+    let (checked, link) = std::thread::scope(|scope| {
+        let checking = scope.spawn(|| {
+            let mut canonical = Vec::with_capacity(bytes.len());
+            linkfile::legacy_signed(bytes, &mut canonical).map(|signatures| {
+                let signed = SignedBytes::new(&canonical, EnvelopeKind::Legacy, &signatures);
+                authority.authorize(&origin.candidate, signed, now_unix)
+            })
+        });
+        let link = linkfile::legacy_link(bytes);
+        let checked = checking
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (checked, link)
+    });
+    Some((Ok(checked?), Ok(Document::Link(link?))))
+}
+
+/// Checks the signature of `opened` and reads its document, on two threads
+/// for a large file: the signed bytes (canonical JSON or the DSSE encoding)
+/// and their hash on one, the artifacts on the other. The document is only
+/// used if the signature holds.
+fn check_and_read(
+    opened: &linkfile::Opened<'_>,
+    authority: &dyn Authority,
+    candidate: &Candidate,
+    now_unix: i64,
+) -> (Checked, Result<Document, ModelError>) {
+    let check = || {
+        opened.signed().map(|signed| {
+            let signed = SignedBytes::new(&signed, opened.kind, &opened.signatures);
+            authority.authorize(candidate, signed, now_unix)
+        })
+    };
+    if opened.len() < PARALLEL_FROM {
+        return (check(), opened.document());
+    }
+    std::thread::scope(|scope| {
+        let checking = scope.spawn(check);
+        let document = opened.document();
+        let checked = checking
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (checked, document)
+    })
+}
