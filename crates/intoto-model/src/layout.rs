@@ -42,9 +42,7 @@ pub struct Step {
     /// The step name, unique among steps and inspections.
     pub name: String,
     /// How many distinct functionaries must have carried the step out.
-    ///
-    /// Kept as written; a verifier rejects values below one.
-    pub threshold: i64,
+    pub threshold: Threshold,
     /// Rules for the link's materials.
     pub expected_materials: Vec<ArtifactRule>,
     /// Rules for the link's products.
@@ -251,12 +249,57 @@ impl Layout {
     }
 }
 
+/// A step's threshold (spec §4.3): how many distinct functionaries must
+/// have carried the step out.
+///
+/// Kept as written, so that a layout with a threshold below one can be
+/// read and reported by a verifier; such a threshold is never met.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Threshold(i64);
+
+impl Threshold {
+    /// One functionary: the default.
+    pub const ONE: Self = Self(1);
+
+    /// The threshold as written.
+    pub fn new(value: i64) -> Self {
+        Self(value)
+    }
+
+    /// The value as written.
+    pub fn get(self) -> i64 {
+        self.0
+    }
+
+    /// Whether it is a threshold a step can have (at least one).
+    pub fn is_valid(self) -> bool {
+        self.0 >= 1
+    }
+
+    /// Whether `distinct` functionaries meet it.
+    pub fn is_met_by(self, distinct: usize) -> bool {
+        self.is_valid() && i64::try_from(distinct).unwrap_or(i64::MAX) >= self.0
+    }
+
+    /// Whether a step needs more than one functionary (and so their links
+    /// must agree).
+    pub fn is_multiple(self) -> bool {
+        self.0 > 1
+    }
+}
+
+impl std::fmt::Display for Threshold {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
 impl Step {
     /// A step called `name` with threshold 1 and no rules.
     pub fn new(name: impl Into<String>) -> Self {
         Self {
             name: name.into(),
-            threshold: 1,
+            threshold: Threshold::ONE,
             expected_materials: Vec::new(),
             expected_products: Vec::new(),
             pubkeys: Vec::new(),
@@ -271,11 +314,11 @@ impl Step {
         f.type_tag("step", false)?;
         let name = f.string("name")?;
         let threshold = match f.take("threshold") {
-            None => 1,
-            Some(v) => v.as_i64().ok_or_else(|| ModelError::WrongType {
+            None => Threshold::ONE,
+            Some(v) => Threshold::new(v.as_i64().ok_or_else(|| ModelError::WrongType {
                 field: f.path("threshold"),
                 expected: "an integer",
-            })?,
+            })?),
         };
         let expected_materials =
             rules_from_value(f.take("expected_materials"), &f.path("expected_materials"))?;
@@ -322,7 +365,7 @@ impl Step {
         let mut map = extra_map(&self.extra);
         map.insert("_type".into(), "step".into());
         map.insert("name".into(), Value::String(self.name.clone()));
-        map.insert("threshold".into(), self.threshold.into());
+        map.insert("threshold".into(), self.threshold.get().into());
         map.insert(
             "expected_materials".into(),
             rules_to_value(&self.expected_materials),

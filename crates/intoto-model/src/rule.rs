@@ -13,6 +13,8 @@ use std::fmt;
 
 use serde_json::Value;
 
+use crate::pattern::ArtifactPattern;
+
 /// Which artifacts of a link a rule or a MATCH destination refers to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ArtifactType {
@@ -51,7 +53,7 @@ impl fmt::Display for ArtifactType {
 #[non_exhaustive]
 pub struct MatchRule {
     /// The pattern, matched against artifact names with the source prefix removed.
-    pub pattern: String,
+    pub pattern: ArtifactPattern,
     /// The source prefix; empty when the rule has no `IN` before `WITH`.
     pub source_prefix: String,
     /// Whether the destination is the other step's materials or products.
@@ -68,15 +70,15 @@ pub enum ArtifactRule {
     /// Artifacts whose digests equal those of another step's artifacts.
     Match(MatchRule),
     /// Products that are not materials.
-    Create(String),
+    Create(ArtifactPattern),
     /// Materials that are not products.
-    Delete(String),
+    Delete(ArtifactPattern),
     /// Artifacts that are both materials and products, with different digests.
-    Modify(String),
+    Modify(ArtifactPattern),
     /// Artifacts that may be present.
-    Allow(String),
+    Allow(ArtifactPattern),
     /// Artifacts that must not be present (among those no earlier rule consumed).
-    Disallow(String),
+    Disallow(ArtifactPattern),
     /// An artifact name (not a pattern) that must be present.
     Require(String),
 }
@@ -125,10 +127,9 @@ impl ArtifactRule {
         if words.len() < 2 {
             return Err(RuleError::UnknownKeyword);
         }
-        let pattern = words[1].to_owned();
-        let generic = |keyword: &'static str, make: fn(String) -> ArtifactRule| {
+        let generic = |keyword: &'static str, make: fn(ArtifactPattern) -> ArtifactRule| {
             if words.len() == 2 {
-                Ok(make(pattern.clone()))
+                Ok(make(ArtifactPattern::new(words[1])))
             } else {
                 Err(RuleError::GenericArity { keyword })
             }
@@ -139,7 +140,8 @@ impl ArtifactRule {
             "modify" => generic("MODIFY", ArtifactRule::Modify),
             "allow" => generic("ALLOW", ArtifactRule::Allow),
             "disallow" => generic("DISALLOW", ArtifactRule::Disallow),
-            "require" => generic("REQUIRE", ArtifactRule::Require),
+            "require" if words.len() == 2 => Ok(ArtifactRule::Require(words[1].to_owned())),
+            "require" => Err(RuleError::GenericArity { keyword: "REQUIRE" }),
             "match" => parse_match(&words, &lower).map(ArtifactRule::Match),
             _ => Err(RuleError::UnknownKeyword),
         }
@@ -165,7 +167,7 @@ impl ArtifactRule {
     pub fn to_words(&self) -> Vec<String> {
         let (keyword, pattern) = match self {
             ArtifactRule::Match(m) => {
-                let mut words = vec!["MATCH".to_owned(), m.pattern.clone()];
+                let mut words = vec!["MATCH".to_owned(), m.pattern.as_str().to_owned()];
                 if !m.source_prefix.is_empty() {
                     words.extend(["IN".to_owned(), m.source_prefix.clone()]);
                 }
@@ -176,14 +178,14 @@ impl ArtifactRule {
                 words.extend(["FROM".to_owned(), m.dest_step.clone()]);
                 return words;
             }
-            ArtifactRule::Create(p) => ("CREATE", p),
-            ArtifactRule::Delete(p) => ("DELETE", p),
-            ArtifactRule::Modify(p) => ("MODIFY", p),
-            ArtifactRule::Allow(p) => ("ALLOW", p),
-            ArtifactRule::Disallow(p) => ("DISALLOW", p),
-            ArtifactRule::Require(p) => ("REQUIRE", p),
+            ArtifactRule::Create(p) => ("CREATE", p.as_str()),
+            ArtifactRule::Delete(p) => ("DELETE", p.as_str()),
+            ArtifactRule::Modify(p) => ("MODIFY", p.as_str()),
+            ArtifactRule::Allow(p) => ("ALLOW", p.as_str()),
+            ArtifactRule::Disallow(p) => ("DISALLOW", p.as_str()),
+            ArtifactRule::Require(name) => ("REQUIRE", name.as_str()),
         };
-        vec![keyword.to_owned(), pattern.clone()]
+        vec![keyword.to_owned(), pattern.to_owned()]
     }
 
     /// The JSON form, a list of strings.
@@ -207,13 +209,13 @@ impl ArtifactRule {
     /// The rule's pattern (for REQUIRE, the artifact name).
     pub fn pattern(&self) -> &str {
         match self {
-            ArtifactRule::Match(m) => &m.pattern,
+            ArtifactRule::Match(m) => m.pattern.as_str(),
             ArtifactRule::Create(p)
             | ArtifactRule::Delete(p)
             | ArtifactRule::Modify(p)
             | ArtifactRule::Allow(p)
-            | ArtifactRule::Disallow(p)
-            | ArtifactRule::Require(p) => p,
+            | ArtifactRule::Disallow(p) => p.as_str(),
+            ArtifactRule::Require(name) => name,
         }
     }
 }
@@ -239,7 +241,7 @@ fn parse_match(words: &[&str], lower: &[String]) -> Result<MatchRule, RuleError>
         }
     };
     Ok(MatchRule {
-        pattern: words[1].to_owned(),
+        pattern: ArtifactPattern::new(words[1]),
         source_prefix: source_prefix.to_owned(),
         dest_type,
         dest_prefix: dest_prefix.to_owned(),

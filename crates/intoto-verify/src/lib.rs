@@ -16,7 +16,8 @@
 //!   [`Authority`] that decides whether a signature comes from a
 //!   functionary the layout authorises ([`KeyAuthority`]: keys and OpenPGP
 //!   masters); thresholds count functionaries.
-//! - [`Pattern`]: artifact patterns with CPython 3.11 `fnmatch.fnmatchcase`
+//! - [`ArtifactPattern`] (from `intoto-model`, re-exported): artifact
+//!   patterns, compiled once when a rule is parsed, with CPython 3.11 `fnmatch.fnmatchcase`
 //!   semantics (`*` crosses `/`, no `**`, no braces, no backslash escapes).
 //! - [`verify_item_rules`]: one rule list of a step or inspection against its
 //!   link (the reference's `verify_item_rules`), returning a [`RuleTrace`]
@@ -83,7 +84,6 @@ pub mod functionary;
 mod linkfile;
 pub mod manual;
 pub mod params;
-pub mod pattern;
 pub mod reference;
 pub mod rules;
 mod session;
@@ -161,8 +161,8 @@ pub use evidence::{
 pub use functionary::{
     Authority, Candidate, Functionary, KeyAuthority, KeyFingerprint, SignedBytes,
 };
+pub use intoto_model::pattern::{self, ArtifactPattern};
 pub use params::ParameterError;
-pub use pattern::Pattern;
 pub use rules::{
     ItemKind, ItemTrace, NearMiss, NearMissReason, OffendingArtifact, RuleStep, RuleTrace,
     RuleViolation, ViolationKind, verify_item, verify_item_rules,

@@ -8,8 +8,8 @@ use std::collections::BTreeSet;
 use intoto_model::ArtifactType;
 
 use crate::artifacts::ArtifactMap;
-use crate::pattern::Pattern;
 use crate::rules::{RuleViolation, ViolationKind};
+use intoto_model::ArtifactPattern;
 
 /// Python's `repr()` of a string: single quotes unless the text holds a
 /// single quote and no double quote; backslash, quote and non-printable
@@ -82,7 +82,7 @@ pub(crate) fn rule_violation(
     let queue = &violation.trace.remaining;
     let message = match &violation.kind {
         ViolationKind::DisallowMatched => {
-            let compiled = Pattern::new(pattern);
+            let compiled = ArtifactPattern::new(pattern);
             let matched = queue.iter().filter(|name| compiled.matches(name));
             format!(
                 "'DISALLOW {pattern}' matched the following artifacts: {}",

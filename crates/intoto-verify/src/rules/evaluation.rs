@@ -12,7 +12,7 @@ use super::violation::{
     ViolationKind,
 };
 use crate::artifacts::{ArtifactMap, Digests};
-use crate::pattern::Pattern;
+use intoto_model::ArtifactPattern;
 
 /// One rule list being applied.
 pub(super) struct Evaluation<'a, 'l> {
@@ -79,7 +79,7 @@ impl<'a> Evaluation<'a, '_> {
                 // Products that are not materials: in a materials queue,
                 // never any.
                 ArtifactRule::Create(pattern) if is_products => {
-                    let selected = queue.select(&Pattern::new(pattern));
+                    let selected = queue.select(pattern);
                     let mut materials = Lookup::new(self.other);
                     selected
                         .into_iter()
@@ -89,7 +89,7 @@ impl<'a> Evaluation<'a, '_> {
                 // Materials that are not products: in a products queue,
                 // never any.
                 ArtifactRule::Delete(pattern) if !is_products => {
-                    let selected = queue.select(&Pattern::new(pattern));
+                    let selected = queue.select(pattern);
                     let mut products = Lookup::new(self.other);
                     selected
                         .into_iter()
@@ -98,7 +98,7 @@ impl<'a> Evaluation<'a, '_> {
                 }
                 ArtifactRule::Create(_) | ArtifactRule::Delete(_) => Vec::new(),
                 ArtifactRule::Modify(pattern) => {
-                    let selected = queue.select(&Pattern::new(pattern));
+                    let selected = queue.select(pattern);
                     let mut other = Lookup::new(self.other);
                     selected
                         .into_iter()
@@ -108,9 +108,9 @@ impl<'a> Evaluation<'a, '_> {
                         })
                         .collect()
                 }
-                ArtifactRule::Allow(pattern) => queue.select(&Pattern::new(pattern)),
+                ArtifactRule::Allow(pattern) => queue.select(pattern),
                 ArtifactRule::Disallow(pattern) => {
-                    let matched = queue.select(&Pattern::new(pattern));
+                    let matched = queue.select(pattern);
                     if !matched.is_empty() {
                         let kind = ViolationKind::DisallowMatched;
                         let offending: Vec<_> = matched
@@ -195,8 +195,7 @@ impl<'a> Evaluation<'a, '_> {
         let Some(dest_link) = (self.links)(&rule.dest_step) else {
             return MatchOutcome::NoLink;
         };
-        let pattern = Pattern::new(&rule.pattern);
-        let candidates = match_candidates(rule, &pattern, queue);
+        let candidates = match_candidates(rule, &rule.pattern, queue);
         let mut dest = Lookup::new(dest_link.get(rule.dest_type));
         let mut consumed = Vec::new();
         let mut rebuilt = false;
@@ -298,21 +297,21 @@ impl<'a> Evaluation<'a, '_> {
             .filter_map(|step| {
                 let reason = match step.rule {
                     ArtifactRule::Match(m) => self.match_near_miss(m, name)?,
-                    ArtifactRule::Create(p) if Pattern::new(p).matches(name) => {
+                    ArtifactRule::Create(p) if p.matches(name) => {
                         if products_queue {
                             NearMissReason::AlsoMaterial
                         } else {
                             NearMissReason::CreateInMaterials
                         }
                     }
-                    ArtifactRule::Delete(p) if Pattern::new(p).matches(name) => {
+                    ArtifactRule::Delete(p) if p.matches(name) => {
                         if products_queue {
                             NearMissReason::DeleteInProducts
                         } else {
                             NearMissReason::AlsoProduct
                         }
                     }
-                    ArtifactRule::Modify(p) if Pattern::new(p).matches(name) => {
+                    ArtifactRule::Modify(p) if p.matches(name) => {
                         if self.other.contains(name) {
                             NearMissReason::Unmodified
                         } else {
@@ -336,7 +335,7 @@ impl<'a> Evaluation<'a, '_> {
         } else {
             name.strip_prefix(normalized_prefix(&rule.source_prefix).as_str())?
         };
-        if !Pattern::new(&rule.pattern).matches(rest) {
+        if !rule.pattern.matches(rest) {
             return None;
         }
         if !rule.source_prefix.is_empty() && (rest.starts_with('/') || rest.contains('\\')) {
@@ -381,7 +380,7 @@ impl<'a> Evaluation<'a, '_> {
 /// prefix is never globbed), else the whole name.
 fn match_candidates<'a>(
     rule: &MatchRule,
-    pattern: &Pattern,
+    pattern: &ArtifactPattern,
     queue: &Queue<'a>,
 ) -> Vec<(usize, &'a str)> {
     if rule.source_prefix.is_empty() {

@@ -8,7 +8,7 @@
 //! cursor that gallops forward.
 
 use crate::artifacts::{ArtifactMap, Digests};
-use crate::pattern::Pattern;
+use intoto_model::ArtifactPattern;
 
 /// The names not yet consumed: every artifact of the item's list, sorted,
 /// with a flag per artifact. Consuming clears a flag; positions never move.
@@ -57,7 +57,7 @@ impl<'a> Queue<'a> {
     /// `fnmatch.filter(queue, pattern)`: positions of the queued names that
     /// match, ascending. A literal pattern is one binary search; otherwise
     /// only the names starting with the pattern's literal prefix are tried.
-    pub(super) fn select(&self, pattern: &Pattern) -> Vec<usize> {
+    pub(super) fn select(&self, pattern: &ArtifactPattern) -> Vec<usize> {
         if let Some(literal) = pattern.as_literal() {
             return self.queued(literal).into_iter().collect();
         }

@@ -56,7 +56,7 @@ impl Session<'_, '_> {
         evidence: &StepEvidence,
         scope: &Scope<'_>,
     ) {
-        for step in layout.steps.iter().filter(|s| s.threshold > 1) {
+        for step in layout.steps.iter().filter(|s| s.threshold.is_multiple()) {
             let links = evidence
                 .get(&step.name)
                 .map(Vec::as_slice)

@@ -3,7 +3,7 @@
 //! functionaries.
 
 use intoto_crypto::{SignatureError, Verified};
-use intoto_model::{ModelError, Step};
+use intoto_model::{ModelError, Step, Threshold};
 
 use crate::diagnostic::{Code, Diagnostic, Subject};
 use crate::evidence::{Claim, Evidence, Found, Origin, Rejection, Request, Sublayout};
@@ -175,14 +175,18 @@ impl Session<'_, '_> {
         missing: &[String],
         skipped: &[String],
     ) {
-        if i64::try_from(valid).unwrap_or(i64::MAX) >= step.threshold {
+        if step.threshold.is_met_by(valid) {
             return;
         }
         let mut message = format!(
             "step '{}' needs links from {} distinct authorized functionar{}, found {valid} valid",
             step.name,
             step.threshold,
-            if step.threshold == 1 { "y" } else { "ies" }
+            if step.threshold == Threshold::ONE {
+                "y"
+            } else {
+                "ies"
+            }
         );
         if !missing.is_empty() {
             message.push_str(&format!("; missing: {}", missing.join(", ")));
@@ -191,7 +195,7 @@ impl Session<'_, '_> {
             message.push_str(&format!("; not counted: {}", skipped.join(", ")));
         }
         let threshold = step.threshold;
-        let reference = if i64::try_from(present).unwrap_or(i64::MAX) < threshold {
+        let reference = if !threshold.is_met_by(present) {
             (
                 "LinkNotFoundError",
                 format!(

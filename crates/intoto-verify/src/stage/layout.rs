@@ -240,7 +240,7 @@ impl Session<'_, '_> {
         let inspections: BTreeSet<&str> = layout.inspect.iter().map(|i| i.name.as_str()).collect();
         for step in &layout.steps {
             let subject = || scope.item(&step.name, ItemKind::Step);
-            if step.threshold < 1 {
+            if !step.threshold.is_valid() {
                 self.push(
                     Diagnostic::new(
                         Code::LayoutThresholdInvalid,

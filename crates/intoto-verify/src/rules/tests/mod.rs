@@ -8,7 +8,7 @@ use intoto_model::{
 use proptest::prelude::*;
 
 use super::*;
-use crate::pattern::Pattern;
+use intoto_model::ArtifactPattern;
 
 fn digest(hex: &str) -> DigestSet {
     DigestSet::from_iter([("sha256".to_owned(), hex.to_owned())])

@@ -28,7 +28,7 @@ fn naive(
         joined.replace('\\', "/")
     };
     for (i, rule) in rules.iter().enumerate() {
-        let pattern = Pattern::new(rule.pattern());
+        let pattern = ArtifactPattern::new(rule.pattern());
         let filtered: BTreeSet<String> = queue
             .iter()
             .filter(|n| pattern.matches(n))

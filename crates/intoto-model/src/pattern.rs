@@ -28,21 +28,23 @@
 use std::fmt;
 use std::str::FromStr;
 
-/// A compiled artifact pattern: CPython `fnmatch.fnmatchcase` semantics.
+/// An artifact pattern (spec §4.3.3), compiled once when its rule is
+/// parsed: CPython `fnmatch.fnmatchcase` semantics.
 ///
 /// Compiling never fails: every string is a pattern, as in the reference.
+/// Two patterns are equal when they are written the same.
 ///
 /// ```
-/// use intoto_verify::Pattern;
+/// use intoto_model::ArtifactPattern;
 ///
-/// let py = Pattern::new("*.py");
+/// let py = ArtifactPattern::new("*.py");
 /// assert!(py.matches("src/pkg/mod.py")); // `*` crosses `/`
 /// assert!(!py.matches("setup.pyc"));
-/// assert!(Pattern::new("[^a]").matches("^")); // `^` is literal in brackets
-/// assert!(Pattern::new("a[").matches("a[")); // an unclosed `[` is literal
+/// assert!(ArtifactPattern::new("[^a]").matches("^")); // `^` is literal in brackets
+/// assert!(ArtifactPattern::new("a[").matches("a[")); // an unclosed `[` is literal
 /// ```
 #[derive(Debug, Clone)]
-pub struct Pattern {
+pub struct ArtifactPattern {
     source: String,
     matcher: Matcher,
     /// Length in bytes of the literal text every match starts with.
@@ -91,7 +93,7 @@ struct CharClass {
     python: String,
 }
 
-impl Pattern {
+impl ArtifactPattern {
     /// Compiles `pattern`.
     pub fn new(pattern: &str) -> Self {
         let pieces = pieces(pattern);
@@ -143,8 +145,8 @@ impl Pattern {
         }
     }
 
-    /// [`Pattern::matches`] for a `name` known to start with
-    /// [`Pattern::literal_prefix`] (as names from a prefix scan of a sorted
+    /// [`ArtifactPattern::matches`] for a `name` known to start with
+    /// [`ArtifactPattern::literal_prefix`] (as names from a prefix scan of a sorted
     /// list do): the prefix is not compared again.
     pub fn matches_rest(&self, name: &str) -> bool {
         match &self.matcher {
@@ -182,13 +184,13 @@ impl Pattern {
     }
 }
 
-impl fmt::Display for Pattern {
+impl fmt::Display for ArtifactPattern {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.source)
     }
 }
 
-impl FromStr for Pattern {
+impl FromStr for ArtifactPattern {
     type Err = std::convert::Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -196,24 +198,36 @@ impl FromStr for Pattern {
     }
 }
 
-impl From<&str> for Pattern {
+impl From<&str> for ArtifactPattern {
     fn from(s: &str) -> Self {
         Self::new(s)
     }
 }
 
-impl PartialEq for Pattern {
+impl PartialEq for ArtifactPattern {
     fn eq(&self, other: &Self) -> bool {
         self.source == other.source
     }
 }
 
-impl Eq for Pattern {}
+impl Eq for ArtifactPattern {}
+
+impl std::hash::Hash for ArtifactPattern {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.source.hash(state);
+    }
+}
+
+impl From<String> for ArtifactPattern {
+    fn from(s: String) -> Self {
+        Self::new(&s)
+    }
+}
 
 /// The regular expression CPython 3.11 `fnmatch.translate` returns for
 /// `pattern`, character for character.
 ///
-/// This is for tests and diagnostics; [`Pattern`] does not use this text
+/// This is for tests and diagnostics; [`ArtifactPattern`] does not use this text
 /// (Rust's `regex` reads bracket expressions differently).
 pub fn translate(pattern: &str) -> String {
     let pieces = pieces(pattern);

@@ -1,4 +1,4 @@
-//! Checks [`Pattern`] and [`translate`] against CPython's `fnmatch`, using
+//! Checks [`ArtifactPattern`] and [`translate`] against CPython's `fnmatch`, using
 //! the vectors `tests/vectors/gen_fnmatch.py` generated.
 //!
 //! Set `INTOTO_FNMATCH_EXHAUSTIVE` to the file `gen_fnmatch.py --exhaustive`
@@ -7,8 +7,8 @@
 // Harness helpers outside `#[test]` functions fail loudly on bad fixtures.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
-use intoto_verify::Pattern;
-use intoto_verify::pattern::translate;
+use intoto_model::ArtifactPattern;
+use intoto_model::pattern::translate;
 use serde_json::Value;
 
 const VECTORS: &str = include_str!("vectors/fnmatch.json");
@@ -28,7 +28,7 @@ fn check_vectors(text: &str) -> usize {
                 "translate({pattern:?}) = {translation:?}, CPython {expected_translation:?}"
             ));
         }
-        let compiled = Pattern::new(pattern);
+        let compiled = ArtifactPattern::new(pattern);
         for verdict in case["names"].as_array().expect("names") {
             let name = verdict[0].as_str().expect("name");
             let expected = verdict[1].as_bool().expect("verdict");

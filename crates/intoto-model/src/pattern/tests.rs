@@ -5,7 +5,7 @@ use proptest::prelude::*;
 use super::*;
 
 fn m(pattern: &str, name: &str) -> bool {
-    Pattern::new(pattern).matches(name)
+    ArtifactPattern::new(pattern).matches(name)
 }
 
 #[test]
@@ -59,11 +59,11 @@ fn backslash_and_braces_are_literal() {
 
 #[test]
 fn fast_paths_report_literals_and_prefixes() {
-    assert_eq!(Pattern::new("foo.py").as_literal(), Some("foo.py"));
-    assert_eq!(Pattern::new("foo*").as_literal(), None);
-    assert_eq!(Pattern::new("src/*.py").literal_prefix(), "src/");
-    assert_eq!(Pattern::new("[a]bc").literal_prefix(), "");
-    assert_eq!(Pattern::new("ab[").literal_prefix(), "ab[");
+    assert_eq!(ArtifactPattern::new("foo.py").as_literal(), Some("foo.py"));
+    assert_eq!(ArtifactPattern::new("foo*").as_literal(), None);
+    assert_eq!(ArtifactPattern::new("src/*.py").literal_prefix(), "src/");
+    assert_eq!(ArtifactPattern::new("[a]bc").literal_prefix(), "");
+    assert_eq!(ArtifactPattern::new("ab[").literal_prefix(), "ab[");
 }
 
 #[test]
@@ -76,14 +76,14 @@ fn translate_matches_cpython_text() {
 
 /// Every piece-by-piece match equals the `regex` match.
 fn agree(pattern: &str, name: &str) -> bool {
-    let pat = Pattern::new(pattern);
+    let pat = ArtifactPattern::new(pattern);
     match_pieces(&pieces(pattern), name) == pat.matches(name)
 }
 
 proptest! {
     #[test]
     fn never_panics_on_arbitrary_input(pattern in any::<String>(), name in any::<String>()) {
-        let pat = Pattern::new(&pattern);
+        let pat = ArtifactPattern::new(&pattern);
         let _ = pat.matches(&name);
         let _ = translate(&pattern);
         prop_assert!(pattern.starts_with(pat.literal_prefix()));
@@ -102,7 +102,7 @@ proptest! {
         pattern in "[-\\[\\]!*?ab/é]{0,8}",
         rest in "[-\\[\\]!ab/é]{0,6}",
     ) {
-        let pat = Pattern::new(&pattern);
+        let pat = ArtifactPattern::new(&pattern);
         let name = format!("{}{rest}", pat.literal_prefix());
         prop_assert_eq!(pat.matches_rest(&name), pat.matches(&name));
     }
