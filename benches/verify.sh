@@ -6,6 +6,8 @@
 #   benches/verify.sh 1000 10000         # chosen sizes
 #   PY_MAX=1000000 benches/verify.sh     # run Python on larger sizes too
 #   BENCH_WORK=/tmp/b benches/verify.sh 100000   # keep the chain (profiling)
+#   BASELINE=HEAD~1 benches/verify.sh 100000     # also time another commit's
+#                                                # build on the same chains
 #
 # The chain: `clone` creates N sources; `build` consumes them (MATCH ... FROM
 # clone) and creates N objects; `package` consumes the objects and creates N
@@ -13,7 +15,10 @@
 # sorted) and signed with `intoto sign`, the layout with `intoto key`-made
 # ed25519 keys. Every rule list ends in DISALLOW *, so every artifact is
 # looked at. Prints wall time and peak RSS (GNU time) of each verifier, the
-# total size of the links, and the speed-up.
+# total size of the links, and the speed-up. With BASELINE=<commit>, that
+# commit is built too (in target/bench-baseline) and both builds verify each
+# chain ROUNDS times (default 5) in turn; the median times and their ratio
+# (this tree / baseline) are printed.
 #
 # Needs: cargo, python3, GNU time (/usr/bin/time), and the reference's venv
 # (target/pyref, made by scripts/pyref-venv.sh) for the comparison.
@@ -28,6 +33,17 @@ timebin=/usr/bin/time
 
 cargo build --release -q -p intoto-cli --manifest-path "$root/Cargo.toml"
 intoto="$root/target/release/intoto"
+baseline=""
+if [ -n "${BASELINE:-}" ]; then
+    rev=$(git -C "$root" rev-parse --verify "$BASELINE^{commit}")
+    tree="$root/target/bench-baseline/src"
+    rm -rf "$tree"
+    mkdir -p "$tree"
+    git -C "$root" archive "$rev" | tar -x -C "$tree"
+    CARGO_TARGET_DIR="$root/target/bench-baseline/target" \
+        cargo build --release -q -p intoto-cli --manifest-path "$tree/Cargo.toml"
+    baseline="$root/target/bench-baseline/target/release/intoto"
+fi
 # BENCH_WORK=DIR keeps the generated chains in DIR (for profiling).
 if [ -n "${BENCH_WORK:-}" ]; then
     work="$BENCH_WORK"
@@ -120,5 +136,20 @@ PY
     ratio=$(awk -v r="$ours_kib" -v l="$links_kib" 'BEGIN { printf "%.2f", r / l }')
     printf '%-9s %11s %12s %10s %12s %10s %9s %9s\n' "$n" "$(mib "$links_kib")" "$ours_s" \
         "$(mib "$ours_kib")" "$py_s" "$([ -n "$py_kib" ] && mib "$py_kib" || echo -)" "$speedup" "$ratio"
+    if [ -n "$baseline" ]; then
+        rounds="${ROUNDS:-5}" ours=() base=()
+        for _ in $(seq "$rounds"); do
+            read -r t _ st < <(cd "$dir" && measure "$intoto" verify -l root.layout --verification-keys owner.pub)
+            [ "$st" = 0 ] || { echo "intoto verify failed for N=$n"; exit 1; }
+            ours+=("$t")
+            read -r t _ st < <(cd "$dir" && measure "$baseline" verify -l root.layout --verification-keys owner.pub)
+            [ "$st" = 0 ] || { echo "baseline intoto verify failed for N=$n"; exit 1; }
+            base+=("$t")
+        done
+        median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+        mo=$(median "${ours[@]}") mb=$(median "${base[@]}")
+        printf '%-9s this tree %ss, baseline %s %ss (medians of %s, in turn): ratio %s\n' "$n" "$mo" \
+            "${BASELINE}" "$mb" "$rounds" "$(awk -v a="$mo" -v b="$mb" 'BEGIN { printf "%.3f", a / b }')"
+    fi
     [ -n "${BENCH_WORK:-}" ] || rm -rf "$dir"
 done

@@ -127,9 +127,9 @@ pub struct KeyAuthority {
 }
 
 impl KeyAuthority {
-    /// The authority of `layout`'s keys. Keys that cannot be used are kept
-    /// aside, see [`KeyAuthority::invalid`].
-    pub fn new(layout: &Layout) -> Self {
+    /// The authority of a verified layout's keys. Keys that cannot be used
+    /// are kept aside, see [`KeyAuthority::invalid`].
+    pub fn new(layout: &Verified<Layout>) -> Self {
         let mut keys = BTreeMap::new();
         let mut invalid = Vec::new();
         let mut main_of_subkey = BTreeMap::new();

@@ -17,14 +17,16 @@ use crate::verifier::Error;
 impl Session<'_, '_> {
     /// Stages 1 to 3: the layout, signed, unexpired, with its parameters
     /// substituted and checked, and the authority of its keys; `None` if
-    /// it failed (the findings are in the verdict).
+    /// it failed (the findings are in the verdict). The layout stays
+    /// [`Verified`] throughout, and only a verified layout makes an
+    /// authority.
     pub(crate) fn checked_layout(
         &mut self,
         md: Metadata,
         keys: &[PublicKey],
         scope: &Scope<'_>,
         parameters: Option<&BTreeMap<String, String>>,
-    ) -> Result<Option<(Layout, KeyAuthority)>, Error> {
+    ) -> Result<Option<(Verified<Layout>, KeyAuthority)>, Error> {
         let errors = self.error_count();
         tracing::info!("verifying layout signatures");
         let Some(layout) = self.layout_signatures(md, keys, scope)? else {
@@ -61,7 +63,12 @@ impl Session<'_, '_> {
             None => layout,
             Some(parameters) => {
                 tracing::info!("substituting layout parameters");
-                let (layout, problems) = super::parameters::substitute_layout(layout, parameters);
+                let mut problems = Vec::new();
+                let layout = layout.map(|layout| {
+                    let (layout, found) = super::parameters::substitute_layout(layout, parameters);
+                    problems = found;
+                    layout
+                });
                 for (problem, item) in problems {
                     self.parameter_problem(scope, problem, item);
                 }
@@ -84,7 +91,7 @@ impl Session<'_, '_> {
         md: Metadata,
         keys: &[PublicKey],
         scope: &Scope<'_>,
-    ) -> Result<Option<Layout>, Error> {
+    ) -> Result<Option<Verified<Layout>>, Error> {
         if keys.is_empty() {
             self.push(
                 Diagnostic::new(
@@ -173,7 +180,7 @@ impl Session<'_, '_> {
                 })
             });
         match layout {
-            Ok(layout) => Ok(Some(layout.into_inner())),
+            Ok(layout) => Ok(Some(layout)),
             // The root layout that is not one: verification cannot be
             // carried out. A sublayout that is not one is a finding.
             Err(e) if scope.folder.is_empty() => Err(e),
@@ -195,7 +202,7 @@ impl Session<'_, '_> {
     }
 
     /// Step 3: mistakes in the layout itself. Returns the usable keys.
-    fn check_layout(&mut self, layout: &Layout, scope: &Scope<'_>) -> KeyAuthority {
+    fn check_layout(&mut self, layout: &Verified<Layout>, scope: &Scope<'_>) -> KeyAuthority {
         let mut seen = BTreeSet::new();
         for item in layout.items() {
             if let Err(problem) = check_item_name(item.name()) {
