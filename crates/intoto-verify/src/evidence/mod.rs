@@ -97,6 +97,84 @@ pub struct Sublayout {
     pub origin: Origin,
 }
 
+impl Evidence {
+    /// The evidence `functionary` gave as a link, found at `origin`.
+    pub fn from_link(
+        functionary: Verified<Functionary>,
+        link: ChainLink,
+        origin: Origin,
+    ) -> Verified<Evidence> {
+        functionary.map(|functionary| Evidence {
+            claim: Claim::Step(link.name.clone()),
+            link,
+            predicate: None,
+            functionary,
+            origin,
+        })
+    }
+
+    /// The evidence `functionary` gave as an ITE-6 statement of any
+    /// predicate, found at `origin`: a link statement speaks for its step,
+    /// any other for its predicate type, with its subjects as products.
+    ///
+    /// # Errors
+    ///
+    /// A link predicate whose fields are malformed.
+    pub fn from_statement(
+        functionary: Verified<Functionary>,
+        statement: Statement,
+        origin: Origin,
+    ) -> Result<Verified<Evidence>, ModelError> {
+        let is_link = is_link_predicate(&statement.predicate_type);
+        let link = if is_link {
+            ChainLink::from_link(&statement.to_link()?)
+        } else {
+            subjects_as_products(&statement)
+        };
+        let claim = if is_link {
+            Claim::Step(link.name.clone())
+        } else {
+            Claim::Predicate(statement.predicate_type.clone())
+        };
+        let predicate = Predicate {
+            predicate_type: statement.predicate_type,
+            value: statement.predicate,
+        };
+        Ok(functionary.map(|functionary| Evidence {
+            claim,
+            link,
+            predicate: Some(predicate),
+            functionary,
+            origin,
+        }))
+    }
+}
+
+impl Sublayout {
+    /// The sublayout `functionary` signed, found at `origin`.
+    pub fn new(
+        functionary: Verified<Functionary>,
+        metadata: Metadata,
+        origin: Origin,
+    ) -> Verified<Sublayout> {
+        functionary.map(|functionary| Sublayout {
+            metadata,
+            functionary,
+            origin,
+        })
+    }
+}
+
+impl Origin {
+    /// Evidence found at `file` for `candidate`.
+    pub fn new(file: impl Into<String>, candidate: Candidate) -> Self {
+        Self {
+            file: file.into(),
+            candidate,
+        }
+    }
+}
+
 /// The verified form of what `document` says, signed by `functionary`
 /// and found at `origin`.
 ///
@@ -108,50 +186,17 @@ pub(crate) fn attribute(
     functionary: Verified<Functionary>,
     origin: Origin,
 ) -> Result<Attributed, ModelError> {
-    let evidence = |link: ChainLink, predicate: Option<Predicate>| {
-        let claim = match &predicate {
-            Some(p) if !is_link_predicate(&p.predicate_type) => {
-                Claim::Predicate(p.predicate_type.clone())
-            }
-            _ => Claim::Step(link.name.clone()),
-        };
-        (claim, link, predicate)
-    };
-    let (claim, link, predicate) = match document {
+    Ok(match document {
         Document::Layout(metadata) => {
-            return Ok(Attributed::Sublayout(functionary.map(|functionary| {
-                Sublayout {
-                    metadata,
-                    functionary,
-                    origin,
-                }
-            })));
+            Attributed::Sublayout(Sublayout::new(functionary, metadata, origin))
         }
-        Document::Link(link) => evidence(link, None),
+        Document::Link(link) => {
+            Attributed::Evidence(Evidence::from_link(functionary, link, origin))
+        }
         Document::Statement(statement) => {
-            let link = if is_link_predicate(&statement.predicate_type) {
-                ChainLink::from_link(&statement.to_link()?)
-            } else {
-                subjects_as_products(&statement)
-            };
-            evidence(
-                link,
-                Some(Predicate {
-                    predicate_type: statement.predicate_type,
-                    value: statement.predicate,
-                }),
-            )
+            Attributed::Evidence(Evidence::from_statement(functionary, statement, origin)?)
         }
-    };
-    Ok(Attributed::Evidence(functionary.map(|functionary| {
-        Evidence {
-            claim,
-            link,
-            predicate,
-            functionary,
-            origin,
-        }
-    })))
+    })
 }
 
 /// A verified document, by kind.
