@@ -60,6 +60,58 @@ pub fn is_safe_keyid(keyid: &str) -> bool {
     check_item_name(keyid).is_ok()
 }
 
+/// A step or inspection name that can be part of a file or folder name:
+/// checked by [`check_item_name`] when it is made, so a name taken from
+/// metadata cannot become a path unchecked. The functions that make file
+/// names from a step name ([`crate::link_file_name`] and its siblings)
+/// take a `StepName`.
+///
+/// ```
+/// use intoto_model::StepName;
+///
+/// assert_eq!(StepName::new("build").unwrap().as_str(), "build");
+/// assert!(StepName::new("../../etc/x").is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct StepName(String);
+
+impl StepName {
+    /// `name`, if it can name a step or inspection.
+    ///
+    /// # Errors
+    ///
+    /// The [`NameProblem`].
+    pub fn new(name: &str) -> Result<Self, NameProblem> {
+        check_item_name(name)?;
+        Ok(Self(name.to_owned()))
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for StepName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::str::FromStr for StepName {
+    type Err = NameProblem;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::new(s)
+    }
+}
+
+impl AsRef<str> for StepName {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,6 +137,7 @@ mod tests {
         ];
         for (name, problem) in bad {
             assert_eq!(check_item_name(name), Err(problem), "{name:?}");
+            assert_eq!(StepName::new(name), Err(problem), "{name:?}");
         }
     }
 }
