@@ -9,6 +9,8 @@
 //! - [`crypto`]: keys, keyids, signing and signature checks;
 //! - [`record`]: walking and hashing artifacts and running steps (unsigned links);
 //! - [`fs`]: reading and atomically writing metadata and keys;
+//! - [`link`]: signing links and writing them atomically;
+//! - [`layout`]: the default expiry of layouts that are signed;
 //! - [`verify`]: verifying a supply chain against its layout, with links
 //!   from a folder and inspections run locally.
 //!
@@ -25,6 +27,8 @@
 //! ```
 
 pub mod fs;
+pub mod layout;
+pub mod link;
 pub mod verify;
 
 pub use intoto_crypto as crypto;

@@ -21,9 +21,9 @@ use intoto::model::{
 use intoto::record::{RecordOptions, RunOptions, StepOptions, run_step};
 use intoto::verify::{CommandRunner, Verdict, VerifyOptions, verify_layout_file};
 
-use crate::cli::Format;
 use crate::exit::Outcome;
 use crate::output;
+use crate::output::Format;
 
 /// Run a complete demo supply chain: record, verify, tamper, and catch it.
 ///

@@ -17,8 +17,7 @@ use intoto::verify::{
     VerifyOptions, verify_layout_file,
 };
 
-use crate::cli::Format;
-use crate::cmd::common;
+use crate::output::Format;
 use crate::exit::Outcome;
 use crate::output;
 
@@ -115,7 +114,7 @@ pub(crate) fn run(
         .map(|path| Ok(fs::read_public_key(path, KeyIdForm::Modern)?))
         .collect::<anyhow::Result<Vec<PublicKey>>>()?;
     if !args.gpg.is_empty() {
-        let gpg = common::gpg(args.gpg_home.as_deref());
+        let gpg = crate::flags::gpg(args.gpg_home.as_deref());
         for id in &args.gpg {
             keys.push(
                 gpg.export_public_key(id)
