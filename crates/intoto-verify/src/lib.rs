@@ -75,6 +75,7 @@ pub mod params;
 pub mod pattern;
 pub mod reference;
 pub mod rules;
+mod serialize;
 mod verification;
 
 /// Internals reachable for fuzzing and differential tests only; not part of

@@ -12,7 +12,8 @@
 //! - [`link`]: signing links and writing them atomically;
 //! - [`layout`]: the default expiry of layouts that are signed;
 //! - [`verify`]: verifying a supply chain against its layout, with links
-//!   from a folder and inspections run locally.
+//!   from a folder and inspections run locally ([`verify::verify_supply_chain`]);
+//! - [`report`]: a verdict as the JSON document and text `intoto verify` prints.
 //!
 //! ```no_run
 //! use std::path::Path;
@@ -29,6 +30,7 @@
 pub mod fs;
 pub mod layout;
 pub mod link;
+pub mod report;
 pub mod verify;
 
 pub use intoto_crypto as crypto;
