@@ -8,9 +8,9 @@ use std::sync::Arc;
 use anyhow::{Context as _, bail};
 use clap::Args;
 
-use intoto::crypto::gpg::{Gpg, GpgSigner};
 use intoto::crypto::{KeyIdForm, PrivateKey, PublicKey, Signer};
 use intoto::fs;
+use intoto::gpg::{Gpg, GpgSigner};
 use intoto::link::LinkForm;
 use intoto::model::{EnvelopeKind, KeyId, Metadata};
 use intoto::record::{HashAlgorithm, Progress, RecordOptions};

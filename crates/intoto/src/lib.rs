@@ -8,6 +8,7 @@
 //! - [`model`]: layouts, links, rules, DSSE, ITE-6 statements, canonical JSON;
 //! - [`crypto`]: keys, keyids, signing and signature checks;
 //! - [`record`]: walking and hashing artifacts and running steps (unsigned links);
+//! - [`gpg`]: GnuPG keyrings and signing through the `gpg` program;
 //! - [`fs`]: reading and atomically writing metadata and keys;
 //! - [`link`]: signing links and writing them atomically;
 //! - [`layout`]: the default expiry of layouts that are signed;
@@ -28,6 +29,7 @@
 //! ```
 
 pub mod fs;
+pub mod gpg;
 pub mod layout;
 pub mod link;
 pub mod report;

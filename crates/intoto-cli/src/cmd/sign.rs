@@ -7,9 +7,9 @@ use anyhow::{Context as _, bail};
 use clap::Args;
 use serde_json::{Value, json};
 
-use intoto::crypto::gpg::GpgSigner;
 use intoto::crypto::{KeyIdForm, PublicKey, Signer, check_signature_at, sign_metadata};
 use intoto::fs;
+use intoto::gpg::GpgSigner;
 use intoto::layout::{DefaultExpiry, add_default_expiry};
 use intoto::model::name::check_item_name;
 use intoto::model::{EnvelopeKind, Metadata, Payload, link_file_name};
