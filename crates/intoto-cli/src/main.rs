@@ -17,6 +17,7 @@ mod cmd;
 mod compat;
 mod exit;
 mod flags;
+mod hints;
 mod logging;
 mod output;
 mod password;

@@ -77,6 +77,16 @@ impl Report {
     /// only when `quiet`) with its help, then the outcome (left out when it
     /// passed and `quiet`).
     pub fn text(&self, quiet: bool) -> Vec<String> {
+        self.text_with(quiet, |_| None)
+    }
+
+    /// [`Report::text`], with the line `extra` gives for a diagnostic (a
+    /// caller's hint) after its help.
+    pub fn text_with(
+        &self,
+        quiet: bool,
+        extra: impl Fn(&Diagnostic) -> Option<String>,
+    ) -> Vec<String> {
         let verdict = &self.verdict;
         let mut lines = Vec::new();
         if self.traces {
@@ -92,6 +102,7 @@ impl Report {
             if let Some(help) = &d.help {
                 lines.push(format!("  help: {help}"));
             }
+            lines.extend(extra(d));
         }
         let noted = match verdict.warnings().count() {
             0 => String::new(),

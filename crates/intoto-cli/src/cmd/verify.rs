@@ -120,7 +120,7 @@ pub(crate) fn run(
             }
         }
         Format::Text => report
-            .text(quiet)
+            .text_with(quiet, crate::hints::line_for)
             .iter()
             .try_for_each(|l| output::line(l))?,
     }
