@@ -1,8 +1,10 @@
 //! The command line: global flags and the subcommands.
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 
 use crate::cmd;
+use crate::exit::Outcome;
+use crate::output::Format;
 
 /// Record, sign and verify in-toto software supply chains.
 #[derive(Debug, Parser)]
@@ -34,15 +36,6 @@ pub(crate) struct Cli {
     pub(crate) reference: Option<crate::compat::Program>,
 }
 
-/// Output format for results.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum Format {
-    /// Human-readable text.
-    Text,
-    /// One JSON document on standard output.
-    Json,
-}
-
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Generate keys and show keyids.
@@ -63,6 +56,22 @@ pub(crate) enum Command {
     Mock(cmd::mock::MockArgs),
     /// Record, verify, tamper with and catch a whole demo supply chain.
     Demo(cmd::demo::DemoArgs),
+}
+
+/// Runs the chosen subcommand.
+pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    let format = cli.format;
+    let (verbose, quiet) = (cli.verbose > 0, cli.quiet);
+    match cli.command {
+        Command::Key(args) => cmd::key::run(args, format),
+        Command::Sign(args) => cmd::sign::run(args, format),
+        Command::Verify(args) => cmd::verify::run(args, format, verbose, quiet, cli.reference),
+        Command::Run(args) => cmd::run::run(args, format, quiet),
+        Command::Record(args) => cmd::record::run(args, format, quiet),
+        Command::MatchProducts(args) => cmd::match_products::run(args, format, verbose, quiet),
+        Command::Mock(args) => cmd::mock::run(args, format, quiet),
+        Command::Demo(args) => cmd::demo::run(args, format),
+    }
 }
 
 #[cfg(test)]

@@ -48,7 +48,7 @@ pub(crate) fn report(err: &anyhow::Error) {
     let _ = writeln!(
         stderr,
         "intoto: error: {}",
-        crate::output::escape(&format!("{err:#}"))
+        crate::output::escape(&crate::hints::error_text(err))
     );
 }
 

@@ -16,9 +16,13 @@ mod cli;
 mod cmd;
 mod compat;
 mod exit;
+mod flags;
+mod hints;
 mod logging;
 mod output;
 mod password;
+mod progress;
+mod step_error;
 
 use cli::Cli;
 use exit::Outcome;
@@ -42,7 +46,7 @@ fn main() -> ExitCode {
         .verbose
         .max(u8::from(matches!(cli.command, cli::Command::Mock(_))));
     logging::init(verbose, cli.quiet);
-    match cmd::run(cli) {
+    match cli::run(cli) {
         Ok(outcome) => outcome.exit_code(),
         // A closed pipe (`intoto ... | head`) is not a failure.
         Err(err) if exit::is_broken_pipe(&err) => Outcome::Success.exit_code(),

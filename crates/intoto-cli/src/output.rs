@@ -6,6 +6,15 @@ use std::io::Write as _;
 
 use serde_json::Value;
 
+/// Output format for results (`--format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Format {
+    /// Human-readable text.
+    Text,
+    /// One JSON document on standard output.
+    Json,
+}
+
 /// Prints a line of text, its control characters escaped (see [`escape`]).
 /// A closed pipe (`intoto ... | head`) surfaces as an error that `main`
 /// treats as success.

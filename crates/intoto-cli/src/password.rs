@@ -1,4 +1,5 @@
-//! Passwords for encrypted keys: given on the command line or prompted for.
+//! Passwords for encrypted keys: given on the command line or prompted for,
+//! and the hint naming the flags that give one.
 //!
 //! Prompts go to the terminal without echo; without a terminal (a script
 //! piping the password in), the password is the first line of standard input.
@@ -33,5 +34,20 @@ fn read(prompt: &str) -> anyhow::Result<Vec<u8>> {
                 .context("cannot read the password: no terminal, and standard input failed")?;
             Ok(line.trim_end_matches(['\n', '\r']).as_bytes().to_vec())
         }
+    }
+}
+
+/// A key-reading error, with the flags that give a password when the key
+/// is encrypted and none was given (`flags`: how this command takes one).
+pub(crate) fn with_password_hint(err: intoto::fs::FileError, flags: &str) -> anyhow::Error {
+    match &err {
+        intoto::fs::FileError::Key {
+            path,
+            source: intoto::crypto::KeyError::PasswordRequired,
+        } => anyhow::anyhow!(
+            "{}: the private key is encrypted; give its password with {flags}",
+            path.display()
+        ),
+        _ => anyhow::Error::new(err),
     }
 }

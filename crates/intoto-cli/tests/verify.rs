@@ -742,7 +742,7 @@ fn openpgp_subkeys_sign_for_their_main_key_and_count_once() {
     let home = intoto_test_support::gpg::GpgHome::copy("rsa");
     let main = "8465A1E2E0FB2B40ADB2478E18FB3F537E0C8A17";
     let sub = "C5A0ABE6EC19D0D65F85E2C39BE9DF5131D924E9";
-    let dict = intoto::crypto::gpg::Gpg::new()
+    let dict = intoto::gpg::Gpg::new()
         .with_homedir(home.path())
         .export_pubkey(main)
         .unwrap();

@@ -173,7 +173,7 @@ pub enum SignError {
         reason: String,
     },
     /// The signer produces OpenPGP signatures, which DSSE cannot carry.
-    #[error("OpenPGP signatures cannot be put in a DSSE envelope; use legacy metadata with --gpg")]
+    #[error("OpenPGP signatures cannot be put in a DSSE envelope; use legacy metadata")]
     GpgInDsse,
     /// An external signer (such as the gpg binary) failed.
     #[error("the external signer failed: {message}")]

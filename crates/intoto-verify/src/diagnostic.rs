@@ -12,7 +12,8 @@ use crate::chain::ChainLink;
 use crate::rules::{ItemKind, RuleTrace};
 
 /// How serious a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Verification fails.
     Error,
@@ -154,10 +155,11 @@ impl fmt::Display for Code {
 }
 
 /// The rule a finding is about.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]
 pub struct RuleSubject {
     /// Materials or products rules.
+    #[serde(serialize_with = "crate::serialize::artifact_type")]
     pub artifact_type: ArtifactType,
     /// The rule's position in its list, from 0.
     pub index: usize,
@@ -166,21 +168,23 @@ pub struct RuleSubject {
 }
 
 /// An artifact a finding is about.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]
 pub struct ArtifactSubject {
     /// The artifact name.
     pub path: String,
     /// Its digests in the subject's link, if it is there.
+    #[serde(serialize_with = "crate::serialize::digests")]
     pub digests: Option<DigestSet>,
     /// What it was compared with, when the finding is a comparison: the
     /// other link's digests for `artifacts-disagree`, the MATCH
     /// destination's for a digest mismatch.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub compared_with: Option<Compared>,
 }
 
 /// The other side of an artifact comparison.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]
 pub struct Compared {
     /// Where the other artifact is: a link file, or `materials of 'build'`.
@@ -188,33 +192,48 @@ pub struct Compared {
     /// The name looked up there.
     pub path: String,
     /// Its digests there, if it is there.
+    #[serde(serialize_with = "crate::serialize::digests")]
     pub digests: Option<DigestSet>,
 }
 
 /// What a diagnostic is about; fields that do not apply are empty.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]
 pub struct Subject {
     /// The sublayout folders the finding is in, outermost first (empty for
     /// the root layout).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sublayout: Vec<String>,
     /// The step or inspection.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub item: Option<String>,
     /// Whether `item` is a step or an inspection.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub item_kind: Option<ItemKind>,
     /// The link file (as the link source names it).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub link_file: Option<String>,
     /// A second link file (`artifacts-disagree`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub other_link_file: Option<String>,
     /// The keyid of the functionary or layout key.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::serialize::keyid"
+    )]
     pub keyid: Option<KeyId>,
     /// The artifact rule.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rule: Option<RuleSubject>,
     /// The artifacts concerned (at most [`Subject::ARTIFACTS_KEPT`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub artifacts: Vec<ArtifactSubject>,
     /// How many artifacts the finding concerns in all.
+    // Zero exactly when `artifacts` is empty.
+    #[serde(skip_serializing_if = "crate::serialize::is_zero")]
     pub artifact_count: usize,
     /// The parameter or placeholder.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub parameter: Option<String>,
 }
 
@@ -224,7 +243,7 @@ impl Subject {
 }
 
 /// One finding.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]
 pub struct Diagnostic {
     /// The stable code.
@@ -239,6 +258,7 @@ pub struct Diagnostic {
     pub subject: Subject,
     /// How the reference implementation reports the same failure, where
     /// it is one of the failures it names (see [`ReferenceError`]).
+    #[serde(skip)]
     pub reference: Option<ReferenceError>,
 }
 
@@ -311,7 +331,7 @@ impl fmt::Display for Diagnostic {
 }
 
 /// The outcome of a verification: every finding, and what passed.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct Verdict {
     /// Every finding, in the order the checks ran.
@@ -322,6 +342,7 @@ pub struct Verdict {
     pub traces: Vec<RuleTrace>,
     /// The summary link of the verified supply chain (the first step's
     /// materials, the last step's products), when verification passed.
+    #[serde(skip)]
     pub summary: Option<ChainLink>,
 }
 

@@ -86,6 +86,7 @@ pub mod manual;
 pub mod params;
 pub mod reference;
 pub mod rules;
+mod serialize;
 mod session;
 pub(crate) mod stage;
 mod verifier;

@@ -8,9 +8,13 @@
 //! - [`model`]: layouts, links, rules, DSSE, ITE-6 statements, canonical JSON;
 //! - [`crypto`]: keys, keyids, signing and signature checks;
 //! - [`record`]: walking and hashing artifacts and running steps (unsigned links);
+//! - [`gpg`]: GnuPG keyrings and signing through the `gpg` program;
 //! - [`fs`]: reading and atomically writing metadata and keys;
+//! - [`link`]: signing links and writing them atomically;
+//! - [`layout`]: the default expiry of layouts that are signed;
 //! - [`verify`]: verifying a supply chain against its layout, with links
-//!   from a folder and inspections run locally.
+//!   from a folder and inspections run locally ([`verify::verify_supply_chain`]);
+//! - [`report`]: a verdict as the JSON document and text `intoto verify` prints.
 //!
 //! ```no_run
 //! use std::path::Path;
@@ -25,6 +29,10 @@
 //! ```
 
 pub mod fs;
+pub mod gpg;
+pub mod layout;
+pub mod link;
+pub mod report;
 pub mod verify;
 
 pub use intoto_crypto as crypto;

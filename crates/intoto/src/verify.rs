@@ -32,6 +32,7 @@ use intoto_record::{RecordOptions, RunOptions, StepOptions, run_step};
 pub use intoto_verify::*;
 
 use crate::fs::{self, FileError};
+pub use crate::report::Report;
 
 /// Link files in a folder on disk: `<folder>/<sublayout folders>/<file>`.
 #[derive(Debug, Clone)]
@@ -315,4 +316,52 @@ pub fn verify_layout_file(
             path: path.to_owned(),
             source,
         })
+}
+
+/// One verification to carry out: the layout, the keys that must all have
+/// signed it, and how (link folder, parameters, inspections, traces). The
+/// command line and servers build one and call [`verify_supply_chain`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct VerifyRequest {
+    /// The root layout file.
+    pub layout: PathBuf,
+    /// The layout owner's keys: every one must have signed the layout.
+    pub keys: Vec<PublicKey>,
+    /// Where the links are, parameters, inspections, traces.
+    pub options: VerifyOptions,
+}
+
+impl VerifyRequest {
+    /// Verifies `layout` with `keys` and the default options.
+    pub fn new(layout: impl Into<PathBuf>, keys: Vec<PublicKey>) -> Self {
+        Self {
+            layout: layout.into(),
+            keys,
+            options: VerifyOptions::new(),
+        }
+    }
+
+    /// Verifies with these options.
+    #[must_use]
+    pub fn options(mut self, options: VerifyOptions) -> Self {
+        self.options = options;
+        self
+    }
+}
+
+/// Carries out `request`: the report of the verdict, which a caller prints
+/// as text ([`Report::text`]) or JSON ([`Report::to_json`]).
+///
+/// # Errors
+///
+/// [`VerifyFileError`] when verification cannot be carried out; a failed
+/// verification is a report that did not pass.
+pub fn verify_supply_chain(request: &VerifyRequest) -> Result<Report, VerifyFileError> {
+    let verdict = verify_layout_file(&request.layout, &request.keys, &request.options)?;
+    Ok(Report::new(
+        request.layout.clone(),
+        verdict,
+        request.options.traces,
+    ))
 }

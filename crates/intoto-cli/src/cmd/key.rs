@@ -9,8 +9,8 @@ use serde_json::{Map, Value, json};
 use intoto::crypto::{KeyIdForm, KeyType, PrivateKey, PublicKey};
 use intoto::fs;
 
-use crate::cli::Format;
 use crate::exit::Outcome;
+use crate::output::Format;
 use crate::{output, password};
 
 #[derive(Debug, Subcommand)]
@@ -182,7 +182,7 @@ fn load_all(args: &IdArgs) -> anyhow::Result<Vec<(String, PublicKey)>> {
         ));
     }
     if !args.gpg.is_empty() {
-        let gpg = crate::cmd::common::gpg(args.gpg_home.as_deref());
+        let gpg = crate::flags::gpg(args.gpg_home.as_deref());
         for id in &args.gpg {
             let key = gpg
                 .export_public_key(id)

@@ -12,10 +12,10 @@ use intoto::fs;
 use intoto::model::{Link, Payload};
 use intoto::record::{HashAlgorithm, RecordOptions, match_products};
 
-use crate::cli::Format;
-use crate::cmd::common::Meter;
 use crate::exit::Outcome;
 use crate::output;
+use crate::output::Format;
+use crate::progress::Meter;
 
 /// Check whether local artifacts match the products of a link
 /// (in-toto-match-products). The link's signature is not checked.

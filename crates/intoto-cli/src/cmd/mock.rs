@@ -11,10 +11,12 @@ use intoto::fs;
 use intoto::model::{EnvelopeKind, unsigned_link_file_name};
 use intoto::record::{RecordOptions, RunOptions, StepOptions, Streams, run_step};
 
-use crate::cli::Format;
-use crate::cmd::common::{self, LinkForm, Meter};
 use crate::exit::Outcome;
 use crate::output;
+use crate::output::Format;
+use crate::progress::{self, Meter};
+use crate::step_error;
+use intoto::link::LinkForm;
 
 /// Run a command and write an unsigned link to `<name>.link` (in-toto-mock).
 ///
@@ -42,7 +44,7 @@ pub(crate) fn run(args: MockArgs, format: Format, quiet: bool) -> anyhow::Result
     let started = Instant::now();
     let step = args.name.as_str();
     let path = PathBuf::from(unsigned_link_file_name(step));
-    common::check_writable_dir(std::path::Path::new("."), step)?;
+    intoto::link::check_writable_dir(std::path::Path::new("."), step)?;
     let meter = Meter::new(quiet);
     let options = StepOptions::new()
         .materials(["."])
@@ -51,7 +53,7 @@ pub(crate) fn run(args: MockArgs, format: Format, quiet: bool) -> anyhow::Result
         .run(RunOptions::new(args.command).streams(Streams::Record));
     let record = match run_step(step, &options) {
         Ok(record) => record,
-        Err(e) => return common::step_error(e),
+        Err(e) => return step_error::step_error(e),
     };
     let kind = if args.use_dsse {
         EnvelopeKind::Dsse
@@ -60,12 +62,12 @@ pub(crate) fn run(args: MockArgs, format: Format, quiet: bool) -> anyhow::Result
     };
     fs::write_atomic(
         &path,
-        common::unsigned_link_text(&record.link, kind).as_bytes(),
+        intoto::link::unsigned_link_text(&record.link, kind).as_bytes(),
     )
     .with_context(|| format!("cannot write the link of step {step:?}"))?;
     tracing::info!(step.name = step, "wrote unsigned link {}", path.display());
     if format == Format::Json {
-        output::json(&common::summary(
+        output::json(&progress::summary(
             step,
             &record.link,
             &path,
@@ -74,6 +76,6 @@ pub(crate) fn run(args: MockArgs, format: Format, quiet: bool) -> anyhow::Result
             started,
         ))?;
     }
-    common::discard(record.link);
+    super::discard(record.link);
     Ok(Outcome::Success)
 }

@@ -13,10 +13,12 @@ use intoto::fs;
 use intoto::model::{EnvelopeKind, Payload, unfinished_link_file_name};
 use intoto::record::{StartOptions, StopOptions, record_start, record_stop};
 
-use crate::cli::Format;
-use crate::cmd::common::{self, ArtifactArgs, EnvelopeArgs, KeyArgs, LinkForm, LinkSigner, Meter};
 use crate::exit::{self, Outcome};
+use crate::flags::{ArtifactArgs, EnvelopeArgs, KeyArgs, LinkSigner};
 use crate::output;
+use crate::output::Format;
+use crate::progress::{self, Meter};
+use intoto::link::LinkForm;
 
 /// Record a step in two parts (in-toto-record): `start` records the
 /// materials in `.<name>.<keyid prefix>.link-unfinished`, `stop` records the
@@ -86,7 +88,7 @@ fn start(args: StartArgs, format: Format, quiet: bool) -> anyhow::Result<Outcome
     let common = args.common;
     let step = common.step_name.as_str();
     let key = common.key.load()?;
-    common::check_writable_dir(Path::new("."), step)?;
+    intoto::link::check_writable_dir(Path::new("."), step)?;
     let meter = Meter::new(quiet);
     let options =
         StartOptions::new(args.materials).artifacts(common.artifacts.options(meter.clone()));
@@ -97,13 +99,15 @@ fn start(args: StartArgs, format: Format, quiet: bool) -> anyhow::Result<Outcome
         LinkForm::Attestation => LinkForm::Link(EnvelopeKind::Dsse),
         form => form,
     };
-    let (text, keyid) = common::sign_link(&link, form, key.signer())?;
+    let (text, keyid) = intoto::link::sign_link(&link, form, key.signer())?;
     let path = PathBuf::from(unfinished_link_file_name(step, &keyid));
     fs::write_atomic(&path, text.as_bytes())
         .with_context(|| format!("cannot write the unfinished link of step {step:?}"))?;
     tracing::info!(step.name = step, "wrote unfinished link {}", path.display());
     if format == Format::Json {
-        output::json(&common::summary(step, &link, &path, form, &meter, started))?;
+        output::json(&progress::summary(
+            step, &link, &path, form, &meter, started,
+        ))?;
     }
     Ok(Outcome::Success)
 }
@@ -210,13 +214,13 @@ fn stop(args: StopArgs, format: Format, quiet: bool) -> anyhow::Result<Outcome> 
         );
     }
     let dir = args.metadata_directory.as_deref();
-    common::check_writable_dir(dir.unwrap_or_else(|| Path::new(".")), step)?;
+    intoto::link::check_writable_dir(dir.unwrap_or_else(|| Path::new(".")), step)?;
 
     let meter = Meter::new(quiet);
     let options =
         StopOptions::new(args.products).artifacts(common.artifacts.options(meter.clone()));
     let link = record_stop(link, &options)?;
-    let path = common::write_signed_link(&link, form, key.signer(), dir)?;
+    let path = intoto::link::write_signed_link(&link, form, key.signer(), dir)?;
     // Only now that the link is safely written does the unfinished one go.
     std::fs::remove_file(&unfinished).with_context(|| {
         format!(
@@ -226,10 +230,10 @@ fn stop(args: StopArgs, format: Format, quiet: bool) -> anyhow::Result<Outcome> 
         )
     })?;
     if format == Format::Json {
-        let mut summary = common::summary(step, &link, &path, form, &meter, started);
+        let mut summary = progress::summary(step, &link, &path, form, &meter, started);
         summary["unfinished"] = json!(unfinished);
         output::json(&summary)?;
     }
-    common::discard(link);
+    super::discard(link);
     Ok(Outcome::Success)
 }

@@ -9,10 +9,13 @@ use clap::Args;
 
 use intoto::record::{RunOptions, StepOptions, Streams, run_step};
 
-use crate::cli::Format;
-use crate::cmd::common::{self, ArtifactArgs, EnvelopeArgs, KeyArgs, LinkForm, Meter};
 use crate::exit::{Outcome, command_status};
+use crate::flags::{ArtifactArgs, EnvelopeArgs, KeyArgs};
 use crate::output;
+use crate::output::Format;
+use crate::progress::{self, Meter};
+use crate::step_error;
+use intoto::link::LinkForm;
 
 /// Carry out a supply chain step and write its signed link (in-toto-run).
 ///
@@ -97,7 +100,7 @@ pub(crate) fn run(args: RunArgs, format: Format, quiet: bool) -> anyhow::Result<
     // The key first, as the reference does: a wrong password must not cost a run.
     let key = args.key.load()?;
     let dir = args.metadata_directory.as_deref();
-    common::check_writable_dir(dir.unwrap_or_else(|| std::path::Path::new(".")), step)?;
+    intoto::link::check_writable_dir(dir.unwrap_or_else(|| std::path::Path::new(".")), step)?;
 
     let meter = Meter::new(quiet);
     let mut options = StepOptions::new()
@@ -118,11 +121,11 @@ pub(crate) fn run(args: RunArgs, format: Format, quiet: bool) -> anyhow::Result<
     }
     let record = match run_step(step, &options) {
         Ok(record) => record,
-        Err(e) => return common::step_error(e),
+        Err(e) => return step_error::step_error(e),
     };
-    let path = common::write_signed_link(&record.link, form, key.signer(), dir)?;
+    let path = intoto::link::write_signed_link(&record.link, form, key.signer(), dir)?;
     if format == Format::Json {
-        output::json(&common::summary(
+        output::json(&progress::summary(
             step,
             &record.link,
             &path,
@@ -132,6 +135,6 @@ pub(crate) fn run(args: RunArgs, format: Format, quiet: bool) -> anyhow::Result<
         ))?;
     }
     let outcome = record.return_value.map_or(Outcome::Success, command_status);
-    common::discard(record.link);
+    super::discard(record.link);
     Ok(outcome)
 }

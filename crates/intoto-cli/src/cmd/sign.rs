@@ -7,14 +7,15 @@ use anyhow::{Context as _, bail};
 use clap::Args;
 use serde_json::{Value, json};
 
-use intoto::crypto::gpg::GpgSigner;
 use intoto::crypto::{KeyIdForm, PublicKey, Signer, check_signature_at, sign_metadata};
 use intoto::fs;
+use intoto::gpg::GpgSigner;
+use intoto::layout::{DefaultExpiry, add_default_expiry};
 use intoto::model::name::check_item_name;
-use intoto::model::{EnvelopeKind, Expires, Metadata, Payload, link_file_name};
+use intoto::model::{EnvelopeKind, Metadata, Payload, link_file_name};
 
-use crate::cli::Format;
 use crate::exit::Outcome;
+use crate::output::Format;
 use crate::{output, password};
 
 /// Sign link or layout metadata (legacy or DSSE, kept as it is), or verify
@@ -106,7 +107,7 @@ pub(crate) fn run(args: SignArgs, format: Format) -> anyhow::Result<Outcome> {
 /// The verification keys: PEM files, or keys exported from the GnuPG keyring.
 fn verification_keys(args: &SignArgs, form: KeyIdForm) -> anyhow::Result<Vec<(String, PublicKey)>> {
     if let Some(ids) = &args.gpg {
-        let gpg = crate::cmd::common::gpg(args.gpg_home.as_deref());
+        let gpg = crate::flags::gpg(args.gpg_home.as_deref());
         return ids
             .iter()
             .map(|id| {
@@ -172,31 +173,27 @@ fn sign(
     form: KeyIdForm,
     format: Format,
 ) -> anyhow::Result<Outcome> {
-    if let Payload::Layout(layout) = payload
-        && layout.expires.is_none()
-    {
-        // Adding `expires` changes what is signed: only when no signature
-        // is kept, and never in a DSSE envelope, whose payload is signed as
-        // received (as the reference leaves it).
-        let keeps_signatures = args.append && !md.signatures().is_empty();
-        if md.kind() == EnvelopeKind::Dsse || keeps_signatures {
-            tracing::warn!(
-                "{}: the layout has no expiry, and is signed as it is (adding one would change {}); \
-                 intoto verify refuses layouts without `expires`",
-                args.file.display(),
-                if keeps_signatures {
-                    "what the existing signatures are over"
-                } else {
-                    "the DSSE payload"
-                }
-            );
-        } else {
-            md = with_default_expiry(&md)?;
+    // Adding `expires` changes what is signed: only when no signature is
+    // kept, and never in a DSSE envelope, whose payload is signed as
+    // received (as the reference leaves it).
+    let kept = match add_default_expiry(&mut md, payload, args.append, chrono::Utc::now())? {
+        DefaultExpiry::NotNeeded => None,
+        DefaultExpiry::Added => {
             tracing::warn!(
                 "{}: the layout has no expiry; it will expire in one month",
                 args.file.display()
             );
+            None
         }
+        DefaultExpiry::KeptForSignatures => Some("what the existing signatures are over"),
+        DefaultExpiry::KeptForDsse => Some("the DSSE payload"),
+    };
+    if let Some(what) = kept {
+        tracing::warn!(
+            "{}: the layout has no expiry, and is signed as it is (adding one would change {what}); \
+             intoto verify refuses layouts without `expires`",
+            args.file.display(),
+        );
     }
     let password = if args.prompt {
         Some(password::prompt("the signing key")?)
@@ -208,7 +205,7 @@ fn sign(
     }
     let mut keyids = Vec::new();
     if let Some(ids) = &args.gpg {
-        let gpg = crate::cmd::common::gpg(args.gpg_home.as_deref());
+        let gpg = crate::flags::gpg(args.gpg_home.as_deref());
         let ids: Vec<Option<&str>> = if ids.is_empty() {
             vec![None]
         } else {
@@ -225,7 +222,7 @@ fn sign(
     } else {
         for path in &args.key {
             let key = fs::read_private_key(path, password.as_deref(), form).map_err(|e| {
-                crate::cmd::common::with_password_hint(e, "-p/--prompt (to be asked for it)")
+                crate::password::with_password_hint(e, "-p/--prompt (to be asked for it)")
             })?;
             let keyid = sign_metadata(&mut md, &key as &dyn Signer)
                 .with_context(|| format!("cannot sign with {}", path.display()))?;
@@ -273,19 +270,4 @@ fn output_name<'n>(file: &std::path::Path, name: &'n str) -> anyhow::Result<&'n 
             file.display()
         ),
     }
-}
-
-/// The reference gives a layout without `expires` one a month from now when
-/// it signs it; do the same (in UTC).
-fn with_default_expiry(md: &Metadata) -> anyhow::Result<Metadata> {
-    let mut value = md.payload_value()?;
-    let now = chrono::Utc::now();
-    let expires = Expires::from_datetime(
-        now.checked_add_months(chrono::Months::new(1))
-            .unwrap_or(now),
-    );
-    value["expires"] = Value::String(expires.to_string());
-    let mut out = Metadata::wrap(&value, md.kind());
-    *out.signatures_mut() = md.signatures().to_vec();
-    Ok(out)
 }

@@ -7,20 +7,14 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use clap::Args;
-use serde_json::{Map, Value, json};
 
 use intoto::crypto::{KeyIdForm, PublicKey};
 use intoto::fs;
-use intoto::model::DigestSet;
-use intoto::verify::{
-    ArtifactSubject, CommandRunner, Diagnostic, ItemKind, RuleTrace, Severity, Subject, Verdict,
-    VerifyOptions, verify_layout_file,
-};
+use intoto::verify::{CommandRunner, VerifyOptions, VerifyRequest, verify_supply_chain};
 
-use crate::cli::Format;
-use crate::cmd::common;
 use crate::exit::Outcome;
 use crate::output;
+use crate::output::Format;
 
 /// Verify that a software supply chain was carried out as its layout says
 /// (in-toto-verify).
@@ -109,13 +103,44 @@ pub(crate) fn run(
     quiet: bool,
     reference: Option<crate::compat::Program>,
 ) -> anyhow::Result<Outcome> {
+    let request = VerifyRequest::new(args.layout.clone(), keys(&args)?).options(options(
+        &args,
+        verbose,
+        reference.is_none(),
+    )?);
+    let report = verify_supply_chain(&request)
+        .with_context(|| "verification could not be carried out".to_owned())?;
+    match format {
+        Format::Json => output::json(&report.to_json()?)?,
+        // As in-toto-verify: its warnings, and the first failure in its
+        // words; nothing else.
+        Format::Text if reference.is_some() => {
+            if !quiet {
+                crate::compat::verify_report(&report.verdict);
+            }
+        }
+        Format::Text => report
+            .text_with(quiet, crate::hints::line_for)
+            .iter()
+            .try_for_each(|l| output::line(l))?,
+    }
+    Ok(if report.passed() {
+        Outcome::Success
+    } else {
+        Outcome::Failed
+    })
+}
+
+/// The layout owner's keys: PEM files, then keys exported from the GnuPG
+/// keyring.
+fn keys(args: &VerifyArgs) -> anyhow::Result<Vec<PublicKey>> {
     let mut keys = args
         .verification_keys
         .iter()
         .map(|path| Ok(fs::read_public_key(path, KeyIdForm::Modern)?))
         .collect::<anyhow::Result<Vec<PublicKey>>>()?;
     if !args.gpg.is_empty() {
-        let gpg = common::gpg(args.gpg_home.as_deref());
+        let gpg = crate::flags::gpg(args.gpg_home.as_deref());
         for id in &args.gpg {
             keys.push(
                 gpg.export_public_key(id)
@@ -123,6 +148,17 @@ pub(crate) fn run(
             );
         }
     }
+    Ok(keys)
+}
+
+/// The library options the flags stand for; `expires_required` unless
+/// standing in for in-toto-verify, which lets a layout without `expires`
+/// live forever.
+fn options(
+    args: &VerifyArgs,
+    traces: bool,
+    expires_required: bool,
+) -> anyhow::Result<VerifyOptions> {
     let mut parameters = BTreeMap::new();
     for (name, value) in &args.params {
         if parameters.insert(name.clone(), value.clone()).is_some() {
@@ -133,163 +169,11 @@ pub(crate) fn run(
     let mut options = VerifyOptions::new()
         .link_dir(&args.link_dir)
         .runner(runner)
-        .traces(verbose)
+        .traces(traces)
         .sublayout_inspections(!args.no_sublayout_inspections)
-        // The reference lets a layout without `expires` live forever.
-        .expires_required(reference.is_none());
+        .expires_required(expires_required);
     if !parameters.is_empty() {
         options = options.parameters(parameters);
     }
-    let verdict = verify_layout_file(&args.layout, &keys, &options)
-        .with_context(|| "verification could not be carried out".to_owned())?;
-    match format {
-        Format::Json => output::json(&report(&args, &verdict, verbose))?,
-        // As in-toto-verify: its warnings, and the first failure in its
-        // words; nothing else.
-        Format::Text if reference.is_some() => {
-            if !quiet {
-                crate::compat::verify_report(&verdict);
-            }
-        }
-        Format::Text => text(&args, &verdict, verbose, quiet)?,
-    }
-    Ok(if verdict.passed() {
-        Outcome::Success
-    } else {
-        Outcome::Failed
-    })
-}
-
-fn text(args: &VerifyArgs, verdict: &Verdict, verbose: bool, quiet: bool) -> anyhow::Result<()> {
-    if verbose {
-        for trace in &verdict.traces {
-            output::lines(&trace.to_string())?;
-        }
-    }
-    for d in &verdict.diagnostics {
-        if quiet && d.severity != Severity::Error {
-            continue;
-        }
-        output::line(&d.to_string())?;
-        if let Some(help) = &d.help {
-            output::line(&format!("  help: {help}"))?;
-        }
-    }
-    let warnings = verdict.warnings().count();
-    let noted = match warnings {
-        0 => String::new(),
-        1 => " (1 warning)".to_owned(),
-        n => format!(" ({n} warnings)"),
-    };
-    if verdict.passed() {
-        if !quiet {
-            output::line(&format!(
-                "verified: the supply chain of {} passed all checks{noted}",
-                args.layout.display()
-            ))?;
-        }
-    } else {
-        let errors = verdict.errors().count();
-        output::line(&format!(
-            "verification failed: {errors} error{}{noted}",
-            if errors == 1 { "" } else { "s" }
-        ))?;
-    }
-    Ok(())
-}
-
-fn digests(d: &DigestSet) -> Value {
-    d.to_value()
-}
-
-fn artifact(a: &ArtifactSubject) -> Value {
-    let mut v = json!({"path": a.path, "digests": a.digests.as_ref().map(digests)});
-    if let Some(c) = &a.compared_with {
-        v["compared_with"] = json!({
-            "location": c.location,
-            "path": c.path,
-            "digests": c.digests.as_ref().map(digests),
-        });
-    }
-    v
-}
-
-fn kind(k: ItemKind) -> &'static str {
-    match k {
-        ItemKind::Step => "step",
-        ItemKind::Inspection => "inspection",
-    }
-}
-
-fn subject(s: &Subject) -> Value {
-    let mut m = Map::new();
-    let mut put = |k: &str, v: Value| {
-        if !v.is_null() {
-            m.insert(k.to_owned(), v);
-        }
-    };
-    if !s.sublayout.is_empty() {
-        put("sublayout", json!(s.sublayout));
-    }
-    put("item", json!(s.item));
-    put("item_kind", json!(s.item_kind.map(kind)));
-    put("link_file", json!(s.link_file));
-    put("other_link_file", json!(s.other_link_file));
-    put("keyid", json!(s.keyid.as_ref().map(|k| k.as_str())));
-    if let Some(r) = &s.rule {
-        put(
-            "rule",
-            json!({"artifact_type": r.artifact_type.field(), "index": r.index, "text": r.text}),
-        );
-    }
-    if !s.artifacts.is_empty() {
-        put(
-            "artifacts",
-            Value::Array(s.artifacts.iter().map(artifact).collect()),
-        );
-        put("artifact_count", json!(s.artifact_count));
-    }
-    put("parameter", json!(s.parameter));
-    Value::Object(m)
-}
-
-fn diagnostic(d: &Diagnostic) -> Value {
-    json!({
-        "code": d.code.as_str(),
-        "severity": d.severity.as_str(),
-        "message": d.message,
-        "help": d.help,
-        "subject": subject(&d.subject),
-    })
-}
-
-fn trace(t: &RuleTrace) -> Value {
-    json!({
-        "item": t.item,
-        "item_kind": t.item_kind.map(kind),
-        "artifact_type": t.artifact_type.field(),
-        "queued": t.queued,
-        "complete": t.complete,
-        "rules": t.steps.iter().map(|s| json!({
-            "index": s.index,
-            "rule": s.rule.to_string(),
-            "consumed": s.consumed,
-            "destination_link_missing": s.destination_link_missing,
-        })).collect::<Vec<_>>(),
-        "remaining": t.remaining,
-    })
-}
-
-fn report(args: &VerifyArgs, verdict: &Verdict, verbose: bool) -> Value {
-    let mut v = json!({
-        "layout": args.layout,
-        "verified": verdict.passed(),
-        "errors": verdict.errors().count(),
-        "warnings": verdict.warnings().count(),
-        "diagnostics": verdict.diagnostics.iter().map(diagnostic).collect::<Vec<_>>(),
-    });
-    if verbose {
-        v["traces"] = Value::Array(verdict.traces.iter().map(trace).collect());
-    }
-    v
+    Ok(options)
 }

@@ -86,7 +86,7 @@ pub(crate) fn main(program: Program, args: Vec<OsString>) -> ExitCode {
     // -q and -v reach `cli` as its global flags, from any sub-parser.
     let quiet = cli.quiet;
     crate::logging::init_reference(program, cli.verbose > 0, quiet);
-    let outcome = match crate::cmd::run(cli) {
+    let outcome = match crate::cli::run(cli) {
         Ok(outcome) => outcome,
         Err(err) if exit::is_broken_pipe(&err) => Outcome::Success,
         Err(err) => {

@@ -67,7 +67,7 @@ fn exception(err: &anyhow::Error) -> (&'static str, String) {
             }
         }
     }
-    ("Error", format!("{err:#}"))
+    ("Error", crate::hints::error_text(err))
 }
 
 /// `in-toto-verify`'s report: the warnings it logs before it stops, then

@@ -314,11 +314,9 @@ mod tests {
 
     /// The first transferable public key of a committed keyring file.
     fn first_key(keyring: &str) -> Vec<u8> {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../tests/vectors/in-toto-python/gpg_keyrings")
-            .join(keyring)
-            .join("pubring.gpg");
-        let data = std::fs::read(path).unwrap();
+        let data = intoto_test_support::read_vector(&format!(
+            "in-toto-python/gpg_keyrings/{keyring}/pubring.gpg"
+        ));
         let packets = read_packets(&data).unwrap();
         let len: usize = packets
             .iter()

@@ -1,23 +1,19 @@
 //! OpenPGP (GnuPG) keys and signatures, as the reference (securesystemslib's
 //! `_gpg` package behind in-toto's `--gpg` options) uses them.
 //!
-//! # What needs the `gpg` binary
+//! # No `gpg` binary here
 //!
-//! | Operation | `gpg` binary? | API |
-//! |---|---|---|
-//! | Verifying a signature with a key dict from a layout | **no** | [`PublicKey::from_key_dict`](crate::PublicKey::from_key_dict), [`check_signature`](crate::check_signature), [`check_signature_at`](crate::check_signature_at) |
-//! | Reading a key dict from `gpg --export` output already at hand | **no** | [`key_dict_from_export`] |
-//! | Exporting a public key from a keyring | yes: `gpg [--homedir H] --export KEYID` | [`Gpg::export_pubkey`], [`Gpg::export_pubkeys`], [`Gpg::export_public_key`] |
-//! | Finding the keyring's default signing key | yes: signs an empty message | [`Gpg::default_signing_keyid`] |
-//! | Signing | yes: `gpg --detach-sign --digest-algo SHA256 [--local-user KEYID] [--homedir H]` | [`GpgSigner`] |
-//!
-//! The command lines are securesystemslib's (`_gpg/constants.py`), and so is
-//! the choice of program: `$GNUPG` if set (and it runs), else `gpg2`, else
-//! `gpg`; commands time out after 10 seconds. Nothing else is parsed from
-//! gpg's human-readable output: exported keys and signatures are OpenPGP
-//! packets (RFC 4880), parsed here by hand (v4 public keys, user IDs,
-//! signatures with their subpackets), as securesystemslib does, so no
-//! OpenPGP library is needed.
+//! This crate never runs gpg: verifying a signature with a key dict from a
+//! layout ([`PublicKey::from_key_dict`](crate::PublicKey::from_key_dict),
+//! [`check_signature`](crate::check_signature),
+//! [`check_signature_at`](crate::check_signature_at)), reading a key dict
+//! from `gpg --export` output already at hand ([`key_dict_from_export`]) and
+//! reading a detached signature gpg wrote ([`parse_detached_signature`])
+//! are in-process. Exporting keys from a keyring and signing run the gpg
+//! program; that is the facade's `intoto::gpg` (`Gpg`, `GpgSigner`).
+//! Exported keys and signatures are OpenPGP packets (RFC 4880), parsed
+//! here by hand (v4 public keys, user IDs, signatures with their
+//! subpackets), as securesystemslib does, so no OpenPGP library is needed.
 //!
 //! # Keys and signatures
 //!
@@ -40,18 +36,16 @@
 //!   reads the clock.
 //! - Revocation and key usage flags are not considered, as in the reference.
 
-mod command;
+mod detached;
 mod key;
 mod keyring;
 mod packet;
-mod signer;
 mod verify;
 
 pub(crate) use key::key_from_dict;
 
-pub use command::Gpg;
+pub use detached::{DetachedSignature, parse_detached_signature};
 pub use keyring::key_dict_from_export;
-pub use signer::GpgSigner;
 
 use crate::error::KeyError;
 

@@ -6,7 +6,8 @@ use std::fmt;
 use intoto_model::{ArtifactRule, ArtifactType};
 
 /// Whether a rule list belongs to a step or to an inspection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ItemKind {
     /// A step of the layout.
     Step,
@@ -27,7 +28,7 @@ impl fmt::Display for ItemKind {
 ///
 /// In a [`RuleViolation`](super::RuleViolation) it covers the rules before
 /// the failing one, and `remaining` is the queue the failing rule saw.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]
 pub struct RuleTrace {
     /// The step or inspection name.
@@ -35,10 +36,12 @@ pub struct RuleTrace {
     /// Whether the item is a step or an inspection, when the caller said so.
     pub item_kind: Option<ItemKind>,
     /// Whether these are the item's materials or products rules.
+    #[serde(serialize_with = "crate::serialize::artifact_type")]
     pub artifact_type: ArtifactType,
     /// How many artifacts were queued before the first rule.
     pub queued: usize,
     /// One entry per rule applied, in order.
+    #[serde(rename = "rules")]
     pub steps: Vec<RuleStep>,
     /// The artifacts no rule consumed, sorted: what the implicit `ALLOW *`
     /// accepted, or in a violation the queue the failing rule saw.
@@ -48,12 +51,13 @@ pub struct RuleTrace {
 }
 
 /// What one rule did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]
 pub struct RuleStep {
     /// The rule's position in its list, from 0.
     pub index: usize,
     /// The rule.
+    #[serde(serialize_with = "crate::serialize::rule")]
     pub rule: ArtifactRule,
     /// The artifacts it removed from the queue, sorted.
     pub consumed: Vec<String>,

@@ -1,6 +1,7 @@
 //! argparse's behaviour, as Python 3.11's parsers of the reference's
 //! programs show it (each expectation was taken from the reference).
 
+use super::matching::*;
 use super::*;
 use crate::compat::programs::{Program, intoto_args};
 

@@ -5,11 +5,10 @@ use std::ffi::OsStr;
 
 use intoto_model::KeyId;
 
-use super::GpgError;
+use intoto_crypto::gpg::{GpgError, parse_detached_signature};
+use intoto_crypto::{RawSignature, SignError, Signer};
+
 use super::command::{Gpg, check_keyid};
-use super::packet::{HashAlgo, SIG_BINARY, parse_signature_packet};
-use crate::error::SignError;
-use crate::signer::{RawSignature, Signer};
 
 /// A [`Signer`] that runs `gpg --detach-sign --digest-algo SHA256
 /// [--local-user KEYID] [--homedir H]` with the content on standard input
@@ -17,7 +16,7 @@ use crate::signer::{RawSignature, Signer};
 /// (`{keyid, signature, other_headers}`).
 ///
 /// The signature's keyid is the key gpg actually signed with, which may be a
-/// signing subkey of the key asked for: [`sign_metadata`](crate::sign_metadata)
+/// signing subkey of the key asked for: [`sign_metadata`](intoto_crypto::sign_metadata)
 /// returns it, and link file names use it (as in the reference).
 #[derive(Debug, Clone)]
 pub struct GpgSigner {
@@ -68,20 +67,15 @@ impl GpgSigner {
             args.extend([OsStr::new("--homedir"), h.as_os_str()]);
         }
         let out = self.gpg.run(&args, Some(content))?;
-        if out.stdout.starts_with(b"-----BEGIN") {
-            return Err(GpgError::Armored);
-        }
-        let sig = parse_signature_packet(&out.stdout, &[SIG_BINARY], &[HashAlgo::Sha256])?;
+        let sig = parse_detached_signature(&out.stdout)?;
         let keyid = if sig.keyid.is_empty() {
             self.full_keyid(&sig.short_keyid)?
         } else {
             sig.keyid
         };
-        Ok(RawSignature {
-            keyid: KeyId::new(keyid),
-            sig: sig.signature,
-            other_headers: Some(sig.other_headers),
-        })
+        let mut raw = RawSignature::new(KeyId::new(keyid), sig.signature);
+        raw.other_headers = Some(sig.other_headers);
+        Ok(raw)
     }
 
     /// gpg before 2.1 writes no Issuer Fingerprint subpacket: find the full

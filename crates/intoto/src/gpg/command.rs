@@ -12,20 +12,20 @@ use std::time::{Duration, Instant};
 
 use intoto_model::{KeyDict, KeyId};
 
-use super::GpgError;
-use super::keyring::key_dict_from_export;
+use intoto_crypto::PublicKey;
+use intoto_crypto::gpg::{GpgError, key_dict_from_export};
+
 use super::signer::GpgSigner;
-use crate::public::PublicKey;
 
 /// How to run gpg: which program, which keyring (`--homedir`), and how long
 /// to wait. Cloning is cheap; clones share the program lookup.
 ///
 /// ```no_run
-/// use intoto_crypto::gpg::Gpg;
+/// use intoto::gpg::Gpg;
 ///
 /// let gpg = Gpg::new().with_homedir("/path/to/gnupg-home");
 /// let key = gpg.export_public_key("8288ef560ed3795f9df2c0db56193089b285da58")?;
-/// # Ok::<(), intoto_crypto::gpg::GpgError>(())
+/// # Ok::<(), intoto::gpg::GpgError>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct Gpg {
@@ -333,6 +333,8 @@ fn read_all(mut r: impl Read + Send + 'static) -> thread::JoinHandle<Vec<u8>> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
     use super::*;
 
     #[test]

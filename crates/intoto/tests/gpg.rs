@@ -13,11 +13,11 @@ use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
 
-use intoto_crypto::gpg::{Gpg, GpgError, GpgSigner, key_dict_from_export};
-use intoto_crypto::{
+use intoto::crypto::{
     PublicKey, SignatureError, check_signature, check_signature_at, sign_metadata,
 };
-use intoto_model::{EnvelopeKind, KeyDict, KeyId, Link, Metadata, Payload};
+use intoto::gpg::{Gpg, GpgError, GpgSigner, key_dict_from_export};
+use intoto::model::{EnvelopeKind, KeyDict, KeyId, Link, Metadata, Payload};
 use intoto_test_support::gpg::GpgHome;
 use intoto_test_support::{pyref_command, read_vector, require_pyref};
 

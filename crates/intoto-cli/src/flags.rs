@@ -1,0 +1,228 @@
+//! Flags that `run`, `record`, `match-products` and `mock` share: the
+//! signing key (and what it becomes, a [`LinkSigner`]), how artifacts are
+//! recorded, and the form links are written in.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context as _, bail};
+use clap::Args;
+
+use intoto::crypto::{KeyIdForm, PrivateKey, PublicKey, Signer};
+use intoto::fs;
+use intoto::gpg::{Gpg, GpgSigner};
+use intoto::link::LinkForm;
+use intoto::model::{EnvelopeKind, KeyId, Metadata};
+use intoto::record::{HashAlgorithm, Progress, RecordOptions};
+
+use crate::password::{self, with_password_hint};
+
+/// The key a link is signed with (`--signing-key`, `-P/--password`, or
+/// `-g/--gpg`, `--gpg-home`).
+#[derive(Debug, Args)]
+pub(crate) struct KeyArgs {
+    /// Key to sign the link with: a PKCS#8 PEM private key (ed25519, RSA or
+    /// ECDSA), such as `intoto key generate` writes.
+    #[arg(
+        long = "signing-key",
+        value_name = "PATH",
+        required_unless_present = "gpg",
+        conflicts_with = "gpg"
+    )]
+    signing_key: Option<PathBuf>,
+    /// Password of an encrypted signing key; -P without a value prompts for
+    /// it. No password (or an empty one) means the key is not encrypted. (Not
+    /// to be confused with -p, --products.)
+    #[arg(short = 'P', long, num_args = 0..=1, value_name = "PASSWORD")]
+    password: Option<Option<String>>,
+    /// Sign with a GnuPG key from the keyring: the one with KEYID, or the
+    /// default key when no keyid is given (uses the gpg program).
+    #[arg(short = 'g', long, num_args = 0..=1, value_name = "KEYID")]
+    gpg: Option<Option<String>>,
+    /// The GnuPG home folder (default: gpg's own default).
+    #[arg(long, value_name = "PATH")]
+    gpg_home: Option<PathBuf>,
+}
+
+/// GnuPG with the keyring in `home` (`--gpg-home`), or gpg's default keyring.
+pub(crate) fn gpg(home: Option<&Path>) -> Gpg {
+    match home {
+        Some(home) => Gpg::new().with_homedir(home),
+        None => Gpg::new(),
+    }
+}
+
+/// What signs links: a private key in memory, or GnuPG.
+pub(crate) enum LinkSigner {
+    /// A PEM private key.
+    Key(PrivateKey),
+    /// A GnuPG key, by keyid or the keyring's default.
+    Gpg {
+        /// Runs `gpg --detach-sign`.
+        signer: GpgSigner,
+        /// The keyid asked for; `None` for the default key.
+        keyid: Option<String>,
+    },
+}
+
+impl LinkSigner {
+    /// The signer.
+    pub(crate) fn signer(&self) -> &dyn Signer {
+        match self {
+            Self::Key(key) => key,
+            Self::Gpg { signer, .. } => signer,
+        }
+    }
+
+    /// The keyid signatures carry, when known before signing (GnuPG may sign
+    /// with a subkey, and its default key is only known after).
+    pub(crate) fn keyid(&self) -> Option<&KeyId> {
+        match self {
+            Self::Key(key) => Some(key.keyid()),
+            Self::Gpg { .. } => None,
+        }
+    }
+
+    /// For messages: the keyid prefix, or the GnuPG key asked for.
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Self::Key(key) => key.keyid().short().to_owned(),
+            Self::Gpg {
+                keyid: Some(id), ..
+            } => format!("GnuPG key {id}"),
+            Self::Gpg { keyid: None, .. } => "the default GnuPG key".to_owned(),
+        }
+    }
+
+    /// The public key that must have signed `md` (an unfinished link made by
+    /// this signer): the key's own, or the GnuPG key exported from the
+    /// keyring, by the keyid asked for or, for the default key, the keyid the
+    /// link's signature names, as the reference does.
+    pub(crate) fn verification_key(&self, md: &Metadata) -> anyhow::Result<PublicKey> {
+        match self {
+            Self::Key(key) => Ok(key.public_key().clone()),
+            Self::Gpg { signer, keyid } => {
+                let id = match keyid {
+                    Some(id) => id.clone(),
+                    None => md
+                        .signatures()
+                        .first()
+                        .map(|s| s.keyid.to_string())
+                        .context("the unfinished link has no signature")?,
+                };
+                signer
+                    .gpg()
+                    .export_public_key(&id)
+                    .with_context(|| format!("cannot export GnuPG key {id}"))
+            }
+        }
+    }
+}
+
+impl KeyArgs {
+    /// Reads the signing key, prompting for its password if asked to, or
+    /// sets up GnuPG.
+    pub(crate) fn load(&self) -> anyhow::Result<LinkSigner> {
+        if let Some(keyid) = &self.gpg {
+            let gpg = gpg(self.gpg_home.as_deref());
+            let signer = GpgSigner::new(gpg, keyid.as_deref()).with_context(|| {
+                format!(
+                    "cannot use {}",
+                    keyid.as_deref().unwrap_or("the default GnuPG key")
+                )
+            })?;
+            return Ok(LinkSigner::Gpg {
+                signer,
+                keyid: keyid.clone(),
+            });
+        }
+        let Some(path) = &self.signing_key else {
+            bail!("give a signing key: --signing-key PATH or --gpg [KEYID]");
+        };
+        let password = match &self.password {
+            None => None,
+            Some(Some(p)) => Some(p.as_bytes().to_vec()),
+            Some(None) => Some(password::prompt(&path.display().to_string())?),
+        };
+        // As in the reference, an empty password means an unencrypted key.
+        let password = password.filter(|p| !p.is_empty());
+        let key = fs::read_private_key(path, password.as_deref(), KeyIdForm::Modern)
+            .map_err(|e| with_password_hint(e, "-P (to be asked) or -P PASSWORD"))?;
+        Ok(LinkSigner::Key(key))
+    }
+}
+
+/// How materials and products are recorded.
+#[derive(Debug, Args)]
+pub(crate) struct ArtifactArgs {
+    /// Gitignore-style patterns of paths not to record. They replace the
+    /// defaults: *.link*, .git, *.pyc, *~.
+    #[arg(long = "exclude", value_name = "PATTERN", num_args = 1..)]
+    exclude: Vec<String>,
+    /// Folder that relative material and product paths are found in; it is
+    /// not part of the recorded names. Default: the current folder.
+    #[arg(long, value_name = "PATH")]
+    base_path: Option<PathBuf>,
+    /// Prefixes to strip from recorded names; the first that matches is
+    /// removed. None may be a prefix of another, and stripping must not make
+    /// two names equal.
+    #[arg(long, value_name = "PATH", num_args = 1..)]
+    lstrip_paths: Vec<String>,
+    /// Digests to record, comma-separated: sha256 (the default, and the only
+    /// one the reference records), sha512, blake3.
+    #[arg(long = "hash", value_name = "ALGORITHMS", value_delimiter = ',', value_parser = parse_algorithm)]
+    hash: Vec<HashAlgorithm>,
+}
+
+fn parse_algorithm(name: &str) -> Result<HashAlgorithm, String> {
+    HashAlgorithm::from_name(name.trim())
+        .ok_or_else(|| format!("unknown digest {name:?}; choose from sha256, sha512, blake3"))
+}
+
+impl ArtifactArgs {
+    /// The library options these flags stand for, reporting to `progress`.
+    pub(crate) fn options(&self, progress: Arc<dyn Progress>) -> RecordOptions {
+        let mut options = RecordOptions::new()
+            .exclude_patterns(self.exclude.iter().cloned())
+            .lstrip_paths(self.lstrip_paths.iter().cloned())
+            .algorithms(self.hash.iter().copied())
+            .progress(progress);
+        if let Some(base) = &self.base_path {
+            options = options.base_path(base);
+        }
+        options
+    }
+}
+
+/// The wrapper a signed link is written in (`--use-dsse`, `--attest`).
+#[derive(Debug, Args)]
+pub(crate) struct EnvelopeArgs {
+    /// Write the link in a DSSE envelope instead of the legacy
+    /// {"signed", "signatures"} wrapper.
+    #[arg(long)]
+    use_dsse: bool,
+    /// Write the link as an in-toto attestation: an ITE-6 Statement with the
+    /// link predicate (v0.3) whose subjects are the products, in a DSSE
+    /// envelope, under the same file name as a link. Needs products. (Not in
+    /// the reference, whose in-toto-verify does not read attestations.)
+    #[arg(long)]
+    attest: bool,
+}
+
+impl EnvelopeArgs {
+    pub(crate) fn form(&self) -> LinkForm {
+        match (self.attest, self.use_dsse) {
+            (true, _) => LinkForm::Attestation,
+            (false, true) => LinkForm::Link(EnvelopeKind::Dsse),
+            (false, false) => LinkForm::Link(EnvelopeKind::Legacy),
+        }
+    }
+
+    pub(crate) fn attest(&self) -> bool {
+        self.attest
+    }
+
+    pub(crate) fn use_dsse(&self) -> bool {
+        self.use_dsse
+    }
+}
