@@ -54,13 +54,13 @@ pub use error::ModelError;
 pub use expires::Expires;
 pub use key::KeyDict;
 pub use keyid::KeyId;
-pub use name::StepName;
 pub use layout::{CertConstraint, Inspection, Layout, Step, SupplyChainItem, Threshold};
 pub use link::{
     Link, link_file_name, sublayout_link_dir, unfinished_link_file_name, unsigned_link_file_name,
 };
 pub use metablock::Metablock;
 pub use metadata::{EnvelopeKind, Metadata, Payload};
+pub use name::StepName;
 pub use pattern::ArtifactPattern;
 pub use rule::{ArtifactRule, ArtifactType, MatchRule, RuleError};
 pub use signature::Signature;

@@ -20,7 +20,7 @@ use intoto_model::{
     DigestSet, EnvelopeKind, Inspection, Link, Metadata, Statement, link_file_name,
 };
 use intoto_verify::{
-    Code, Error, InspectionRunner, LinkSource, Severity, SourceError, Verdict, Verifier,
+    Code, Domain, Error, InspectionRunner, LinkSource, Severity, SourceError, Verdict, Verifier,
 };
 use serde_json::{Value, json};
 
@@ -845,6 +845,34 @@ fn every_code_is_catalogued() {
             code.as_str()
         );
     }
+    // Each code is catalogued under its domain, domains in stage order.
+    let mut section = "";
+    let mut sections = Vec::new();
+    for line in catalogue.lines() {
+        let Some(heading) = line.strip_prefix("## ") else {
+            continue;
+        };
+        match heading.strip_prefix('`').and_then(|h| h.strip_suffix('`')) {
+            Some(code) => {
+                let code = Code::ALL.iter().find(|c| c.as_str() == code).unwrap();
+                assert!(
+                    section.starts_with(code.domain().title()),
+                    "{code} is catalogued under {section:?}, not {:?}",
+                    code.domain().title()
+                );
+            }
+            None => {
+                section = heading;
+                sections.push(heading);
+            }
+        }
+    }
+    let domains: Vec<Domain> = Code::ALL.iter().map(|c| c.domain()).collect();
+    assert!(
+        domains.is_sorted(),
+        "codes are declared by domain, in stage order"
+    );
+    assert_eq!(sections.len(), 6, "{sections:?}");
 }
 
 /// Serves, at every sublayout depth, a sublayout by `bob` that delegates
