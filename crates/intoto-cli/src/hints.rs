@@ -20,6 +20,10 @@ pub(crate) fn for_code(code: Code) -> Option<(&'static str, &'static str)> {
             "--inspection-timeout",
             "an inspection may run for --inspection-timeout seconds (default: 10)",
         ),
+        Code::ParameterMissing => (
+            "--param",
+            "give each parameter the layout uses with --param NAME=VALUE",
+        ),
         Code::InspectionSkipped => (
             "--no-sublayout-inspections",
             "sublayout inspections are not run with --no-sublayout-inspections",
@@ -64,6 +68,7 @@ mod tests {
             .with_help("pass the layout owner's public key(s)");
         assert!(line_for(&unnamed).is_some_and(|l| l.contains("--verification-keys")));
         for code in [
+            Code::ParameterMissing,
             Code::ThresholdNotMet,
             Code::InspectionNotRun,
             Code::InspectionSkipped,

@@ -27,7 +27,7 @@ pub enum ParameterError {
         name: String,
     },
     /// A placeholder names a parameter that was not given.
-    #[error("{text:?} uses parameter {name:?}, which was not given (pass --param {name}=VALUE)")]
+    #[error("{text:?} uses parameter {name:?}, which was not given (give it a value)")]
     Missing {
         /// The name.
         name: String,

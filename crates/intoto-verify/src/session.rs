@@ -188,7 +188,7 @@ impl<'v, 'a> Session<'v, 'a> {
                 self.push(Diagnostic::new(
                     Code::InspectionSkipped,
                     format!(
-                        "inspection '{}' ({}) of the sublayout was not run (--no-sublayout-inspections)",
+                        "inspection '{}' ({}) of the sublayout was not run: sublayout inspections are off",
                         inspection.name,
                         inspection.run.join(" ")
                     ),

@@ -214,7 +214,7 @@ impl Session<'_, '_> {
         };
         self.push(
             Diagnostic::new(Code::ThresholdNotMet, message, scope.item(&step.name, ItemKind::Step))
-                .with_help("each authorized functionary records the step (intoto run) and puts its signed <step>.<keyid prefix>.link in the link folder (--link-dir)")
+                .with_help("each authorized functionary records the step and puts its signed <step>.<keyid prefix>.link in the link folder")
                 .with_reference(reference.0, reference.1),
         );
     }

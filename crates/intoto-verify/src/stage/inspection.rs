@@ -39,7 +39,7 @@ impl Session<'_, '_> {
                         format!("inspection '{}' ({}): {}", inspection.name, run.join(" "), crate::error_chain(e.as_ref())),
                         subject(),
                     )
-                    .with_help("the inspection's command must be installed on the verifying machine, and finish within --inspection-timeout"),
+                    .with_help("the inspection's command must be installed on the verifying machine, and finish within the inspection timeout"),
                 );
                 return None;
             }

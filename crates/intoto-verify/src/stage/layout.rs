@@ -99,7 +99,7 @@ impl Session<'_, '_> {
                     "no key was given to verify the layout's signatures",
                     scope.subject(),
                 )
-                .with_help("pass the layout owner's public key(s) with --verification-keys"),
+                .with_help("give the layout owner's public key(s) to verify the layout with"),
             );
             return Ok(None);
         }
