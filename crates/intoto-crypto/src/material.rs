@@ -1,6 +1,7 @@
 //! Key material of the supported algorithms and the one place that maps a
 //! scheme to its RustCrypto implementation.
 
+use intoto_model::encoding::hex;
 use pkcs8::der::pem::LineEnding;
 use pkcs8::{EncodePrivateKey, EncodePublicKey};
 use sha2::{Sha224, Sha256, Sha384, Sha512};
@@ -82,7 +83,6 @@ impl PublicMaterial {
         let material = match key_type {
             KeyType::Ed25519 => {
                 let bytes: [u8; 32] = hex::decode(public.trim())
-                    .ok()
                     .and_then(|b| b.try_into().ok())
                     .ok_or(bad("ed25519"))?;
                 PublicMaterial::Ed25519(
@@ -94,7 +94,7 @@ impl PublicMaterial {
                 if public.trim_start().starts_with("-----BEGIN") {
                     crate::pem::decode_public(public.as_bytes()).map_err(|_| bad("ecdsa"))?
                 } else {
-                    let point = hex::decode(public.trim()).map_err(|_| bad("ecdsa"))?;
+                    let point = hex::decode(public.trim()).ok_or_else(|| bad("ecdsa"))?;
                     match key_type {
                         KeyType::EcdsaP256 => PublicMaterial::P256(
                             p256::ecdsa::VerifyingKey::from_sec1_bytes(&point)

@@ -29,8 +29,8 @@
 //! assert_eq!(md.signed_bytes().unwrap()[..20], br#"{"_type":"link","byp"#[..]);
 //! ```
 
-pub mod cjson;
 pub mod digest;
+pub mod encoding;
 pub mod envelope;
 pub mod error;
 pub mod expires;
@@ -42,12 +42,13 @@ pub mod link;
 pub mod metablock;
 pub mod metadata;
 pub mod name;
-pub mod pyjson;
 pub mod rule;
 pub mod signature;
 pub mod statement;
 
 pub use digest::{Artifacts, DigestSet};
+/// The encoders by their former paths (`intoto_model::cjson`, `intoto_model::pyjson`).
+pub use encoding::{cjson, pyjson};
 pub use envelope::{Envelope, PAYLOAD_TYPE_INTOTO};
 pub use error::ModelError;
 pub use expires::Expires;

@@ -7,6 +7,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use intoto_model::DigestSet;
+use intoto_model::encoding::hex;
 use sha2::Digest;
 
 use crate::error::Error;
@@ -90,24 +91,12 @@ impl Hasher {
 
     fn finalize_hex(self) -> String {
         match self {
-            Self::Sha256(h) => to_hex(&h.finalize()),
-            Self::Sha512(h) => to_hex(&h.finalize()),
+            Self::Sha256(h) => hex::encode(h.finalize()),
+            Self::Sha512(h) => hex::encode(h.finalize()),
             #[cfg(feature = "blake3")]
-            Self::Blake3(h) => h.finalize().to_hex().to_string(),
+            Self::Blake3(h) => hex::encode(h.finalize().as_bytes()),
         }
     }
-}
-
-/// Lowercase hex, without the per-character iterator `hex::encode` uses:
-/// this runs once per file.
-fn to_hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
-    }
-    out
 }
 
 /// Several digests computed over the same bytes. The first algorithm is kept

@@ -130,7 +130,7 @@ fn large_files_stream_in_chunks() {
     let plain = record_artifacts(&["big"], &options).unwrap();
     let expected = {
         use sha2::Digest;
-        hex::encode(sha2::Sha256::digest(&data))
+        intoto_model::encoding::hex::encode(sha2::Sha256::digest(&data))
     };
     assert_eq!(plain["big"].get("sha256"), Some(expected.as_str()));
     let normalized = record_artifacts(&["big"], &options.normalize_line_endings(true)).unwrap();
@@ -138,7 +138,7 @@ fn large_files_stream_in_chunks() {
         use sha2::Digest;
         let mut n = data.clone();
         n.remove(256 * 1024 - 1);
-        hex::encode(sha2::Sha256::digest(&n))
+        intoto_model::encoding::hex::encode(sha2::Sha256::digest(&n))
     };
     assert_eq!(normalized["big"].get("sha256"), Some(expected.as_str()));
 }

@@ -66,7 +66,6 @@
 //! reference lists sets in hash order.
 
 pub mod artifacts;
-mod canonical;
 mod chain;
 pub mod diagnostic;
 mod linkfile;

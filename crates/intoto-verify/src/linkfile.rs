@@ -8,7 +8,8 @@
 //! read straight from the text:
 //!
 //! - legacy: the canonical JSON of the *received* `signed` text is written
-//!   without a `Value` ([`crate::canonical`]);
+//!   without a `Value`
+//!   ([`intoto_model::encoding::canonical_text`]);
 //! - DSSE: the payload is decoded once, into its pre-authentication
 //!   encoding;
 //! - the link's `materials` and `products` go straight into
@@ -23,6 +24,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use intoto_model::encoding::canonical_text::{Canon, canonicalize};
 use intoto_model::envelope::{decode_base64, pae};
 use intoto_model::{
     Envelope, EnvelopeKind, Link, Metablock, Metadata, ModelError, PAYLOAD_TYPE_INTOTO, Payload,
@@ -33,7 +35,6 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::artifacts::{ArtifactMap, ArtifactMapBuilder, Digests, is_hex};
-use crate::canonical::{Canon, canonicalize};
 use crate::chain::ChainLink;
 
 /// A link file whose wrapper has been read.
@@ -214,7 +215,7 @@ pub(crate) fn legacy_signed(bytes: &[u8], out: &mut Vec<u8>) -> Option<Vec<Signa
     out.clear();
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let (signed, mut rest, payload) =
-        de::Deserializer::deserialize_map(&mut de, OnePass(Some(Canon { out: &mut *out }))).ok()?;
+        de::Deserializer::deserialize_map(&mut de, OnePass(Some(Canon::new(&mut *out)))).ok()?;
     de.end().ok()?;
     if payload || signed.is_none() || out.first() != Some(&b'{') {
         return None;
