@@ -29,6 +29,7 @@
 //! assert_eq!(md.signed_bytes().unwrap()[..20], br#"{"_type":"link","byp"#[..]);
 //! ```
 
+pub mod algorithm;
 pub mod digest;
 pub mod encoding;
 pub mod envelope;
@@ -46,6 +47,7 @@ pub mod rule;
 pub mod signature;
 pub mod statement;
 
+pub use algorithm::{DigestAlgorithm, UnknownDigestAlgorithm};
 pub use digest::{Artifacts, DigestSet};
 /// The encoders by their former paths (`intoto_model::cjson`, `intoto_model::pyjson`).
 pub use encoding::{cjson, pyjson};
