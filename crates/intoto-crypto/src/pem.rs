@@ -400,7 +400,7 @@ fn legacy_decrypt_if_needed(
     let (cipher, iv_hex) = dek.split_once(',').ok_or(KeyError::Malformed {
         what: "encrypted PEM header (DEK-Info)",
     })?;
-    let iv = hex::decode(iv_hex.trim()).ok_or_else(|| KeyError::Malformed {
+    let iv = hex::decode(iv_hex.trim()).ok_or(KeyError::Malformed {
         what: "encrypted PEM header (DEK-Info IV)",
     })?;
     let key_len = match cipher.trim() {
