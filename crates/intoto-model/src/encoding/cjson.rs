@@ -128,6 +128,7 @@ fn write(value: &Value, out: &mut Vec<u8>, path: &mut String) -> Result<(), Cano
 /// Writes a string in canonical JSON: quoted, with only `"` and `\`
 /// escaped (by a backslash); everything else raw. Runs of bytes that need
 /// no escape are copied whole.
+#[inline]
 pub fn write_string(s: &str, out: &mut Vec<u8>) {
     out.reserve(s.len() + 2);
     out.push(b'"');
@@ -146,11 +147,13 @@ pub fn write_string(s: &str, out: &mut Vec<u8>) {
 
 /// Writes a signed integer in canonical JSON (decimal, no `+`, no leading
 /// zeros).
+#[inline]
 pub fn write_i64(i: i64, out: &mut Vec<u8>) {
     out.extend_from_slice(i.to_string().as_bytes());
 }
 
 /// Writes an unsigned integer in canonical JSON.
+#[inline]
 pub fn write_u64(u: u64, out: &mut Vec<u8>) {
     out.extend_from_slice(u.to_string().as_bytes());
 }
