@@ -7,7 +7,8 @@
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use intoto_model::{KeyId, cjson};
+use intoto_model::KeyId;
+use intoto_model::encoding::{cjson, hex};
 
 /// How a keyid is derived from a public key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]

@@ -47,7 +47,7 @@ pub use error::{KeyError, SignError, SignatureError};
 pub use keyid::KeyIdForm;
 pub use private::PrivateKey;
 pub use public::{PublicKey, SignatureBytes, VerifyKey};
-pub use scheme::{HashAlgorithm, KeyType, Scheme, UnknownScheme};
+pub use scheme::{KeyType, Scheme, UnknownScheme};
 pub use signer::{RawSignature, Signer, sign_metadata};
 pub use verify::{
     Verified, check_signature, check_signature_at, check_signature_over, check_signature_over_at,

@@ -1,6 +1,8 @@
 //! Key material of the supported algorithms and the one place that maps a
 //! scheme to its RustCrypto implementation.
 
+use intoto_model::DigestAlgorithm;
+use intoto_model::encoding::hex;
 use pkcs8::der::pem::LineEnding;
 use pkcs8::{EncodePrivateKey, EncodePublicKey};
 use sha2::{Sha224, Sha256, Sha384, Sha512};
@@ -8,7 +10,7 @@ use signature::Verifier as _;
 use zeroize::Zeroizing;
 
 use crate::error::KeyError;
-use crate::scheme::{HashAlgorithm, KeyType, Scheme};
+use crate::scheme::{KeyType, Scheme};
 
 /// A public key of one of the supported algorithms.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,7 +84,6 @@ impl PublicMaterial {
         let material = match key_type {
             KeyType::Ed25519 => {
                 let bytes: [u8; 32] = hex::decode(public.trim())
-                    .ok()
                     .and_then(|b| b.try_into().ok())
                     .ok_or(bad("ed25519"))?;
                 PublicMaterial::Ed25519(
@@ -94,7 +95,7 @@ impl PublicMaterial {
                 if public.trim_start().starts_with("-----BEGIN") {
                     crate::pem::decode_public(public.as_bytes()).map_err(|_| bad("ecdsa"))?
                 } else {
-                    let point = hex::decode(public.trim()).map_err(|_| bad("ecdsa"))?;
+                    let point = hex::decode(public.trim()).ok_or_else(|| bad("ecdsa"))?;
                     match key_type {
                         KeyType::EcdsaP256 => PublicMaterial::P256(
                             p256::ecdsa::VerifyingKey::from_sec1_bytes(&point)
@@ -138,18 +139,20 @@ impl PublicMaterial {
                 };
                 let k = (**k).clone();
                 match h {
-                    HashAlgorithm::Sha224 => {
+                    DigestAlgorithm::Sha224 => {
                         rsa::pss::VerifyingKey::<Sha224>::new_with_auto_salt_len(k).verify(msg, &s)
                     }
-                    HashAlgorithm::Sha256 => {
+                    DigestAlgorithm::Sha256 => {
                         rsa::pss::VerifyingKey::<Sha256>::new_with_auto_salt_len(k).verify(msg, &s)
                     }
-                    HashAlgorithm::Sha384 => {
+                    DigestAlgorithm::Sha384 => {
                         rsa::pss::VerifyingKey::<Sha384>::new_with_auto_salt_len(k).verify(msg, &s)
                     }
-                    HashAlgorithm::Sha512 => {
+                    DigestAlgorithm::Sha512 => {
                         rsa::pss::VerifyingKey::<Sha512>::new_with_auto_salt_len(k).verify(msg, &s)
                     }
+                    // No signature scheme hashes with it.
+                    _ => return false,
                 }
                 .is_ok()
             }
@@ -160,18 +163,19 @@ impl PublicMaterial {
                 };
                 let k = (**k).clone();
                 match h {
-                    HashAlgorithm::Sha224 => {
+                    DigestAlgorithm::Sha224 => {
                         rsa::pkcs1v15::VerifyingKey::<Sha224>::new(k).verify(msg, &s)
                     }
-                    HashAlgorithm::Sha256 => {
+                    DigestAlgorithm::Sha256 => {
                         rsa::pkcs1v15::VerifyingKey::<Sha256>::new(k).verify(msg, &s)
                     }
-                    HashAlgorithm::Sha384 => {
+                    DigestAlgorithm::Sha384 => {
                         rsa::pkcs1v15::VerifyingKey::<Sha384>::new(k).verify(msg, &s)
                     }
-                    HashAlgorithm::Sha512 => {
+                    DigestAlgorithm::Sha512 => {
                         rsa::pkcs1v15::VerifyingKey::<Sha512>::new(k).verify(msg, &s)
                     }
+                    _ => return false,
                 }
                 .is_ok()
             }
@@ -227,43 +231,45 @@ impl PrivateMaterial {
             (PrivateMaterial::Rsa(k), Scheme::RsassaPss(h)) => {
                 let k = (**k).clone();
                 match h {
-                    HashAlgorithm::Sha224 => rsa::pss::SigningKey::<Sha224>::new(k)
+                    DigestAlgorithm::Sha224 => rsa::pss::SigningKey::<Sha224>::new(k)
                         .try_multipart_sign(parts)
                         .ok()
                         .map(|s| s.to_vec()),
-                    HashAlgorithm::Sha256 => rsa::pss::SigningKey::<Sha256>::new(k)
+                    DigestAlgorithm::Sha256 => rsa::pss::SigningKey::<Sha256>::new(k)
                         .try_multipart_sign(parts)
                         .ok()
                         .map(|s| s.to_vec()),
-                    HashAlgorithm::Sha384 => rsa::pss::SigningKey::<Sha384>::new(k)
+                    DigestAlgorithm::Sha384 => rsa::pss::SigningKey::<Sha384>::new(k)
                         .try_multipart_sign(parts)
                         .ok()
                         .map(|s| s.to_vec()),
-                    HashAlgorithm::Sha512 => rsa::pss::SigningKey::<Sha512>::new(k)
+                    DigestAlgorithm::Sha512 => rsa::pss::SigningKey::<Sha512>::new(k)
                         .try_multipart_sign(parts)
                         .ok()
                         .map(|s| s.to_vec()),
+                    _ => None,
                 }
             }
             (PrivateMaterial::Rsa(k), Scheme::RsaPkcs1v15(h)) => {
                 let k = (**k).clone();
                 match h {
-                    HashAlgorithm::Sha224 => rsa::pkcs1v15::SigningKey::<Sha224>::new(k)
+                    DigestAlgorithm::Sha224 => rsa::pkcs1v15::SigningKey::<Sha224>::new(k)
                         .try_multipart_sign(parts)
                         .ok()
                         .map(|s| s.to_vec()),
-                    HashAlgorithm::Sha256 => rsa::pkcs1v15::SigningKey::<Sha256>::new(k)
+                    DigestAlgorithm::Sha256 => rsa::pkcs1v15::SigningKey::<Sha256>::new(k)
                         .try_multipart_sign(parts)
                         .ok()
                         .map(|s| s.to_vec()),
-                    HashAlgorithm::Sha384 => rsa::pkcs1v15::SigningKey::<Sha384>::new(k)
+                    DigestAlgorithm::Sha384 => rsa::pkcs1v15::SigningKey::<Sha384>::new(k)
                         .try_multipart_sign(parts)
                         .ok()
                         .map(|s| s.to_vec()),
-                    HashAlgorithm::Sha512 => rsa::pkcs1v15::SigningKey::<Sha512>::new(k)
+                    DigestAlgorithm::Sha512 => rsa::pkcs1v15::SigningKey::<Sha512>::new(k)
                         .try_multipart_sign(parts)
                         .ok()
                         .map(|s| s.to_vec()),
+                    _ => None,
                 }
             }
             (PrivateMaterial::P256(k), Scheme::EcdsaP256) => {

@@ -5,6 +5,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use cbc::cipher::{BlockModeDecrypt, KeyIvInit, block_padding::Pkcs7};
+use intoto_model::encoding::hex;
 use md5::{Digest, Md5};
 use pkcs8::der::{Decode, SecretDocument};
 use pkcs8::{
@@ -399,7 +400,7 @@ fn legacy_decrypt_if_needed(
     let (cipher, iv_hex) = dek.split_once(',').ok_or(KeyError::Malformed {
         what: "encrypted PEM header (DEK-Info)",
     })?;
-    let iv = hex::decode(iv_hex.trim()).map_err(|_| KeyError::Malformed {
+    let iv = hex::decode(iv_hex.trim()).ok_or(KeyError::Malformed {
         what: "encrypted PEM header (DEK-Info IV)",
     })?;
     let key_len = match cipher.trim() {

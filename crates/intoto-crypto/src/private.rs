@@ -6,6 +6,7 @@ use serde_json::Value;
 use zeroize::Zeroizing;
 
 use intoto_model::KeyId;
+use intoto_model::encoding::hex;
 
 use crate::error::{KeyError, SignError};
 use crate::keyid::KeyIdForm;
@@ -94,7 +95,6 @@ impl PrivateKey {
         let material = if scheme.key_type() == KeyType::Ed25519 {
             let bytes: Zeroizing<[u8; 32]> = Zeroizing::new(
                 hex::decode(private.trim())
-                    .ok()
                     .and_then(|b| b.try_into().ok())
                     .ok_or(KeyError::PublicValue { keytype: "ed25519" })?,
             );

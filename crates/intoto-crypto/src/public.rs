@@ -6,6 +6,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
+use intoto_model::encoding::hex;
 use intoto_model::{KeyDict, KeyId};
 
 use crate::error::{KeyError, SignatureError};

@@ -3,38 +3,17 @@
 use std::fmt;
 use std::str::FromStr;
 
-/// A hash function used by a signature scheme.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum HashAlgorithm {
-    /// SHA-224.
-    Sha224,
-    /// SHA-256.
-    Sha256,
-    /// SHA-384.
-    Sha384,
-    /// SHA-512.
-    Sha512,
-}
+use intoto_model::DigestAlgorithm;
 
-impl HashAlgorithm {
-    fn suffix(self) -> &'static str {
-        match self {
-            HashAlgorithm::Sha224 => "sha224",
-            HashAlgorithm::Sha256 => "sha256",
-            HashAlgorithm::Sha384 => "sha384",
-            HashAlgorithm::Sha512 => "sha512",
-        }
-    }
-
-    fn from_suffix(s: &str) -> Option<Self> {
-        match s {
-            "sha224" => Some(HashAlgorithm::Sha224),
-            "sha256" => Some(HashAlgorithm::Sha256),
-            "sha384" => Some(HashAlgorithm::Sha384),
-            "sha512" => Some(HashAlgorithm::Sha512),
-            _ => None,
-        }
+/// The digest algorithms signature schemes hash with (`rsassa-pss-<hash>`,
+/// `rsa-pkcs1v15-<hash>`): SHA-224, SHA-256, SHA-384 and SHA-512.
+fn scheme_hash(suffix: &str) -> Option<DigestAlgorithm> {
+    match DigestAlgorithm::from_name(suffix)? {
+        h @ (DigestAlgorithm::Sha224
+        | DigestAlgorithm::Sha256
+        | DigestAlgorithm::Sha384
+        | DigestAlgorithm::Sha512) => Some(h),
+        _ => None,
     }
 }
 
@@ -68,7 +47,7 @@ impl KeyType {
     pub fn default_scheme(self) -> Scheme {
         match self {
             KeyType::Ed25519 => Scheme::Ed25519,
-            KeyType::Rsa => Scheme::RsassaPss(HashAlgorithm::Sha256),
+            KeyType::Rsa => Scheme::RsassaPss(DigestAlgorithm::Sha256),
             KeyType::EcdsaP256 => Scheme::EcdsaP256,
             KeyType::EcdsaP384 => Scheme::EcdsaP384,
             KeyType::EcdsaP521 => Scheme::EcdsaP521,
@@ -84,9 +63,9 @@ pub enum Scheme {
     Ed25519,
     /// `rsassa-pss-<hash>`: signed with salt length = digest length,
     /// verified with any salt length, as securesystemslib does.
-    RsassaPss(HashAlgorithm),
+    RsassaPss(DigestAlgorithm),
     /// `rsa-pkcs1v15-<hash>`.
-    RsaPkcs1v15(HashAlgorithm),
+    RsaPkcs1v15(DigestAlgorithm),
     /// `ecdsa-sha2-nistp256` (SHA-256, DER signatures).
     EcdsaP256,
     /// `ecdsa-sha2-nistp384` (SHA-384, DER signatures).
@@ -100,8 +79,8 @@ impl Scheme {
     pub fn name(self) -> String {
         match self {
             Scheme::Ed25519 => "ed25519".to_owned(),
-            Scheme::RsassaPss(h) => format!("rsassa-pss-{}", h.suffix()),
-            Scheme::RsaPkcs1v15(h) => format!("rsa-pkcs1v15-{}", h.suffix()),
+            Scheme::RsassaPss(h) => format!("rsassa-pss-{}", h.name()),
+            Scheme::RsaPkcs1v15(h) => format!("rsa-pkcs1v15-{}", h.name()),
             Scheme::EcdsaP256 => "ecdsa-sha2-nistp256".to_owned(),
             Scheme::EcdsaP384 => "ecdsa-sha2-nistp384".to_owned(),
             Scheme::EcdsaP521 => "ecdsa-sha2-nistp521".to_owned(),
@@ -158,13 +137,9 @@ impl FromStr for Scheme {
             "ecdsa-sha2-nistp521" => Ok(Scheme::EcdsaP521),
             _ => {
                 if let Some(h) = s.strip_prefix("rsassa-pss-") {
-                    HashAlgorithm::from_suffix(h)
-                        .map(Scheme::RsassaPss)
-                        .ok_or_else(unknown)
+                    scheme_hash(h).map(Scheme::RsassaPss).ok_or_else(unknown)
                 } else if let Some(h) = s.strip_prefix("rsa-pkcs1v15-") {
-                    HashAlgorithm::from_suffix(h)
-                        .map(Scheme::RsaPkcs1v15)
-                        .ok_or_else(unknown)
+                    scheme_hash(h).map(Scheme::RsaPkcs1v15).ok_or_else(unknown)
                 } else {
                     Err(unknown())
                 }

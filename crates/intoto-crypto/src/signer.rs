@@ -1,5 +1,6 @@
 //! The signing abstraction and signing of metadata in either wrapper.
 
+use intoto_model::encoding::hex;
 use intoto_model::envelope::encode_base64;
 use intoto_model::{KeyId, Metadata, Signature};
 

@@ -3,6 +3,7 @@
 
 use std::ops::Deref;
 
+use intoto_model::encoding::hex;
 use intoto_model::envelope::decode_base64;
 use intoto_model::{EnvelopeKind, KeyId, Metadata, Signature};
 
@@ -204,7 +205,7 @@ fn check_one(
         &sig.keyid
     };
     let bytes = match kind {
-        EnvelopeKind::Legacy => hex::decode(&sig.sig).map_err(|_| SignatureError::Encoding {
+        EnvelopeKind::Legacy => hex::decode(&sig.sig).ok_or_else(|| SignatureError::Encoding {
             keyid: keyid.clone(),
             encoding: "hex",
         })?,
@@ -215,7 +216,7 @@ fn check_one(
     };
     let headers = match &sig.other_headers {
         None => None,
-        Some(h) => Some(hex::decode(h).map_err(|_| SignatureError::Encoding {
+        Some(h) => Some(hex::decode(h).ok_or_else(|| SignatureError::Encoding {
             keyid: keyid.clone(),
             encoding: "hex",
         })?),

@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
+use crate::encoding::hex::is_hex;
 use crate::error::ModelError;
-use crate::fields::{display_path, is_hex, join};
+use crate::fields::{display_path, join};
 
 /// Algorithm name to hex digest, as in a link's materials and products and an
 /// ITE-6 resource descriptor's `digest`.

@@ -1,6 +1,6 @@
 //! Errors raised while reading metadata into the model.
 
-use crate::cjson::CanonicalError;
+use crate::encoding::cjson::CanonicalError;
 use crate::rule::RuleError;
 
 /// Metadata that does not fit the model.

@@ -179,7 +179,3 @@ pub(crate) fn as_string_list(v: Value, path: &str) -> Result<Vec<String>, ModelE
         }),
     }
 }
-
-pub(crate) fn is_hex(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_hexdigit())
-}

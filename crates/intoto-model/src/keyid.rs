@@ -23,7 +23,7 @@ impl KeyId {
     /// Whether the keyid is non-empty hexadecimal, as the reference requires
     /// of the keyids a layout lists keys under.
     pub fn is_hex(&self) -> bool {
-        crate::fields::is_hex(&self.0)
+        crate::encoding::hex::is_hex(&self.0)
     }
 
     /// The first eight characters, used in link file names

@@ -537,7 +537,7 @@ fn keys_from_value(
         .map(|(id, key)| {
             let field = format!("{path}[{id:?}]");
             let key = KeyDict::from_value(key, &field)?;
-            if !crate::fields::is_hex(&id) {
+            if !crate::encoding::hex::is_hex(&id) {
                 return Err(ModelError::invalid(
                     field,
                     "is not listed under a hex keyid",

@@ -29,8 +29,9 @@
 //! assert_eq!(md.signed_bytes().unwrap()[..20], br#"{"_type":"link","byp"#[..]);
 //! ```
 
-pub mod cjson;
+pub mod algorithm;
 pub mod digest;
+pub mod encoding;
 pub mod envelope;
 pub mod error;
 pub mod expires;
@@ -43,12 +44,14 @@ pub mod metablock;
 pub mod metadata;
 pub mod name;
 pub mod pattern;
-pub mod pyjson;
 pub mod rule;
 pub mod signature;
 pub mod statement;
 
+pub use algorithm::{DigestAlgorithm, UnknownDigestAlgorithm};
 pub use digest::{Artifacts, DigestSet};
+/// The encoders by their former paths (`intoto_model::cjson`, `intoto_model::pyjson`).
+pub use encoding::{cjson, pyjson};
 pub use envelope::{Envelope, PAYLOAD_TYPE_INTOTO};
 pub use error::ModelError;
 pub use expires::Expires;

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::cjson;
+use crate::encoding::cjson;
 use crate::error::ModelError;
 use crate::fields::Fields;
 use crate::fields::extra_map;

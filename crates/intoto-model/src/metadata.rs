@@ -6,12 +6,12 @@
 
 use serde_json::Value;
 
+use crate::encoding::pyjson::{self, Style};
 use crate::envelope::{Envelope, PAYLOAD_TYPE_INTOTO};
 use crate::error::ModelError;
 use crate::layout::Layout;
 use crate::link::Link;
 use crate::metablock::Metablock;
-use crate::pyjson::{self, Style};
 use crate::signature::Signature;
 use crate::statement::{STATEMENT_V0_1, STATEMENT_V1, Statement};
 

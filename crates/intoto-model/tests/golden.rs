@@ -9,7 +9,8 @@
 use base64::Engine as _;
 use serde_json::Value;
 
-use intoto_model::{Metadata, cjson};
+use intoto_model::Metadata;
+use intoto_model::encoding::cjson;
 
 #[test]
 fn canonical_test_link_matches_securesystemslib() {

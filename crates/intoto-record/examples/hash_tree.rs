@@ -9,15 +9,15 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use intoto_record::{Counter, HashAlgorithm, RecordOptions, record_artifacts};
+use intoto_record::{Counter, DigestAlgorithm, RecordOptions, record_artifacts};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut uris = Vec::new();
-    let mut algorithms = vec![HashAlgorithm::Sha256];
+    let mut algorithms = vec![DigestAlgorithm::Sha256];
     let mut json = false;
     for arg in std::env::args().skip(1) {
         match arg.as_str() {
-            "--sha512" => algorithms.push(HashAlgorithm::Sha512),
+            "--sha512" => algorithms.push(DigestAlgorithm::Sha512),
             "--json" => json = true,
             _ => uris.push(arg),
         }

@@ -22,7 +22,7 @@ use walkdir::WalkDir;
 
 use crate::error::Error;
 use crate::exclude::ExcludeSet;
-use crate::hash::{self, HashAlgorithm, Scratch};
+use crate::hash::{self, DigestAlgorithm, Scratch};
 use crate::path::{join_normalized, normpath};
 use crate::progress::{NoProgress, Progress};
 
@@ -36,7 +36,7 @@ pub struct RecordOptions {
     follow_symlink_dirs: bool,
     within_base: bool,
     normalize_line_endings: bool,
-    algorithms: Vec<HashAlgorithm>,
+    algorithms: Vec<DigestAlgorithm>,
     progress: Arc<dyn Progress>,
     deadline: Option<Instant>,
 }
@@ -74,7 +74,7 @@ impl RecordOptions {
             follow_symlink_dirs: true,
             within_base: false,
             normalize_line_endings: false,
-            algorithms: vec![HashAlgorithm::Sha256],
+            algorithms: vec![DigestAlgorithm::Sha256],
             progress: Arc::new(NoProgress),
             deadline: None,
         }
@@ -155,13 +155,13 @@ impl RecordOptions {
     /// An empty list means sha256. Duplicates are ignored.
     pub fn algorithms<I>(mut self, algorithms: I) -> Self
     where
-        I: IntoIterator<Item = HashAlgorithm>,
+        I: IntoIterator<Item = DigestAlgorithm>,
     {
-        let mut algorithms: Vec<HashAlgorithm> = algorithms.into_iter().collect();
+        let mut algorithms: Vec<DigestAlgorithm> = algorithms.into_iter().collect();
         algorithms.sort_unstable();
         algorithms.dedup();
         if algorithms.is_empty() {
-            algorithms.push(HashAlgorithm::Sha256);
+            algorithms.push(DigestAlgorithm::Sha256);
         }
         self.algorithms = algorithms;
         self
@@ -219,7 +219,8 @@ fn scheme_of(uri: &str) -> Scheme {
 ///
 /// # Errors
 ///
-/// - [`Error::ExcludePattern`], [`Error::OverlappingLstripPrefixes`] for bad options;
+/// - [`Error::ExcludePattern`], [`Error::OverlappingLstripPrefixes`],
+///   [`Error::UnsupportedDigest`] for bad options;
 /// - [`Error::BasePath`] if the base path is not a usable directory;
 /// - [`Error::DuplicateArtifactName`] if lstrip makes names collide;
 /// - [`Error::NotADirectory`] for a `dir:` URI that is not a directory;
@@ -245,6 +246,9 @@ pub fn record_artifacts<S: AsRef<str>>(
 }
 
 fn record_nonempty<S: AsRef<str>>(uris: &[S], options: &RecordOptions) -> Result<Artifacts, Error> {
+    if let Some(&algorithm) = options.algorithms.iter().find(|&&a| !hash::can_compute(a)) {
+        return Err(Error::UnsupportedDigest { algorithm });
+    }
     let mut artifacts = Artifacts::new();
     let excludes = if options.exclude_patterns.is_empty() {
         ExcludeSet::defaults()
@@ -918,7 +922,7 @@ fn record_ostree(
         // OSTree names objects by sha256, so the reference pins it here.
         let digests = hash::hash_file(
             &object,
-            &[HashAlgorithm::Sha256],
+            &[DigestAlgorithm::Sha256],
             false,
             &mut scratch,
             options.progress.as_ref(),

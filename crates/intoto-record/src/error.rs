@@ -55,6 +55,13 @@ pub enum Error {
         /// The path it names.
         path: PathBuf,
     },
+    /// A digest this build cannot compute was asked for (blake3 without the
+    /// `blake3` feature).
+    #[error("cannot compute {algorithm} digests: intoto-record is built without them")]
+    UnsupportedDigest {
+        /// The algorithm.
+        algorithm: intoto_model::DigestAlgorithm,
+    },
     /// A file to record has a name that is not UTF-8, so no link can hold it.
     #[error("{path} has a name that is not valid UTF-8")]
     NonUtf8Path {

@@ -7,6 +7,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use intoto_model::DigestSet;
+use intoto_model::encoding::hex;
 use sha2::Digest;
 
 use crate::error::Error;
@@ -16,70 +17,46 @@ use crate::progress::Progress;
 /// files take few system calls, small enough to stay in cache.
 pub const CHUNK_SIZE: usize = 256 * 1024;
 
-/// A digest algorithm that can be recorded for artifacts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum HashAlgorithm {
-    /// SHA-256, the reference's only algorithm and the default.
-    Sha256,
-    /// SHA-512.
-    Sha512,
-    /// BLAKE3 (256-bit output); needs the `blake3` feature.
-    #[cfg(feature = "blake3")]
-    Blake3,
-}
+/// The digest algorithms are the model's ([`DigestAlgorithm`]); this crate
+/// computes every one of them, blake3 with the `blake3` feature only.
+pub use intoto_model::DigestAlgorithm;
 
-impl HashAlgorithm {
-    /// The key used in a digest set: `sha256`, `sha512`, `blake3`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Sha256 => "sha256",
-            Self::Sha512 => "sha512",
-            #[cfg(feature = "blake3")]
-            Self::Blake3 => "blake3",
-        }
-    }
-
-    /// Parses a digest-set key; `None` for an algorithm this build cannot compute.
-    pub fn from_name(name: &str) -> Option<Self> {
-        match name {
-            "sha256" => Some(Self::Sha256),
-            "sha512" => Some(Self::Sha512),
-            #[cfg(feature = "blake3")]
-            "blake3" => Some(Self::Blake3),
-            _ => None,
-        }
-    }
-}
-
-impl std::fmt::Display for HashAlgorithm {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
+/// Whether this build can compute `algorithm` (blake3 needs the `blake3`
+/// feature).
+pub fn can_compute(algorithm: DigestAlgorithm) -> bool {
+    Hasher::new(algorithm).is_some()
 }
 
 /// One running digest.
 #[derive(Clone)]
 enum Hasher {
+    Sha224(sha2::Sha224),
     Sha256(sha2::Sha256),
+    Sha384(sha2::Sha384),
     Sha512(sha2::Sha512),
     #[cfg(feature = "blake3")]
     Blake3(Box<blake3::Hasher>),
 }
 
 impl Hasher {
-    fn new(algorithm: HashAlgorithm) -> Self {
-        match algorithm {
-            HashAlgorithm::Sha256 => Self::Sha256(sha2::Sha256::new()),
-            HashAlgorithm::Sha512 => Self::Sha512(sha2::Sha512::new()),
+    /// `None` for an algorithm this build cannot compute.
+    fn new(algorithm: DigestAlgorithm) -> Option<Self> {
+        Some(match algorithm {
+            DigestAlgorithm::Sha224 => Self::Sha224(sha2::Sha224::new()),
+            DigestAlgorithm::Sha256 => Self::Sha256(sha2::Sha256::new()),
+            DigestAlgorithm::Sha384 => Self::Sha384(sha2::Sha384::new()),
+            DigestAlgorithm::Sha512 => Self::Sha512(sha2::Sha512::new()),
             #[cfg(feature = "blake3")]
-            HashAlgorithm::Blake3 => Self::Blake3(Box::new(blake3::Hasher::new())),
-        }
+            DigestAlgorithm::Blake3 => Self::Blake3(Box::new(blake3::Hasher::new())),
+            _ => return None,
+        })
     }
 
     fn update(&mut self, data: &[u8]) {
         match self {
+            Self::Sha224(h) => h.update(data),
             Self::Sha256(h) => h.update(data),
+            Self::Sha384(h) => h.update(data),
             Self::Sha512(h) => h.update(data),
             #[cfg(feature = "blake3")]
             Self::Blake3(h) => {
@@ -90,42 +67,36 @@ impl Hasher {
 
     fn finalize_hex(self) -> String {
         match self {
-            Self::Sha256(h) => to_hex(&h.finalize()),
-            Self::Sha512(h) => to_hex(&h.finalize()),
+            Self::Sha224(h) => hex::encode(h.finalize()),
+            Self::Sha256(h) => hex::encode(h.finalize()),
+            Self::Sha384(h) => hex::encode(h.finalize()),
+            Self::Sha512(h) => hex::encode(h.finalize()),
             #[cfg(feature = "blake3")]
-            Self::Blake3(h) => h.finalize().to_hex().to_string(),
+            Self::Blake3(h) => hex::encode(h.finalize().as_bytes()),
         }
     }
 }
 
-/// Lowercase hex, without the per-character iterator `hex::encode` uses:
-/// this runs once per file.
-fn to_hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
-    }
-    out
-}
-
 /// Several digests computed over the same bytes. The first algorithm is kept
 /// inline, so the usual single digest costs no allocation per file.
+/// Algorithms this build cannot compute are left out (recording refuses
+/// them before it hashes: [`can_compute`]).
 pub(crate) struct MultiHasher {
-    first: (HashAlgorithm, Hasher),
-    rest: Vec<(HashAlgorithm, Hasher)>,
+    first: (DigestAlgorithm, Hasher),
+    rest: Vec<(DigestAlgorithm, Hasher)>,
 }
 
 impl MultiHasher {
-    pub(crate) fn new(algorithms: &[HashAlgorithm]) -> Self {
-        let (first, rest) = match algorithms.split_first() {
-            Some((&first, rest)) => (first, rest),
-            None => (HashAlgorithm::Sha256, &[][..]),
-        };
+    pub(crate) fn new(algorithms: &[DigestAlgorithm]) -> Self {
+        let mut hashers = algorithms
+            .iter()
+            .filter_map(|&a| Some((a, Hasher::new(a)?)));
+        let first = hashers
+            .next()
+            .unwrap_or_else(|| (DigestAlgorithm::Sha256, Hasher::Sha256(sha2::Sha256::new())));
         Self {
-            first: (first, Hasher::new(first)),
-            rest: rest.iter().map(|&a| (a, Hasher::new(a))).collect(),
+            first,
+            rest: hashers.collect(),
         }
     }
 
@@ -261,7 +232,7 @@ impl Scratch {
 /// Hashes the file at `path` with every algorithm in `algorithms`.
 pub(crate) fn hash_file(
     path: &Path,
-    algorithms: &[HashAlgorithm],
+    algorithms: &[DigestAlgorithm],
     normalize_line_endings: bool,
     scratch: &mut Scratch,
     progress: &dyn Progress,
@@ -291,7 +262,7 @@ pub(crate) fn hash_file(
 /// Hashes everything `reader` yields.
 pub(crate) fn hash_reader(
     reader: &mut dyn Read,
-    algorithms: &[HashAlgorithm],
+    algorithms: &[DigestAlgorithm],
     normalize_line_endings: bool,
     scratch: &mut Scratch,
     progress: &dyn Progress,
@@ -326,7 +297,7 @@ pub(crate) fn hash_reader(
 }
 
 /// Hashes an in-memory byte string with every algorithm in `algorithms`.
-pub(crate) fn hash_bytes(data: &[u8], algorithms: &[HashAlgorithm]) -> DigestSet {
+pub(crate) fn hash_bytes(data: &[u8], algorithms: &[DigestAlgorithm]) -> DigestSet {
     let mut hasher = MultiHasher::new(algorithms);
     hasher.update(data);
     hasher.finish()
@@ -422,7 +393,7 @@ mod tests {
             let opened = crate::file::open_regular(&path).map(|_| ());
             let hashed = hash_file(
                 &path,
-                &[HashAlgorithm::Sha256],
+                &[DigestAlgorithm::Sha256],
                 false,
                 &mut Scratch::new(),
                 &NoProgress,
@@ -450,7 +421,7 @@ mod tests {
         let mut scratch = Scratch::new();
         let set = hash_reader(
             &mut &b"abc"[..],
-            &[HashAlgorithm::Sha256, HashAlgorithm::Sha512],
+            &[DigestAlgorithm::Sha256, DigestAlgorithm::Sha512],
             false,
             &mut scratch,
             &NoProgress,
@@ -465,7 +436,7 @@ mod tests {
             Some("ddaf35a193617aba")
         );
         assert_eq!(
-            hash_bytes(b"", &[HashAlgorithm::Sha256]).get("sha256"),
+            hash_bytes(b"", &[DigestAlgorithm::Sha256]).get("sha256"),
             Some("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         );
     }

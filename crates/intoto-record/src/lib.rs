@@ -9,7 +9,8 @@
 //! - [`artifacts`]: `record_artifacts_as_dict` — file, `dir:` (ITE-4) and
 //!   `ostree:` resolvers, exclude patterns with pathspec semantics
 //!   ([`exclude`]), base path, lstrip prefixes, symlinks, line-ending
-//!   normalisation, sha256/sha512 (and blake3 with the `blake3` feature),
+//!   normalisation, sha224/sha256/sha384/sha512 (and blake3 with the
+//!   `blake3` feature),
 //!   hashed in parallel with a fixed amount of memory per thread.
 //! - [`run`](mod@run): `execute_link` — argv, timeout, return value, streams.
 //! - [`encoding`]: a link's canonical JSON and Python `json.dumps` texts,
@@ -66,7 +67,9 @@ pub mod step;
 pub use artifacts::{RecordOptions, record_artifacts};
 pub use error::{Error, PatternProblem, Phase};
 pub use exclude::{DEFAULT_EXCLUDE_PATTERNS, ExcludeSet};
-pub use hash::HashAlgorithm;
+pub use hash::DigestAlgorithm;
+/// The former name of [`DigestAlgorithm`], which the command line still uses.
+pub use hash::DigestAlgorithm as HashAlgorithm;
 pub use progress::{Counter, NoProgress, Progress};
 pub use run::{DEFAULT_TIMEOUT, KillScope, RunOptions, RunOutcome, Streams, run};
 pub use step::{

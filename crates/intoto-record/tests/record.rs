@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use intoto_record::{
-    Counter, Error, HashAlgorithm, Phase, RecordOptions, RunOptions, StartOptions, StepOptions,
+    Counter, DigestAlgorithm, Error, Phase, RecordOptions, RunOptions, StartOptions, StepOptions,
     StopOptions, Streams, record_artifacts, record_start, record_stop, run_step,
 };
 
@@ -86,9 +86,9 @@ fn extra_algorithms_are_recorded_side_by_side() {
     let dir = tempfile::tempdir().unwrap();
     fs::write(dir.path().join("abc"), "abc").unwrap();
     let options = RecordOptions::new().base_path(dir.path()).algorithms([
-        HashAlgorithm::Sha512,
-        HashAlgorithm::Sha256,
-        HashAlgorithm::Sha512,
+        DigestAlgorithm::Sha512,
+        DigestAlgorithm::Sha256,
+        DigestAlgorithm::Sha512,
     ]);
     let got = record_artifacts(&["abc"], &options).unwrap();
     let set = &got["abc"];
@@ -103,6 +103,37 @@ fn extra_algorithms_are_recorded_side_by_side() {
     );
 }
 
+#[test]
+fn every_sha2_digest_of_the_model_is_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("abc"), "abc").unwrap();
+    let options = RecordOptions::new()
+        .base_path(dir.path())
+        .algorithms([DigestAlgorithm::Sha224, DigestAlgorithm::Sha384]);
+    let got = record_artifacts(&["abc"], &options).unwrap();
+    assert_eq!(
+        got["abc"].get("sha224"),
+        Some("23097d223405d8228642a477bda255b32aadbce4bda0b3f7e36c9da7")
+    );
+    assert_eq!(
+        got["abc"].get("sha384"),
+        Some(
+            "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed8086072ba1e7cc2358baeca134c825a7"
+        )
+    );
+}
+
+#[cfg(not(feature = "blake3"))]
+#[test]
+fn blake3_needs_the_feature() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = RecordOptions::new()
+        .base_path(dir.path())
+        .algorithms([DigestAlgorithm::Blake3]);
+    let err = record_artifacts(&["."], &options).unwrap_err();
+    assert!(matches!(err, Error::UnsupportedDigest { .. }), "{err}");
+}
+
 #[cfg(feature = "blake3")]
 #[test]
 fn blake3_digest() {
@@ -110,7 +141,7 @@ fn blake3_digest() {
     fs::write(dir.path().join("abc"), "abc").unwrap();
     let options = RecordOptions::new()
         .base_path(dir.path())
-        .algorithms([HashAlgorithm::Blake3]);
+        .algorithms([DigestAlgorithm::Blake3]);
     let got = record_artifacts(&["abc"], &options).unwrap();
     assert_eq!(
         got["abc"].get("blake3"),
@@ -130,7 +161,7 @@ fn large_files_stream_in_chunks() {
     let plain = record_artifacts(&["big"], &options).unwrap();
     let expected = {
         use sha2::Digest;
-        hex::encode(sha2::Sha256::digest(&data))
+        intoto_model::encoding::hex::encode(sha2::Sha256::digest(&data))
     };
     assert_eq!(plain["big"].get("sha256"), Some(expected.as_str()));
     let normalized = record_artifacts(&["big"], &options.normalize_line_endings(true)).unwrap();
@@ -138,7 +169,7 @@ fn large_files_stream_in_chunks() {
         use sha2::Digest;
         let mut n = data.clone();
         n.remove(256 * 1024 - 1);
-        hex::encode(sha2::Sha256::digest(&n))
+        intoto_model::encoding::hex::encode(sha2::Sha256::digest(&n))
     };
     assert_eq!(normalized["big"].get("sha256"), Some(expected.as_str()));
 }

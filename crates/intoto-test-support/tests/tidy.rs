@@ -1,15 +1,20 @@
 //! Repository rules that no compiler checks: the crate dependency graph
-//! follows the layering in ARCHITECTURE.md, and every Rust file opens with a
-//! `//!` comment saying what it is.
+//! follows the layering in ARCHITECTURE.md (read from `cargo metadata`, every
+//! kind of dependency), and every Rust file opens with a `//!` comment saying
+//! what it is.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use intoto_test_support::workspace_root;
+use serde_json::Value;
 
-/// Which workspace crates each crate may depend on (normal dependencies).
+/// Which workspace crates each crate may depend on, whatever the kind of
+/// dependency (normal, dev, build): `model ← crypto ← {verify, record} ←
+/// intoto ← cli`.
 const ALLOWED: &[(&str, &[&str])] = &[
     ("intoto-model", &[]),
     ("intoto-crypto", &["intoto-model"]),
@@ -28,55 +33,158 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("intoto-test-support", &[]),
 ];
 
-/// The `intoto*` names in a manifest's `[dependencies]` table.
-fn workspace_dependencies(manifest: &str) -> Vec<String> {
-    let mut in_deps = false;
-    let mut deps = Vec::new();
-    for line in manifest.lines() {
-        let line = line.trim();
-        if line.starts_with('[') {
-            in_deps = line == "[dependencies]";
-            continue;
-        }
-        if in_deps
-            && let Some((name, _)) = line.split_once('=')
-            && name.trim().starts_with("intoto")
-        {
-            deps.push(name.trim().to_owned());
+/// The test fixtures: any crate may have them as a dev-dependency, none as
+/// anything else.
+const TEST_SUPPORT: &str = "intoto-test-support";
+
+/// A dependency of one workspace crate on another.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Edge {
+    from: String,
+    to: String,
+    /// `normal`, `dev` or `build`.
+    kind: String,
+}
+
+/// A workspace member: its name and the folder of its manifest.
+struct Member {
+    name: String,
+    dir: PathBuf,
+}
+
+/// The workspace members and the dependencies among them, as `cargo
+/// metadata` reports them.
+fn workspace_graph() -> (Vec<Member>, Vec<Edge>) {
+    let cargo = option_env!("CARGO").unwrap_or("cargo");
+    let output = Command::new(cargo)
+        .args(["metadata", "--format-version", "1", "--no-deps"])
+        .current_dir(workspace_root())
+        .output()
+        .expect("cargo metadata runs");
+    assert!(
+        output.status.success(),
+        "cargo metadata failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let metadata: Value = serde_json::from_slice(&output.stdout).expect("cargo metadata is JSON");
+    let ids: Vec<&str> = metadata["workspace_members"]
+        .as_array()
+        .expect("workspace_members")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let packages: Vec<&Value> = metadata["packages"]
+        .as_array()
+        .expect("packages")
+        .iter()
+        .filter(|p| p["id"].as_str().is_some_and(|id| ids.contains(&id)))
+        .collect();
+    let members: Vec<Member> = packages
+        .iter()
+        .map(|p| Member {
+            name: p["name"].as_str().expect("package name").to_owned(),
+            dir: Path::new(p["manifest_path"].as_str().expect("manifest_path"))
+                .parent()
+                .expect("manifest folder")
+                .to_path_buf(),
+        })
+        .collect();
+    let mut edges = Vec::new();
+    for package in &packages {
+        let from = package["name"].as_str().expect("package name");
+        for dep in package["dependencies"].as_array().expect("dependencies") {
+            let to = dep["name"].as_str().expect("dependency name");
+            if members.iter().any(|m| m.name == to) {
+                edges.push(Edge {
+                    from: from.to_owned(),
+                    to: to.to_owned(),
+                    kind: dep["kind"].as_str().unwrap_or("normal").to_owned(),
+                });
+            }
         }
     }
-    deps
+    (members, edges)
+}
+
+/// What is wrong with `edges` among crates named `members`, one message
+/// per bad edge or unknown crate.
+fn layering_errors(members: &[&str], edges: &[Edge]) -> Vec<String> {
+    let layers = "model ← crypto ← {verify, record} ← intoto ← cli, test-support only as a dev-dependency; see ARCHITECTURE.md";
+    let mut errors = Vec::new();
+    for member in members {
+        if !ALLOWED.iter().any(|(name, _)| name == member) {
+            errors.push(format!(
+                "{member} is not in the layering table of tidy.rs and ARCHITECTURE.md"
+            ));
+        }
+    }
+    for Edge { from, to, kind } in edges {
+        let allowed = if to == TEST_SUPPORT {
+            kind == "dev" && from != TEST_SUPPORT
+        } else {
+            ALLOWED
+                .iter()
+                .find(|(name, _)| name == from)
+                .is_some_and(|(_, deps)| deps.contains(&to.as_str()))
+        };
+        if !allowed {
+            errors.push(format!(
+                "bad dependency edge: {from} → {to} ({kind} dependency); allowed: {layers}"
+            ));
+        }
+    }
+    errors
 }
 
 #[test]
 fn crates_depend_only_along_the_allowed_edges() {
-    let crates = workspace_root().join("crates");
-    let mut seen = Vec::new();
-    for entry in fs::read_dir(&crates).unwrap() {
-        let dir = entry.unwrap().path();
-        let name = dir.file_name().unwrap().to_str().unwrap().to_owned();
-        let manifest = fs::read_to_string(dir.join("Cargo.toml")).unwrap();
-        assert!(
-            manifest.contains(&format!("name = \"{name}\"")),
+    let (members, edges) = workspace_graph();
+    for member in &members {
+        assert_eq!(
+            member.dir.file_name().and_then(|n| n.to_str()),
+            Some(member.name.as_str()),
             "crate in {} must be named after its folder",
-            dir.display()
+            member.dir.display()
         );
-        let allowed = ALLOWED
-            .iter()
-            .find(|(krate, _)| *krate == name)
-            .unwrap_or_else(|| {
-                panic!("{name} is not in the layering table of tidy.rs and ARCHITECTURE.md")
-            })
-            .1;
-        for dep in workspace_dependencies(&manifest) {
-            assert!(
-                allowed.contains(&dep.as_str()),
-                "{name} must not depend on {dep} (see ARCHITECTURE.md)"
-            );
-        }
-        seen.push(name);
     }
-    assert!(seen.len() >= 7);
+    let names: Vec<&str> = members.iter().map(|m| m.name.as_str()).collect();
+    assert!(names.len() >= 7, "workspace members: {names:?}");
+    let errors = layering_errors(&names, &edges);
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+    // The check sees every kind of dependency, the fixtures included.
+    assert!(
+        edges
+            .iter()
+            .any(|e| e.to == TEST_SUPPORT && e.kind == "dev")
+    );
+}
+
+#[test]
+fn the_layering_check_names_each_bad_edge() {
+    let edge = |from: &str, to: &str, kind: &str| Edge {
+        from: from.into(),
+        to: to.into(),
+        kind: kind.into(),
+    };
+    let errors = layering_errors(
+        &["intoto-model", "intoto-crypto", "intoto-extra"],
+        &[
+            edge("intoto-crypto", "intoto-model", "normal"),
+            edge("intoto-crypto", TEST_SUPPORT, "dev"),
+            edge("intoto-model", "intoto-crypto", "dev"),
+            edge("intoto-verify", "intoto-record", "build"),
+            edge("intoto-record", TEST_SUPPORT, "normal"),
+            edge(TEST_SUPPORT, TEST_SUPPORT, "dev"),
+        ],
+    );
+    assert_eq!(errors.len(), 5, "{errors:#?}");
+    assert!(errors[0].contains("intoto-extra is not in the layering table"));
+    assert!(errors[1].starts_with("bad dependency edge: intoto-model → intoto-crypto (dev"));
+    assert!(errors[2].starts_with("bad dependency edge: intoto-verify → intoto-record (build"));
+    assert!(
+        errors[3].starts_with("bad dependency edge: intoto-record → intoto-test-support (normal")
+    );
+    assert!(errors[4].contains("intoto-test-support → intoto-test-support"));
 }
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {

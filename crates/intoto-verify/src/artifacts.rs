@@ -14,6 +14,8 @@
 use std::cmp::Ordering;
 use std::fmt;
 
+pub(crate) use intoto_model::encoding::hex::is_hex;
+use intoto_model::encoding::hex::{decode_lower, encode as to_hex};
 use intoto_model::{Artifacts, DigestSet};
 
 /// An artifact's digest set, compact when it is a single lower-case sha256.
@@ -33,7 +35,7 @@ impl Digests {
     pub fn from_set(set: DigestSet) -> Self {
         if set.len() == 1
             && let Some(hex) = set.get("sha256")
-            && let Some(bytes) = lower_hex_32(hex)
+            && let Some(bytes) = decode_lower::<32>(hex)
         {
             return Self(Repr::Sha256(bytes));
         }
@@ -42,7 +44,7 @@ impl Digests {
 
     /// A single `sha256` digest given as hex (any case, any length).
     pub fn sha256_hex(hex: &str) -> Self {
-        match lower_hex_32(hex) {
+        match decode_lower::<32>(hex) {
             Some(bytes) => Self(Repr::Sha256(bytes)),
             None => Self(Repr::Set(Box::new(DigestSet::from_iter([(
                 "sha256".to_owned(),
@@ -54,7 +56,7 @@ impl Digests {
     /// The compact form of `{"sha256": hex}` when `hex` is 64 lower-case
     /// hex digits.
     pub(crate) fn sha256_lower(hex: &str) -> Option<Self> {
-        lower_hex_32(hex).map(|bytes| Self(Repr::Sha256(bytes)))
+        decode_lower::<32>(hex).map(|bytes| Self(Repr::Sha256(bytes)))
     }
 
     /// The digest set.
@@ -84,60 +86,6 @@ impl From<DigestSet> for Digests {
     fn from(set: DigestSet) -> Self {
         Self::from_set(set)
     }
-}
-
-/// Hex digit values: `0`–`9` and `a`–`f` map to their value, `A`–`F` to
-/// their value with bit 4 set (hex, but not lower case), anything else to
-/// `0xff`. Table lookups keep the loops free of unpredictable branches.
-const HEX: [u8; 256] = {
-    let mut table = [0xffu8; 256];
-    let mut i = 0;
-    while i < 10 {
-        table[b'0' as usize + i] = i as u8;
-        i += 1;
-    }
-    let mut i = 0;
-    while i < 6 {
-        table[b'a' as usize + i] = 10 + i as u8;
-        table[b'A' as usize + i] = 0x10 | (10 + i as u8);
-        i += 1;
-    }
-    table
-};
-
-/// Whether `s` is non-empty and all hex digits (either case), as the
-/// reference requires of digests.
-pub(crate) fn is_hex(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .fold(0u8, |acc, b| acc | (HEX[usize::from(b)] & 0x80))
-            == 0
-}
-
-/// `Some(bytes)` for exactly 64 lower-case hex digits.
-fn lower_hex_32(hex: &str) -> Option<[u8; 32]> {
-    let digits = hex.as_bytes();
-    if digits.len() != 64 {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    let mut seen = 0u8;
-    for (byte, pair) in out.iter_mut().zip(digits.chunks_exact(2)) {
-        let (hi, lo) = (HEX[usize::from(pair[0])], HEX[usize::from(pair[1])]);
-        seen |= hi | lo;
-        *byte = (hi << 4) | (lo & 0x0f);
-    }
-    (seen & 0xf0 == 0).then_some(out)
-}
-
-fn to_hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
-    }
-    out
 }
 
 /// Artifact names and their digests, sorted by name (byte order, which is
@@ -401,23 +349,6 @@ mod tests {
             Digests::sha256_hex(&hex),
             Digests::from_set(set(&[("sha256", &hex)]))
         );
-    }
-
-    #[test]
-    fn hex_checks_agree_with_the_definition() {
-        for b in 0..=255u8 {
-            let s = String::from_utf8_lossy(&[b]).into_owned();
-            assert_eq!(is_hex(&s), b.is_ascii_hexdigit(), "{b}");
-            let hex = format!("{}{s}", "a".repeat(63));
-            assert_eq!(
-                lower_hex_32(&hex).is_some(),
-                b.is_ascii_digit() || (b'a'..=b'f').contains(&b),
-                "{b}"
-            );
-        }
-        assert!(!is_hex(""));
-        let bytes = lower_hex_32(&"0123456789abcdef".repeat(4)).unwrap();
-        assert_eq!(to_hex(&bytes), "0123456789abcdef".repeat(4));
     }
 
     #[test]

@@ -76,7 +76,6 @@
 //! reference lists sets in hash order.
 
 pub mod artifacts;
-mod canonical;
 mod chain;
 pub mod diagnostic;
 pub mod evidence;

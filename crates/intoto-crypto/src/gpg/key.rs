@@ -13,6 +13,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
+use intoto_model::encoding::hex;
 use intoto_model::{KeyDict, KeyId};
 
 use super::packet::{Algorithm, HashAlgo, PublicParams};
@@ -245,9 +246,9 @@ fn part_from_map(map: &Map<String, Value>, prefix: &str) -> Result<KeyPart, KeyE
 /// case, and an odd number of digits.
 fn decode_hex(text: &str) -> Option<Vec<u8>> {
     if text.len() % 2 == 1 {
-        hex::decode(format!("0{text}")).ok()
+        hex::decode(format!("0{text}"))
     } else {
-        hex::decode(text).ok()
+        hex::decode(text)
     }
 }
 

@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+use intoto_model::encoding::hex;
 use sha1::{Digest, Sha1};
 
 use super::GpgError;

@@ -10,8 +10,13 @@
 //!
 //! The encoder runs on the [`serde_json::Value`] received, never on typed
 //! structs, so fields this crate does not know are signed and checked as sent.
+//! The primitives ([`write_string`], [`write_i64`], [`write_u64`]) are the
+//! ones the text and link writers ([`super::canonical_text`],
+//! [`super::link_text`]) use too.
 
 use serde_json::Value;
+
+use super::sorted_members;
 
 /// A value that has no canonical JSON form.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -79,9 +84,9 @@ fn write(value: &Value, out: &mut Vec<u8>, path: &mut String) -> Result<(), Cano
         Value::Bool(false) => out.extend_from_slice(b"false"),
         Value::Number(n) => {
             if let Some(i) = n.as_i64() {
-                out.extend_from_slice(i.to_string().as_bytes());
+                write_i64(i, out);
             } else if let Some(u) = n.as_u64() {
-                out.extend_from_slice(u.to_string().as_bytes());
+                write_u64(u, out);
             } else {
                 return Err(non_integer(n, path));
             }
@@ -101,12 +106,8 @@ fn write(value: &Value, out: &mut Vec<u8>, path: &mut String) -> Result<(), Cano
             out.push(b']');
         }
         Value::Object(map) => {
-            // Sort explicitly: a crate elsewhere in the graph may switch on
-            // `serde_json/preserve_order`, which would change the map's order.
-            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
             out.push(b'{');
-            for (i, (key, item)) in entries.into_iter().enumerate() {
+            for (i, (key, item)) in sorted_members(map).into_iter().enumerate() {
                 if i > 0 {
                     out.push(b',');
                 }
@@ -124,16 +125,37 @@ fn write(value: &Value, out: &mut Vec<u8>, path: &mut String) -> Result<(), Cano
     Ok(())
 }
 
-fn write_string(s: &str, out: &mut Vec<u8>) {
+/// Writes a string in canonical JSON: quoted, with only `"` and `\`
+/// escaped (by a backslash); everything else raw. Runs of bytes that need
+/// no escape are copied whole.
+#[inline]
+pub fn write_string(s: &str, out: &mut Vec<u8>) {
     out.reserve(s.len() + 2);
     out.push(b'"');
-    for &byte in s.as_bytes() {
-        if byte == b'"' || byte == b'\\' {
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'"' || b == b'\\' {
+            out.extend_from_slice(&bytes[start..i]);
             out.push(b'\\');
+            start = i;
         }
-        out.push(byte);
     }
+    out.extend_from_slice(&bytes[start..]);
     out.push(b'"');
+}
+
+/// Writes a signed integer in canonical JSON (decimal, no `+`, no leading
+/// zeros).
+#[inline]
+pub fn write_i64(i: i64, out: &mut Vec<u8>) {
+    out.extend_from_slice(i.to_string().as_bytes());
+}
+
+/// Writes an unsigned integer in canonical JSON.
+#[inline]
+pub fn write_u64(u: u64, out: &mut Vec<u8>) {
+    out.extend_from_slice(u.to_string().as_bytes());
 }
 
 #[cfg(test)]

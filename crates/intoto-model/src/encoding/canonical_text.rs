@@ -1,25 +1,34 @@
 //! Canonical JSON (securesystemslib's `encode_canonical`) written straight
 //! from received JSON text, without building a `serde_json::Value`.
 //!
-//! The output is byte for byte what [`intoto_model::cjson::encode`] gives
-//! for the same text parsed into a `Value` (keys sorted by code point and
-//! each kept once, the last value winning; only `"` and `\` escaped;
-//! integers only), but a link with a million artifacts needs no more than
-//! the output buffer and a few offsets per object member. Objects whose
-//! keys arrive sorted (every implementation writes them so) are written in
-//! place; others are reordered at their end.
+//! The output is byte for byte what [`cjson::encode`] gives for the same
+//! text parsed into a `Value` (keys sorted by code point and each kept
+//! once, the last value winning; only `"` and `\` escaped; integers only),
+//! but a link with a million artifacts needs no more than the output buffer
+//! and a few offsets per object member. Objects whose keys arrive sorted
+//! (every implementation writes them so) are written in place; others are
+//! reordered at their end. The verifier reads link files with it.
 
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
+use super::cjson::{self, write_string};
+
 /// JSON text that has no canonical form (a non-integer number, or an
 /// integer beyond 64 bits), or is not JSON.
-#[derive(Debug)]
-pub(crate) struct NotCanonical;
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the JSON text has no canonical form")]
+#[non_exhaustive]
+pub struct NotCanonical;
 
 /// Writes the canonical form of the JSON document `text` to `out`.
-pub(crate) fn canonicalize(text: &str, out: &mut Vec<u8>) -> Result<(), NotCanonical> {
+///
+/// # Errors
+///
+/// [`NotCanonical`] if `text` is not one JSON document or holds a number
+/// canonical JSON cannot encode; `out` then holds part of the output.
+pub fn canonicalize(text: &str, out: &mut Vec<u8>) -> Result<(), NotCanonical> {
     let mut de = serde_json::Deserializer::from_str(text);
     Canon { out }
         .deserialize(&mut de)
@@ -27,10 +36,18 @@ pub(crate) fn canonicalize(text: &str, out: &mut Vec<u8>) -> Result<(), NotCanon
     de.end().map_err(|_| NotCanonical)
 }
 
-/// Writes one JSON value canonically (a seed, for use inside another
-/// deserialisation).
-pub(crate) struct Canon<'o> {
-    pub(crate) out: &'o mut Vec<u8>,
+/// Writes one JSON value canonically: a seed, for use inside another
+/// deserialisation (the verifier applies it to the `signed` value while it
+/// reads the rest of a link file).
+pub struct Canon<'o> {
+    out: &'o mut Vec<u8>,
+}
+
+impl<'o> Canon<'o> {
+    /// A seed that appends the canonical form of the value it reads to `out`.
+    pub fn new(out: &'o mut Vec<u8>) -> Self {
+        Self { out }
+    }
 }
 
 impl<'de> DeserializeSeed<'de> for Canon<'_> {
@@ -39,22 +56,6 @@ impl<'de> DeserializeSeed<'de> for Canon<'_> {
     fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
         deserializer.deserialize_any(self)
     }
-}
-
-fn write_string(s: &str, out: &mut Vec<u8>) {
-    out.reserve(s.len() + 2);
-    out.push(b'"');
-    let bytes = s.as_bytes();
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        if b == b'"' || b == b'\\' {
-            out.extend_from_slice(&bytes[start..i]);
-            out.push(b'\\');
-            start = i;
-        }
-    }
-    out.extend_from_slice(&bytes[start..]);
-    out.push(b'"');
 }
 
 impl<'de> Visitor<'de> for Canon<'_> {
@@ -76,12 +77,12 @@ impl<'de> Visitor<'de> for Canon<'_> {
     }
 
     fn visit_i64<E>(self, v: i64) -> Result<(), E> {
-        self.out.extend_from_slice(v.to_string().as_bytes());
+        cjson::write_i64(v, self.out);
         Ok(())
     }
 
     fn visit_u64<E>(self, v: u64) -> Result<(), E> {
-        self.out.extend_from_slice(v.to_string().as_bytes());
+        cjson::write_u64(v, self.out);
         Ok(())
     }
 
@@ -243,7 +244,7 @@ mod tests {
         let mut ours = Vec::new();
         let theirs = serde_json::from_str::<Value>(text)
             .ok()
-            .and_then(|v| intoto_model::cjson::encode(&v).ok());
+            .and_then(|v| cjson::encode(&v).ok());
         match (canonicalize(text, &mut ours), theirs) {
             (Ok(()), Some(theirs)) => assert_eq!(
                 String::from_utf8_lossy(&ours),
