@@ -1,6 +1,6 @@
 //! Flags that `run`, `record`, `match-products` and `mock` share: the
-//! signing key (and what it becomes, a [`LinkSigner`]), how artifacts are
-//! recorded, and the form links are written in.
+//! signing key (loaded into an `intoto::signer::LinkSigner`), how artifacts
+//! are recorded, and the form links are written in.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -8,12 +8,13 @@ use std::sync::Arc;
 use anyhow::{Context as _, bail};
 use clap::Args;
 
-use intoto::crypto::{KeyIdForm, PrivateKey, PublicKey, Signer};
+use intoto::crypto::KeyIdForm;
 use intoto::fs;
 use intoto::gpg::{Gpg, GpgSigner};
 use intoto::link::LinkForm;
-use intoto::model::{EnvelopeKind, KeyId, Metadata};
+use intoto::model::EnvelopeKind;
 use intoto::record::{HashAlgorithm, Progress, RecordOptions};
+pub(crate) use intoto::signer::LinkSigner;
 
 use crate::password::{self, with_password_hint};
 
@@ -49,73 +50,6 @@ pub(crate) fn gpg(home: Option<&Path>) -> Gpg {
     match home {
         Some(home) => Gpg::new().with_homedir(home),
         None => Gpg::new(),
-    }
-}
-
-/// What signs links: a private key in memory, or GnuPG.
-pub(crate) enum LinkSigner {
-    /// A PEM private key.
-    Key(PrivateKey),
-    /// A GnuPG key, by keyid or the keyring's default.
-    Gpg {
-        /// Runs `gpg --detach-sign`.
-        signer: GpgSigner,
-        /// The keyid asked for; `None` for the default key.
-        keyid: Option<String>,
-    },
-}
-
-impl LinkSigner {
-    /// The signer.
-    pub(crate) fn signer(&self) -> &dyn Signer {
-        match self {
-            Self::Key(key) => key,
-            Self::Gpg { signer, .. } => signer,
-        }
-    }
-
-    /// The keyid signatures carry, when known before signing (GnuPG may sign
-    /// with a subkey, and its default key is only known after).
-    pub(crate) fn keyid(&self) -> Option<&KeyId> {
-        match self {
-            Self::Key(key) => Some(key.keyid()),
-            Self::Gpg { .. } => None,
-        }
-    }
-
-    /// For messages: the keyid prefix, or the GnuPG key asked for.
-    pub(crate) fn describe(&self) -> String {
-        match self {
-            Self::Key(key) => key.keyid().short().to_owned(),
-            Self::Gpg {
-                keyid: Some(id), ..
-            } => format!("GnuPG key {id}"),
-            Self::Gpg { keyid: None, .. } => "the default GnuPG key".to_owned(),
-        }
-    }
-
-    /// The public key that must have signed `md` (an unfinished link made by
-    /// this signer): the key's own, or the GnuPG key exported from the
-    /// keyring, by the keyid asked for or, for the default key, the keyid the
-    /// link's signature names, as the reference does.
-    pub(crate) fn verification_key(&self, md: &Metadata) -> anyhow::Result<PublicKey> {
-        match self {
-            Self::Key(key) => Ok(key.public_key().clone()),
-            Self::Gpg { signer, keyid } => {
-                let id = match keyid {
-                    Some(id) => id.clone(),
-                    None => md
-                        .signatures()
-                        .first()
-                        .map(|s| s.keyid.to_string())
-                        .context("the unfinished link has no signature")?,
-                };
-                signer
-                    .gpg()
-                    .export_public_key(&id)
-                    .with_context(|| format!("cannot export GnuPG key {id}"))
-            }
-        }
     }
 }
 

@@ -62,3 +62,65 @@ pub fn add_default_expiry(
     *md = out;
     Ok(DefaultExpiry::Added)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use chrono::TimeZone as _;
+    use intoto_model::{KeyId, Signature};
+    use serde_json::json;
+
+    use super::*;
+
+    fn unexpiring(kind: EnvelopeKind) -> Metadata {
+        Metadata::wrap(
+            &json!({"_type": "layout", "steps": [], "inspect": [], "keys": {}}),
+            kind,
+        )
+    }
+
+    #[test]
+    fn a_layout_without_expiry_gets_a_month_unless_a_signature_would_break() {
+        let now = Utc.with_ymd_and_hms(2026, 1, 31, 12, 0, 0).unwrap();
+        let mut md = unexpiring(EnvelopeKind::Legacy);
+        let payload = md.payload().unwrap();
+        assert_eq!(
+            add_default_expiry(&mut md, &payload, false, now).unwrap(),
+            DefaultExpiry::Added
+        );
+        assert_eq!(
+            md.payload_value().unwrap()["expires"],
+            "2026-02-28T12:00:00Z"
+        );
+        // Now it has one.
+        let payload = md.payload().unwrap();
+        assert_eq!(
+            add_default_expiry(&mut md, &payload, false, now).unwrap(),
+            DefaultExpiry::NotNeeded
+        );
+
+        let mut dsse = unexpiring(EnvelopeKind::Dsse);
+        let payload = dsse.payload().unwrap();
+        assert_eq!(
+            add_default_expiry(&mut dsse, &payload, false, now).unwrap(),
+            DefaultExpiry::KeptForDsse
+        );
+
+        let mut signed = unexpiring(EnvelopeKind::Legacy);
+        signed
+            .signatures_mut()
+            .push(Signature::new(KeyId::new("ab"), "cd".to_owned()));
+        let payload = signed.payload().unwrap();
+        assert_eq!(
+            add_default_expiry(&mut signed, &payload, true, now).unwrap(),
+            DefaultExpiry::KeptForSignatures
+        );
+        // Signatures that are not kept do not hold it back.
+        assert_eq!(
+            add_default_expiry(&mut signed, &payload, false, now).unwrap(),
+            DefaultExpiry::Added
+        );
+        assert_eq!(signed.signatures().len(), 1, "the caller clears them");
+    }
+}

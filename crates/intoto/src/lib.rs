@@ -11,6 +11,7 @@
 //! - [`gpg`]: GnuPG keyrings and signing through the `gpg` program;
 //! - [`fs`]: reading and atomically writing metadata and keys;
 //! - [`link`]: signing links and writing them atomically;
+//! - [`signer`]: what signs links, a private key or GnuPG;
 //! - [`layout`]: the default expiry of layouts that are signed;
 //! - [`verify`]: verifying a supply chain against its layout, with links
 //!   from a folder and inspections run locally ([`verify::verify_supply_chain`]);
@@ -33,6 +34,7 @@ pub mod gpg;
 pub mod layout;
 pub mod link;
 pub mod report;
+pub mod signer;
 pub mod verify;
 
 pub use intoto_crypto as crypto;

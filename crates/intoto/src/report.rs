@@ -126,3 +126,54 @@ impl Report {
         lines
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use intoto_verify::{Code, Subject};
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn the_json_document_has_the_traces_only_when_asked_for() {
+        let report = Report::new("root.layout", Verdict::default(), false);
+        assert_eq!(
+            report.to_json().unwrap(),
+            json!({"layout": "root.layout", "verified": true, "errors": 0, "warnings": 0, "diagnostics": []})
+        );
+        let report = Report::new("root.layout", Verdict::default(), true);
+        assert_eq!(report.to_json().unwrap()["traces"], json!([]));
+    }
+
+    #[test]
+    fn diagnostics_serialise_with_their_codes_and_without_empty_subject_fields() {
+        let mut verdict = Verdict::default();
+        verdict.diagnostics.push(
+            Diagnostic::new(Code::LayoutNoKeys, "no key", Subject::default()).with_help("give one"),
+        );
+        let report = Report::new("root.layout", verdict, false);
+        assert_eq!(
+            report.to_json().unwrap()["diagnostics"],
+            json!([{"code": "layout-no-keys", "severity": "error", "message": "no key", "help": "give one", "subject": {}}])
+        );
+        assert_eq!(
+            report.text(false),
+            [
+                "error[layout-no-keys]: no key",
+                "  help: give one",
+                "verification failed: 1 error"
+            ]
+        );
+        assert_eq!(
+            report.text_with(true, |_| Some("  hint: x".to_owned())),
+            [
+                "error[layout-no-keys]: no key",
+                "  help: give one",
+                "  hint: x",
+                "verification failed: 1 error"
+            ]
+        );
+    }
+}

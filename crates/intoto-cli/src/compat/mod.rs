@@ -10,6 +10,7 @@
 //! for a bad signature; `in-toto-run`: the command's own exit status), and
 //! nothing at all with `-q`.
 
+pub(crate) mod after_parse;
 pub(crate) mod argparse;
 pub(crate) mod programs;
 mod report;
@@ -56,13 +57,13 @@ pub(crate) fn main(program: Program, args: Vec<OsString>) -> ExitCode {
         Ok(parsed) => parsed,
         Err(stop) => return usage_error(&stop),
     };
-    if let Err(e) = programs::main_checks(program, &parser, &parsed) {
+    if let Err(e) = after_parse::main_checks(program, &parser, &parsed) {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "{}", e.stdout.trim_end_matches('\n'));
         let _ = out.flush();
         return usage_error(&e.stop);
     }
-    let intoto_args = programs::intoto_args(program, &parser, &parsed);
+    let intoto_args = after_parse::intoto_args(program, &parser, &parsed);
     let mut cli = match Cli::try_parse_from(&intoto_args) {
         Ok(cli) => cli,
         Err(e) => {

@@ -13,7 +13,7 @@ use intoto::model::{
     ArtifactRule, EnvelopeKind, Expires, Inspection, Layout, Metadata, Step, link_file_name,
 };
 use intoto::record::{RecordOptions, RunOptions, StepOptions, run_step};
-use intoto::verify::{CommandRunner, Verdict, VerifyOptions, verify_layout_file};
+use intoto::verify::{CommandRunner, Verdict, VerifyOptions, VerifyRequest, verify_supply_chain};
 
 use super::{Folders, Narrator, Party};
 
@@ -154,11 +154,8 @@ pub(super) fn verify(client: &Path, layout: &Path, owner: &PublicKey) -> anyhow:
     let options = VerifyOptions::new()
         .link_dir(client)
         .runner(CommandRunner::new().working_dir(client));
-    Ok(verify_layout_file(
-        layout,
-        std::slice::from_ref(owner),
-        &options,
-    )?)
+    let request = VerifyRequest::new(layout, vec![owner.clone()]).options(options);
+    Ok(verify_supply_chain(&request)?.verdict)
 }
 
 pub(super) fn outcome(verdict: &Verdict) -> &'static str {

@@ -3,7 +3,8 @@
 
 use super::matching::*;
 use super::*;
-use crate::compat::programs::{Program, intoto_args};
+use crate::compat::after_parse::intoto_args;
+use crate::compat::programs::Program;
 
 fn parse(program: Program, args: &[&str]) -> Result<Parsed, Stop> {
     let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
