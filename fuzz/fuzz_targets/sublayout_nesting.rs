@@ -31,7 +31,9 @@ use libfuzzer_sys::fuzz_target;
 use serde_json::{Value, json};
 
 use intoto_crypto::{KeyType, PrivateKey, sign_metadata};
-use intoto_model::{EnvelopeKind, Inspection, Link, Metadata, link_file_name, sublayout_link_dir};
+use intoto_model::{
+    EnvelopeKind, Inspection, Link, Metadata, StepName, link_file_name, sublayout_link_dir,
+};
 use intoto_verify::{InspectionRunner, LinkSource, MAX_SUBLAYOUT_DEPTH, SourceError, Verifier};
 
 struct Keys {
@@ -275,7 +277,7 @@ fuzz_target!(|data: &[u8]| {
             let name = format!("s{j}");
             let delegates = j == level.delegate && i < depth;
             for (n, signer) in signers.iter().enumerate() {
-                let file = prefix(&link_file_name(&name, signer.keyid()));
+                let file = prefix(&link_file_name(&step_name(&name), signer.keyid()));
                 if !(delegates && n == 0) {
                     files.insert(file, sign(&link_doc(&name, shape), signer, level.dsse));
                     continue;
@@ -299,7 +301,7 @@ fuzz_target!(|data: &[u8]| {
         }
         if i < depth {
             folder.push(sublayout_link_dir(
-                &format!("s{}", level.delegate),
+                &step_name(&format!("s{}", level.delegate)),
                 keys.first.keyid(),
             ));
         }
@@ -351,3 +353,8 @@ fuzz_target!(|data: &[u8]| {
         }
     }
 });
+
+/// `s<n>`, a step name.
+fn step_name(name: &str) -> StepName {
+    StepName::new(name).expect("s<n> is a plain name")
+}

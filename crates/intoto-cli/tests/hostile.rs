@@ -473,6 +473,38 @@ fn item6_signed_links_are_not_written_outside_the_folder() {
 }
 
 #[test]
+fn item6_step_names_given_on_the_command_line_must_be_plain_file_names() {
+    // A deliberate difference: the reference writes `<name>.<keyid>.link`
+    // for any name, `../x` included; a layout could never name such a step.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("work");
+    fs::create_dir(&d).unwrap();
+    keygen(&d, "bob");
+    for name in ["../pwn", "a/b", ".."] {
+        for args in [
+            vec!["run", "-n", name, "--signing-key", "bob", "--", "true"],
+            vec!["record", "start", "-n", name, "--signing-key", "bob"],
+            vec!["mock", "-n", name, "--", "true"],
+        ] {
+            let out = run(&d, &args);
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+            assert!(stderr(&out).contains(name), "{args:?}: {}", stderr(&out));
+        }
+    }
+    let left: Vec<_> = fs::read_dir(&d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| !n.starts_with("bob"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    assert_eq!(
+        fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "nothing beside work/"
+    );
+}
+
+#[test]
 fn item6_record_stop_refuses_an_unfinished_link_of_another_step() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

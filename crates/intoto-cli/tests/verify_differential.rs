@@ -21,7 +21,7 @@ use std::path::Path;
 use serde_json::{Value, json};
 
 use intoto::crypto::{KeyType, PrivateKey, sign_metadata};
-use intoto::model::{EnvelopeKind, Metadata, link_file_name};
+use intoto::model::{EnvelopeKind, Metadata, StepName, link_file_name};
 use intoto_test_support::copy_dir;
 use intoto_test_support::{pyref_command, require_pyref};
 
@@ -248,7 +248,10 @@ fn sublayout(
                 "byproducts": {"return-value": 0}, "environment": {}
             });
             fs::write(
-                folder.join(link_file_name(name, functionary.keyid())),
+                folder.join(link_file_name(
+                    &StepName::new(name).unwrap(),
+                    functionary.keyid(),
+                )),
                 sign(&link, functionary, kind(rng)),
             )
             .unwrap();
@@ -422,7 +425,10 @@ fn generate(rng: &mut Rng, keys: &Keys, dir: &Path) -> Option<BTreeMap<String, S
                 fs::create_dir(&folder).unwrap();
                 let sublayout = sublayout(rng, keys, &folder, &m, &p);
                 fs::write(
-                    dir.join(link_file_name(name, functionary.keyid())),
+                    dir.join(link_file_name(
+                        &StepName::new(name).unwrap(),
+                        functionary.keyid(),
+                    )),
                     sign(&sublayout, functionary, kind(rng)),
                 )
                 .unwrap();
@@ -457,7 +463,14 @@ fn generate(rng: &mut Rng, keys: &Keys, dir: &Path) -> Option<BTreeMap<String, S
                 }
                 text = v.to_string();
             }
-            fs::write(dir.join(link_file_name(name, functionary.keyid())), text).unwrap();
+            fs::write(
+                dir.join(link_file_name(
+                    &StepName::new(name).unwrap(),
+                    functionary.keyid(),
+                )),
+                text,
+            )
+            .unwrap();
             used_keys.insert(k, ());
         }
         previous = Some(products);

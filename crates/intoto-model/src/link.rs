@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 use crate::digest::{Artifacts, artifacts_from_value, artifacts_to_value};
 use crate::error::ModelError;
 use crate::fields::{Fields, as_string_list, extra_map};
+use crate::name::StepName;
 
 /// A link: the record of one step or inspection having been carried out.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -30,26 +31,26 @@ pub struct Link {
 }
 
 /// The file a functionary's link for `step` is stored in:
-/// `<step>.<keyid[:8]>.link`.
-pub fn link_file_name(step: &str, keyid: &crate::KeyId) -> String {
+/// `<step>.<keyid[:8]>.link`. Only a checked [`StepName`] can be one.
+pub fn link_file_name(step: &StepName, keyid: &crate::KeyId) -> String {
     format!("{step}.{}.link", keyid.short())
 }
 
 /// The file an unsigned link for `step` is stored in (inspections, mock
 /// runs): `<step>.link`.
-pub fn unsigned_link_file_name(step: &str) -> String {
+pub fn unsigned_link_file_name(step: &StepName) -> String {
     format!("{step}.link")
 }
 
 /// The file `record start` keeps its in-progress link in:
 /// `.<step>.<keyid[:8]>.link-unfinished`.
-pub fn unfinished_link_file_name(step: &str, keyid: &crate::KeyId) -> String {
+pub fn unfinished_link_file_name(step: &StepName, keyid: &crate::KeyId) -> String {
     format!(".{step}.{}.link-unfinished", keyid.short())
 }
 
 /// The folder a sublayout's links are in, relative to the super-layout's
 /// link folder: `<step>.<keyid[:8]>`.
-pub fn sublayout_link_dir(step: &str, keyid: &crate::KeyId) -> String {
+pub fn sublayout_link_dir(step: &StepName, keyid: &crate::KeyId) -> String {
     format!("{step}.{}", keyid.short())
 }
 

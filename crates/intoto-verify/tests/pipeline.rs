@@ -17,12 +17,17 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, TimeZone, Utc};
 use intoto_crypto::{KeyType, PrivateKey, PublicKey, sign_metadata};
 use intoto_model::{
-    DigestSet, EnvelopeKind, Inspection, Link, Metadata, Statement, link_file_name,
+    DigestSet, EnvelopeKind, Inspection, Link, Metadata, Statement, StepName, link_file_name,
 };
 use intoto_verify::{
     Code, Domain, Error, InspectionRunner, LinkSource, Severity, SourceError, Verdict, Verifier,
 };
 use serde_json::{Value, json};
+
+/// `<step>.<keyid[:8]>.link`.
+fn link_file(step: &str, keyid: &intoto_model::KeyId) -> String {
+    link_file_name(&StepName::new(step).unwrap(), keyid)
+}
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2025, 6, 1, 12, 0, 0).unwrap()
@@ -191,13 +196,11 @@ impl Chain {
     /// Signs `link` with `key` and stores it as `<step>.<keyid[:8]>.link`.
     fn put_link(&mut self, step: &str, key: &PrivateKey, link: &Link) {
         let bytes = signed_bytes(&link.to_value(), key, self.kind);
-        self.links
-            .0
-            .insert(link_file_name(step, key.keyid()), bytes);
+        self.links.0.insert(link_file(step, key.keyid()), bytes);
     }
 
     fn link_path(&self, step: &str, key: &PrivateKey) -> String {
-        link_file_name(step, key.keyid())
+        link_file(step, key.keyid())
     }
 
     fn step(&mut self, i: usize) -> &mut Value {
@@ -487,7 +490,7 @@ fn a_malformed_link_fails_even_when_the_threshold_is_met() {
     chain.layout["keys"][&id] = carol.public_key().key_dict().to_value();
     chain.step(1)["pubkeys"] = json!([keyid(&chain.bob), id]);
     chain.links.0.insert(
-        link_file_name("build", carol.keyid()),
+        link_file("build", carol.keyid()),
         b"{\"signed\": 1}".to_vec(),
     );
     let verdict = chain.verify();
@@ -773,7 +776,7 @@ fn sublayouts_are_verified_in_their_folder_and_summarised() {
     );
     let compile_bytes = signed_bytes(&compile.to_value(), &dan, EnvelopeKind::Dsse);
     chain.links.0.insert(
-        format!("{folder}/{}", link_file_name("compile", dan.keyid())),
+        format!("{folder}/{}", link_file("compile", dan.keyid())),
         compile_bytes,
     );
     let verdict = chain.verify();
@@ -787,7 +790,7 @@ fn sublayouts_are_verified_in_their_folder_and_summarised() {
         &["make"],
     );
     chain.links.0.insert(
-        format!("{folder}/{}", link_file_name("compile", dan.keyid())),
+        format!("{folder}/{}", link_file("compile", dan.keyid())),
         signed_bytes(&tampered.to_value(), &dan, EnvelopeKind::Legacy),
     );
     let verdict = chain.verify();
@@ -1115,7 +1118,7 @@ fn hostile_5_sublayout_inspections_can_be_skipped() {
         &["make"],
     );
     chain.links.0.insert(
-        format!("{folder}/{}", link_file_name("compile", dan.keyid())),
+        format!("{folder}/{}", link_file("compile", dan.keyid())),
         signed_bytes(&compile.to_value(), &dan, EnvelopeKind::Legacy),
     );
     let mut probe = link("probe", &[], &[], &[]);

@@ -36,9 +36,14 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use intoto_crypto::{KeyIdForm, PrivateKey, sign_metadata};
-use intoto_model::{EnvelopeKind, Inspection, Link, Metadata, link_file_name};
+use intoto_model::{EnvelopeKind, Inspection, Link, Metadata, StepName, link_file_name};
 use intoto_verify::{InspectionRunner, LinkSource, SourceError, Verdict, Verifier};
 use serde_json::{Map, Value, json};
+
+/// `<step>.<keyid[:8]>.link`.
+fn link_file(step: &str, keyid: &intoto_model::KeyId) -> String {
+    link_file_name(&StepName::new(step).unwrap(), keyid)
+}
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios")
@@ -182,7 +187,7 @@ fn verdict_of(scenario: &Value, keys: &Keys) -> Verdict {
         }
         let name = match entry.get("file").and_then(Value::as_str) {
             Some(name) => keys.file_name(name),
-            None => link_file_name(doc["name"].as_str().unwrap(), signer.keyid()),
+            None => link_file(doc["name"].as_str().unwrap(), signer.keyid()),
         };
         links.0.insert(name, serde_json::to_vec(&file).unwrap());
     }

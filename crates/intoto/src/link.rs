@@ -11,10 +11,12 @@ use std::time::Instant;
 
 use intoto_crypto::{SignError, Signer, sign_metadata};
 use intoto_model::cjson::CanonicalError;
+use intoto_model::encoding::hex;
+use intoto_model::name::NameProblem;
 use intoto_model::pyjson::{self, Style};
 use intoto_model::{
     Envelope, EnvelopeKind, KeyId, Link, Metadata, PAYLOAD_TYPE_INTOTO, Signature, Statement,
-    link_file_name,
+    StepName, link_file_name,
 };
 use intoto_record::encoding;
 
@@ -85,6 +87,14 @@ pub enum LinkError {
         /// Why.
         #[source]
         source: FileError,
+    },
+    /// The step name cannot be part of a file name.
+    #[error("the step name {step:?} cannot name a link file: it {problem}")]
+    StepName {
+        /// The step.
+        step: String,
+        /// Why.
+        problem: NameProblem,
     },
     /// The signer's signature was not of the length it announced.
     #[error("the signature of step {step:?} is not of the length the key announced")]
@@ -204,8 +214,8 @@ pub fn sign_link(
             let raw = raw.map_err(signing)?;
             let signed = signed.map_err(|_| LinkError::Render { step: step() })?;
             // As `sign_metadata` records a signature in legacy metadata.
-            let mut signature = Signature::new(raw.keyid.clone(), hex(&raw.sig));
-            signature.other_headers = raw.other_headers.as_deref().map(hex);
+            let mut signature = Signature::new(raw.keyid.clone(), hex::encode(&raw.sig));
+            signature.other_headers = raw.other_headers.as_deref().map(hex::encode);
             Ok((legacy_text(&[signature], &signed), raw.keyid))
         }
         LinkForm::Link(EnvelopeKind::Dsse) => {
@@ -250,16 +260,6 @@ pub fn unsigned_link_text(link: &Link, kind: EnvelopeKind) -> String {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
-}
-
 /// Signs `link` and writes it atomically to `<dir>/<step>.<keyid[:8]>.link`
 /// (a temporary file, synced and renamed: a failure leaves no partial
 /// link). Returns the path written.
@@ -273,8 +273,12 @@ pub fn write_signed_link(
     key: &dyn Signer,
     dir: Option<&Path>,
 ) -> Result<PathBuf, LinkError> {
+    let step = StepName::new(&link.name).map_err(|problem| LinkError::StepName {
+        step: link.name.clone(),
+        problem,
+    })?;
     if let (LinkForm::Link(EnvelopeKind::Legacy), Some(sig_len)) = (form, key.signature_len()) {
-        let name = link_file_name(&link.name, key.keyid());
+        let name = link_file_name(&step, key.keyid());
         let path = dir.map_or_else(|| PathBuf::from(&name), |d| d.join(&name));
         write_legacy_link_while_signing(link, key, sig_len, &path)?;
         tracing::info!(step.name = %link.name, "wrote {} {}", form.describe(), path.display());
@@ -286,7 +290,7 @@ pub fn write_signed_link(
         duration_ms = started.elapsed().as_millis(),
         "signed the link"
     );
-    let name = link_file_name(&link.name, &keyid);
+    let name = link_file_name(&step, &keyid);
     let path = dir.map_or_else(|| PathBuf::from(&name), |d| d.join(&name));
     let started = Instant::now();
     fs::write_atomic(&path, text.as_bytes()).map_err(|source| LinkError::Write {
@@ -326,7 +330,7 @@ fn write_legacy_link_while_signing(
         source,
     })?;
     let head_of = |sig: &[u8]| {
-        let text = legacy_text(&[Signature::new(key.keyid().clone(), hex(sig))], "");
+        let text = legacy_text(&[Signature::new(key.keyid().clone(), hex::encode(sig))], "");
         // `legacy_text` ends with the (here empty) body and the closing brace.
         text.strip_suffix("\n}").map(str::to_owned).unwrap_or(text)
     };

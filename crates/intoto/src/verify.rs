@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use intoto_crypto::PublicKey;
-use intoto_model::{EnvelopeKind, Inspection, Link, Metadata, unsigned_link_file_name};
+use intoto_model::{EnvelopeKind, Inspection, Link, Metadata, StepName, unsigned_link_file_name};
 #[cfg(unix)]
 use intoto_record::KillScope;
 use intoto_record::{RecordOptions, RunOptions, StepOptions, run_step};
@@ -137,9 +137,12 @@ impl InspectionRunner for CommandRunner {
     fn run(&self, inspection: &Inspection) -> Result<Link, SourceError> {
         // Its link is written to `<name>.link`: the name must be a plain
         // file name (the verifier refuses layouts with other names first).
-        if let Err(problem) = intoto_model::name::check_item_name(&inspection.name) {
-            return Err(format!("the inspection name {:?} {problem}", inspection.name).into());
-        }
+        let name = match StepName::new(&inspection.name) {
+            Ok(name) => name,
+            Err(problem) => {
+                return Err(format!("the inspection name {:?} {problem}", inspection.name).into());
+            }
+        };
         // One time limit for the whole inspection: recording the working
         // folder before and after counts, not only the command.
         let deadline = Instant::now() + self.timeout;
@@ -168,7 +171,7 @@ impl InspectionRunner for CommandRunner {
                 .working_dir
                 .clone()
                 .unwrap_or_else(|| PathBuf::from("."));
-            let path = dir.join(unsigned_link_file_name(&inspection.name));
+            let path = dir.join(unsigned_link_file_name(&name));
             let md = Metadata::wrap(&record.link.to_value(), EnvelopeKind::Legacy);
             fs::write_metadata(&path, &md)?;
         }

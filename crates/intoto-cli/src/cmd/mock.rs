@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use clap::Args;
 
 use intoto::fs;
-use intoto::model::{EnvelopeKind, unsigned_link_file_name};
+use intoto::model::{EnvelopeKind, StepName, unsigned_link_file_name};
 use intoto::record::{RecordOptions, RunOptions, StepOptions, Streams, run_step};
 
 use crate::exit::Outcome;
@@ -31,7 +31,7 @@ use intoto::link::LinkForm;
 pub(crate) struct MockArgs {
     /// Name of the step: the link is written to `<name>.link`.
     #[arg(short = 'n', long, value_name = "NAME", required = true)]
-    name: String,
+    name: StepName,
     /// Write the link in a DSSE envelope.
     #[arg(long)]
     use_dsse: bool,
@@ -43,7 +43,7 @@ pub(crate) struct MockArgs {
 pub(crate) fn run(args: MockArgs, format: Format, quiet: bool) -> anyhow::Result<Outcome> {
     let started = Instant::now();
     let step = args.name.as_str();
-    let path = PathBuf::from(unsigned_link_file_name(step));
+    let path = PathBuf::from(unsigned_link_file_name(&args.name));
     intoto::link::check_writable_dir(std::path::Path::new("."), step)?;
     let meter = Meter::new(quiet);
     let options = StepOptions::new()

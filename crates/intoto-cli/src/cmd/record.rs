@@ -10,7 +10,7 @@ use serde_json::json;
 
 use intoto::crypto::check_signature_at;
 use intoto::fs;
-use intoto::model::{EnvelopeKind, Payload, unfinished_link_file_name};
+use intoto::model::{EnvelopeKind, Payload, StepName, unfinished_link_file_name};
 use intoto::record::{StartOptions, StopOptions, record_start, record_stop};
 
 use crate::exit::{self, Outcome};
@@ -46,7 +46,7 @@ pub(crate) enum RecordCommand {
 pub(crate) struct CommonArgs {
     /// Name of the step, as in the layout.
     #[arg(short = 'n', long = "step-name", value_name = "NAME", required = true)]
-    step_name: String,
+    step_name: StepName,
     #[command(flatten)]
     key: KeyArgs,
     #[command(flatten)]
@@ -100,7 +100,7 @@ fn start(args: StartArgs, format: Format, quiet: bool) -> anyhow::Result<Outcome
         form => form,
     };
     let (text, keyid) = intoto::link::sign_link(&link, form, key.signer())?;
-    let path = PathBuf::from(unfinished_link_file_name(step, &keyid));
+    let path = PathBuf::from(unfinished_link_file_name(&common.step_name, &keyid));
     fs::write_atomic(&path, text.as_bytes())
         .with_context(|| format!("cannot write the unfinished link of step {step:?}"))?;
     tracing::info!(step.name = step, "wrote unfinished link {}", path.display());
@@ -116,7 +116,7 @@ fn start(args: StartArgs, format: Format, quiet: bool) -> anyhow::Result<Outcome
 /// for a key; for GnuPG, whose signing (sub)key is only known from the
 /// signature, the one `.<step>.*.link-unfinished` there is, as the reference
 /// looks for it.
-fn find_unfinished(step: &str, key: &LinkSigner) -> anyhow::Result<PathBuf> {
+fn find_unfinished(step: &StepName, key: &LinkSigner) -> anyhow::Result<PathBuf> {
     if let Some(keyid) = key.keyid() {
         let unfinished = PathBuf::from(unfinished_link_file_name(step, keyid));
         if !unfinished.exists() {
@@ -163,7 +163,7 @@ fn stop(args: StopArgs, format: Format, quiet: bool) -> anyhow::Result<Outcome> 
     let common = args.common;
     let step = common.step_name.as_str();
     let key = common.key.load()?;
-    let unfinished = find_unfinished(step, &key)?;
+    let unfinished = find_unfinished(&common.step_name, &key)?;
     let md = fs::read_metadata(&unfinished)?;
     let public = key.verification_key(&md)?;
     if let Err(e) = check_signature_at(&md, &public, chrono::Utc::now().timestamp()) {

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use anyhow::bail;
 use clap::Args;
 
+use intoto::model::StepName;
 use intoto::record::{RunOptions, StepOptions, Streams, run_step};
 
 use crate::exit::{Outcome, command_status};
@@ -41,7 +42,7 @@ pub(crate) struct RunArgs {
     /// Name of the step: the link is written to `<name>.<keyid prefix>.link`
     /// and matched with the layout's step of that name.
     #[arg(short = 'n', long = "step-name", value_name = "NAME", required = true)]
-    step_name: String,
+    step_name: StepName,
     /// Files or folders to record before the command runs (folders
     /// recursively; symlinks to files are followed). ITE-4 `dir:` URIs
     /// record a folder as one digest.

@@ -11,8 +11,7 @@ use intoto::crypto::{KeyIdForm, PublicKey, Signer, check_signature_at, sign_meta
 use intoto::fs;
 use intoto::gpg::GpgSigner;
 use intoto::layout::{DefaultExpiry, add_default_expiry};
-use intoto::model::name::check_item_name;
-use intoto::model::{EnvelopeKind, Metadata, Payload, link_file_name};
+use intoto::model::{EnvelopeKind, Metadata, Payload, StepName, link_file_name};
 
 use crate::exit::Outcome;
 use crate::output::Format;
@@ -233,11 +232,13 @@ fn sign(
         (Some(out), _) => out.clone(),
         (None, Payload::Layout(_)) => args.file.clone(),
         (None, Payload::Link(link)) => PathBuf::from(link_file_name(
-            output_name(&args.file, &link.name)?,
+            &output_name(&args.file, &link.name)?,
             &keyids[0],
         )),
         (None, Payload::Statement(st)) => match st.predicate.get("name").and_then(Value::as_str) {
-            Some(name) => PathBuf::from(link_file_name(output_name(&args.file, name)?, &keyids[0])),
+            Some(name) => {
+                PathBuf::from(link_file_name(&output_name(&args.file, name)?, &keyids[0]))
+            }
             None => bail!("the statement has no step name to name the file after; pass --output"),
         },
     };
@@ -262,9 +263,9 @@ fn sign(
 /// The step name a signed link's file is named after (`<name>.<keyid
 /// prefix>.link`), which comes from the metadata: it must be a plain file
 /// name, or a link could be written anywhere (`../x`, `/tmp/x/pwn`).
-fn output_name<'n>(file: &std::path::Path, name: &'n str) -> anyhow::Result<&'n str> {
-    match check_item_name(name) {
-        Ok(()) => Ok(name),
+fn output_name(file: &std::path::Path, name: &str) -> anyhow::Result<StepName> {
+    match StepName::new(name) {
+        Ok(name) => Ok(name),
         Err(problem) => bail!(
             "{}: the link's step name {name:?} {problem}, so it cannot name the signed file; pass --output",
             file.display()

@@ -3,7 +3,7 @@
 //! metadata").
 
 use intoto_crypto::{SignatureError, Verified};
-use intoto_model::{EnvelopeKind, ModelError, link_file_name};
+use intoto_model::{EnvelopeKind, ModelError, StepName, link_file_name};
 
 use super::{Attributed, EvidenceSource, Found, Origin, Rejection, Request, attribute};
 use crate::functionary::{Authority, Candidate, Functionary, SignedBytes};
@@ -58,8 +58,13 @@ impl<'a> LinkFolder<'a> {
 impl EvidenceSource for LinkFolder<'_> {
     fn collect(&self, request: &Request<'_>) -> Result<Vec<Found>, Error> {
         let mut found = Vec::new();
+        // Names that cannot be file names were reported with the layout
+        // (`layout-name-invalid`), which stops verification before this.
+        let Ok(step) = StepName::new(&request.step.name) else {
+            return Ok(found);
+        };
         for candidate in request.authority.candidates(request.step) {
-            let name = link_file_name(&request.step.name, &candidate.keyid);
+            let name = link_file_name(&step, &candidate.keyid);
             let file = self.links.describe(request.folder, &name);
             let bytes = match self.links.read(request.folder, &name) {
                 Ok(Some(bytes)) => bytes,

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use intoto_crypto::Verified;
-use intoto_model::{Layout, Step, sublayout_link_dir};
+use intoto_model::{Layout, Step, StepName, sublayout_link_dir};
 
 use super::evidence::{Collected, link_subject};
 use crate::diagnostic::{Code, Diagnostic};
@@ -58,8 +58,12 @@ impl Session<'_, '_> {
         scope: &Scope<'_>,
     ) -> Result<Option<Verified<Evidence>>, Error> {
         let origin = &sublayout.origin;
+        // Checked with the layout (`layout-name-invalid`).
+        let Ok(step_name) = StepName::new(&step.name) else {
+            return Ok(None);
+        };
         let mut folder = scope.folder.to_vec();
-        folder.push(sublayout_link_dir(&step.name, origin.keyid()));
+        folder.push(sublayout_link_dir(&step_name, origin.keyid()));
         let file = &origin.file;
         let not_followed = |code, message: String, help: &str| {
             Diagnostic::new(code, message, link_subject(step, scope, origin)).with_help(help)

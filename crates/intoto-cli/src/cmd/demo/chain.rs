@@ -10,7 +10,8 @@ use serde_json::json;
 use intoto::crypto::{PublicKey, sign_metadata};
 use intoto::fs;
 use intoto::model::{
-    ArtifactRule, EnvelopeKind, Expires, Inspection, Layout, Metadata, Step, link_file_name,
+    ArtifactRule, EnvelopeKind, Expires, Inspection, Layout, Metadata, Step, StepName,
+    link_file_name,
 };
 use intoto::record::{RecordOptions, RunOptions, StepOptions, run_step};
 use intoto::verify::{CommandRunner, Verdict, VerifyOptions, VerifyRequest, verify_supply_chain};
@@ -70,7 +71,7 @@ pub(super) fn record_step(
     );
     let mut md = Metadata::wrap(&record.link.to_value(), kind);
     let keyid = sign_metadata(&mut md, &party.key)?;
-    let path = f.client.join(link_file_name(step, &keyid));
+    let path = f.client.join(link_file_name(&StepName::new(step)?, &keyid));
     fs::write_metadata(&path, &md)?;
     n.say(&format!(
         "   {step:<8} as {:<6} {:<70} -> {}",

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use intoto::crypto::{KeyType, PrivateKey, PublicKey, sign_metadata};
 use intoto::fs;
-use intoto::model::{EnvelopeKind, Metadata, link_file_name};
+use intoto::model::{EnvelopeKind, Metadata, StepName, link_file_name};
 use intoto::record::RunOptions;
 
 use crate::exit::Outcome;
@@ -228,7 +228,7 @@ fn demo(root: &Path, kind: EnvelopeKind, n: &mut Narrator, kept: bool) -> anyhow
         client: attack.join("client"),
     };
     for file in ["clone", "build"] {
-        let name = link_file_name(file, bob.key.keyid());
+        let name = link_file_name(&StepName::new(file)?, bob.key.keyid());
         std::fs::copy(f.client.join(&name), attacked.client.join(&name))?;
     }
     std::fs::copy(&layout_path, attacked.client.join("root.layout"))?;
@@ -258,7 +258,7 @@ fn demo(root: &Path, kind: EnvelopeKind, n: &mut Narrator, kept: bool) -> anyhow
     let transit = f.root.join("attack-in-transit");
     std::fs::create_dir_all(&transit)?;
     for (step, party, _, _) in steps(&bob, &carol) {
-        let name = link_file_name(step, party.key.keyid());
+        let name = link_file_name(&StepName::new(step)?, party.key.keyid());
         std::fs::copy(f.client.join(&name), transit.join(&name))?;
     }
     std::fs::copy(&layout_path, transit.join("root.layout"))?;
