@@ -14,6 +14,7 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
 use super::cjson::{self, write_string};
+use super::sort_members;
 
 /// JSON text that has no canonical form (a non-integer number, or an
 /// integer beyond 64 bits), or is not JSON.
@@ -218,7 +219,7 @@ fn reorder(out: &mut Vec<u8>, body: usize, members: &[(usize, usize)]) {
         .map(|(i, &(s, e))| (member_key(&region[s - body..e - body]), i))
         .collect();
     // Stable, so among equal keys the last one given comes last.
-    keyed.sort_by(|a, b| a.0.cmp(&b.0));
+    sort_members(&mut keyed, |k| &k.0);
     let mut first = true;
     for (k, (key, i)) in keyed.iter().enumerate() {
         if keyed.get(k + 1).is_some_and(|next| next.0 == *key) {

@@ -16,6 +16,7 @@ use serde_json::Value;
 
 use super::cjson::{self, CanonicalError};
 use super::pyjson::{self, Style, close, colon, separator};
+use super::sort_members;
 use crate::{Artifacts, DigestSet, Link};
 
 /// Artifacts per chunk encoded by one task.
@@ -95,7 +96,7 @@ fn fields(link: &Link) -> Vec<(&str, Field<'_>)> {
         "environment",
         Field::Value(Value::Object(link.environment.clone())),
     ));
-    fields.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    sort_members(&mut fields, |f| f.0.as_bytes());
     fields
 }
 

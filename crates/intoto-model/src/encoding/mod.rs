@@ -22,13 +22,19 @@ pub mod pyjson;
 
 use serde_json::{Map, Value};
 
-/// The members of an object in the order both dialects write them: keys
-/// sorted by code point, as Python's `sorted` does (for UTF-8, byte order).
+/// Sorts object members into the order both dialects write them: by key,
+/// compared by code point as Python's `sorted` does (for UTF-8, byte
+/// order). Stable, so among equal keys the last one given stays last.
+pub(crate) fn sort_members<T>(members: &mut [T], key: impl Fn(&T) -> &[u8]) {
+    members.sort_by(|a, b| key(a).cmp(key(b)));
+}
+
+/// The members of a map in [`sort_members`] order.
 ///
 /// Sorted explicitly: a crate elsewhere in the graph may switch on
 /// `serde_json/preserve_order`, which would change the map's own order.
 pub(crate) fn sorted_members(map: &Map<String, Value>) -> Vec<(&String, &Value)> {
     let mut members: Vec<(&String, &Value)> = map.iter().collect();
-    members.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    sort_members(&mut members, |m| m.0.as_bytes());
     members
 }
