@@ -12,8 +12,9 @@ use intoto::crypto::KeyIdForm;
 use intoto::fs;
 use intoto::gpg::{Gpg, GpgSigner};
 use intoto::link::LinkForm;
+use intoto::model::DigestAlgorithm;
 use intoto::model::EnvelopeKind;
-use intoto::record::{HashAlgorithm, Progress, RecordOptions};
+use intoto::record::{Progress, RecordOptions};
 pub(crate) use intoto::signer::LinkSigner;
 
 use crate::password::{self, with_password_hint};
@@ -103,14 +104,15 @@ pub(crate) struct ArtifactArgs {
     #[arg(long, value_name = "PATH", num_args = 1..)]
     lstrip_paths: Vec<String>,
     /// Digests to record, comma-separated: sha256 (the default, and the only
-    /// one the reference records), sha512, blake3.
+    /// one the reference records), sha224, sha384, sha512, blake3.
     #[arg(long = "hash", value_name = "ALGORITHMS", value_delimiter = ',', value_parser = parse_algorithm)]
-    hash: Vec<HashAlgorithm>,
+    hash: Vec<DigestAlgorithm>,
 }
 
-fn parse_algorithm(name: &str) -> Result<HashAlgorithm, String> {
-    HashAlgorithm::from_name(name.trim())
-        .ok_or_else(|| format!("unknown digest {name:?}; choose from sha256, sha512, blake3"))
+fn parse_algorithm(name: &str) -> Result<DigestAlgorithm, String> {
+    DigestAlgorithm::from_name(name.trim()).ok_or_else(|| {
+        format!("unknown digest {name:?}; choose from sha256, sha224, sha384, sha512, blake3")
+    })
 }
 
 impl ArtifactArgs {

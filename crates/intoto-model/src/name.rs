@@ -72,8 +72,16 @@ pub fn is_safe_keyid(keyid: &str) -> bool {
 /// assert_eq!(StepName::new("build").unwrap().as_str(), "build");
 /// assert!(StepName::new("../../etc/x").is_err());
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct StepName(String);
+
+/// As the name's string (`"build"`), so messages quote it as they quote
+/// names.
+impl std::fmt::Debug for StepName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&self.0, f)
+    }
+}
 
 impl StepName {
     /// `name`, if it can name a step or inspection.

@@ -68,8 +68,6 @@ pub use artifacts::{RecordOptions, record_artifacts};
 pub use error::{Error, PatternProblem, Phase};
 pub use exclude::{DEFAULT_EXCLUDE_PATTERNS, ExcludeSet};
 pub use hash::DigestAlgorithm;
-/// The former name of [`DigestAlgorithm`], which the command line still uses.
-pub use hash::DigestAlgorithm as HashAlgorithm;
 pub use progress::{Counter, NoProgress, Progress};
 pub use run::{DEFAULT_TIMEOUT, KillScope, RunOptions, RunOutcome, Streams, run};
 pub use step::{

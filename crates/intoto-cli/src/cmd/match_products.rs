@@ -9,8 +9,9 @@ use clap::Args;
 use serde_json::json;
 
 use intoto::fs;
+use intoto::model::DigestAlgorithm;
 use intoto::model::{Link, Payload};
-use intoto::record::{HashAlgorithm, RecordOptions, match_products};
+use intoto::record::{RecordOptions, match_products};
 
 use crate::exit::Outcome;
 use crate::output;
@@ -114,11 +115,11 @@ pub(crate) fn run(
 /// The digest algorithms the link's products were recorded with, so that
 /// local artifacts are hashed the same way (sha256 for a link without
 /// products).
-fn algorithms_of(link: &Link) -> anyhow::Result<Vec<HashAlgorithm>> {
+fn algorithms_of(link: &Link) -> anyhow::Result<Vec<DigestAlgorithm>> {
     let mut algorithms = Vec::new();
     for (name, digests) in &link.products {
         for (algorithm, _) in digests.iter() {
-            match HashAlgorithm::from_name(algorithm) {
+            match DigestAlgorithm::from_name(algorithm) {
                 Some(a) if !algorithms.contains(&a) => algorithms.push(a),
                 Some(_) => {}
                 None => {
