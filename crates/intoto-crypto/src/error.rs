@@ -120,6 +120,9 @@ pub enum SignatureError {
     /// No key was given to check signatures with.
     #[error("no verification key given")]
     NoKeys,
+    /// The metadata's wrapper is one this version cannot check signatures in.
+    #[error("signatures in this kind of metadata cannot be checked")]
+    UnsupportedWrapper,
     /// The signature value is not valid hex or base64.
     #[error("signature by key {keyid} is not valid {encoding}")]
     Encoding {
@@ -160,6 +163,9 @@ pub enum SignatureError {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SignError {
+    /// The metadata's wrapper is one this version cannot sign.
+    #[error("this kind of metadata cannot be signed")]
+    UnsupportedWrapper,
     /// The cryptographic operation failed.
     #[error("signing with key {keyid} failed")]
     Failed {

@@ -83,6 +83,7 @@ pub fn sign_metadata(md: &mut Metadata, signer: &dyn Signer) -> Result<KeyId, Si
             s.other_headers = Some(hex::encode(headers));
             s
         }
+        _ => return Err(SignError::UnsupportedWrapper),
     };
     let signatures = md.signatures_mut();
     signatures.retain(|s| s.keyid != raw.keyid);

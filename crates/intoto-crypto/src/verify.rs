@@ -213,6 +213,7 @@ fn check_one(
             keyid: keyid.clone(),
             encoding: "base64",
         })?,
+        _ => return Err(SignatureError::UnsupportedWrapper),
     };
     let headers = match &sig.other_headers {
         None => None,

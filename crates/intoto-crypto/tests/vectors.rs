@@ -60,6 +60,7 @@ fn tampered(md: &Metadata) -> Metadata {
             tamper_payload(&mut payload);
             value["payload"] = Value::String(encode_base64(&serde_json::to_vec(&payload).unwrap()));
         }
+        other => panic!("no such wrapper in the vectors: {other:?}"),
     }
     Metadata::from_value(value).unwrap()
 }
@@ -86,6 +87,7 @@ fn with_added_field(md: &Metadata) -> Metadata {
             bytes.splice(1..1, br#""x-added": true, "#.iter().copied());
             value["payload"] = Value::String(encode_base64(&bytes));
         }
+        other => panic!("no such wrapper in the vectors: {other:?}"),
     }
     Metadata::from_value(value).unwrap()
 }

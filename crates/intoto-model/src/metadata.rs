@@ -17,6 +17,7 @@ use crate::statement::{STATEMENT_V0_1, STATEMENT_V1, Statement};
 
 /// Which signature wrapper metadata uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum EnvelopeKind {
     /// `{"signed", "signatures"}` with hex signatures over canonical JSON.
     Legacy,
@@ -36,6 +37,7 @@ impl EnvelopeKind {
 
 /// Signed (or not yet signed) metadata.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Metadata {
     /// The legacy wrapper.
     Metablock(Metablock),
@@ -45,6 +47,7 @@ pub enum Metadata {
 
 /// The document inside metadata.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Payload {
     /// A link.
     Link(Link),

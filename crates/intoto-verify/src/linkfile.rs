@@ -144,6 +144,13 @@ fn model_document(md: &Metadata) -> Result<Document, ModelError> {
         Payload::Link(link) => Document::Link(ChainLink::from_link(&link)),
         Payload::Layout(_) => Document::Layout(md.clone()),
         Payload::Statement(statement) => Document::Statement(statement),
+        other => {
+            return Err(ModelError::UnexpectedType {
+                field: "_type".into(),
+                found: other.kind().into(),
+                expected: "a link, a layout or a statement",
+            });
+        }
     })
 }
 

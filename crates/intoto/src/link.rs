@@ -35,8 +35,8 @@ impl LinkForm {
     /// For messages: "link", "DSSE link" or "link attestation".
     pub fn describe(self) -> &'static str {
         match self {
-            Self::Link(EnvelopeKind::Legacy) => "link",
             Self::Link(EnvelopeKind::Dsse) => "DSSE link",
+            Self::Link(_) => "link",
             Self::Attestation => "link attestation",
         }
     }
@@ -233,6 +233,7 @@ pub fn sign_link(
             let keyid = sign_metadata(&mut md, key).map_err(signing)?;
             Ok((md.to_file_string(), keyid))
         }
+        LinkForm::Link(_) => Err(signing(SignError::UnsupportedWrapper)),
     }
 }
 
@@ -250,13 +251,12 @@ fn legacy_text(signatures: &[Signature], signed: &str) -> String {
 
 /// The text of an unsigned link file (`intoto mock`), in either wrapper.
 pub fn unsigned_link_text(link: &Link, kind: EnvelopeKind) -> String {
-    match kind {
-        EnvelopeKind::Legacy => legacy_text(&[], &encoding::python(link, Style::Indent1, 1)),
-        EnvelopeKind::Dsse => {
-            let payload = encoding::python(link, Style::Line, 0);
-            Metadata::Envelope(Envelope::new(PAYLOAD_TYPE_INTOTO, payload.into_bytes()))
-                .to_file_string()
-        }
+    if kind == EnvelopeKind::Dsse {
+        let payload = encoding::python(link, Style::Line, 0);
+        Metadata::Envelope(Envelope::new(PAYLOAD_TYPE_INTOTO, payload.into_bytes()))
+            .to_file_string()
+    } else {
+        legacy_text(&[], &encoding::python(link, Style::Indent1, 1))
     }
 }
 

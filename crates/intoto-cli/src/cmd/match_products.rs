@@ -60,7 +60,7 @@ pub(crate) fn run(
         Payload::Statement(statement) => statement
             .to_link()
             .with_context(|| format!("{}: not a link attestation", args.link.display()))?,
-        Payload::Layout(_) => bail!("{}: is a layout, not a link", args.link.display()),
+        other => bail!("{}: is a {}, not a link", args.link.display(), other.kind()),
     };
     let algorithms = algorithms_of(&link)
         .with_context(|| format!("cannot match the products of {}", args.link.display()))?;

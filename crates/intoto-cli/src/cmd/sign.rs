@@ -241,6 +241,10 @@ fn sign(
             }
             None => bail!("the statement has no step name to name the file after; pass --output"),
         },
+        (None, other) => bail!(
+            "a {} has no file name of its own; pass --output",
+            other.kind()
+        ),
     };
     fs::write_metadata(&out, &md)?;
     tracing::info!(

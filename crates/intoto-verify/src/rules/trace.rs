@@ -8,6 +8,7 @@ use intoto_model::{ArtifactRule, ArtifactType};
 /// Whether a rule list belongs to a step or to an inspection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum ItemKind {
     /// A step of the layout.
     Step,
