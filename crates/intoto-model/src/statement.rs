@@ -292,6 +292,13 @@ impl Statement {
         Self::new(subject, PREDICATE_LINK_V0_3, predicate)
     }
 
+    /// Whether the predicate is the link predicate (v0.3, or an older
+    /// `https://in-toto.io/Link/` version).
+    pub fn is_link(&self) -> bool {
+        self.predicate_type == PREDICATE_LINK_V0_3
+            || self.predicate_type.starts_with("https://in-toto.io/Link/")
+    }
+
     /// The classic link a link-predicate statement describes, converted as the
     /// link predicate specification says.
     ///
@@ -300,9 +307,7 @@ impl Statement {
     /// [`ModelError`] if the predicate type is not the link predicate or its
     /// fields are malformed.
     pub fn to_link(&self) -> Result<Link, ModelError> {
-        if self.predicate_type != PREDICATE_LINK_V0_3
-            && !self.predicate_type.starts_with("https://in-toto.io/Link/")
-        {
+        if !self.is_link() {
             return Err(ModelError::UnexpectedType {
                 field: "predicateType".into(),
                 found: self.predicate_type.clone(),

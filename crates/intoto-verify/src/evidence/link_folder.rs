@@ -5,7 +5,7 @@
 use intoto_crypto::{SignatureError, Verified};
 use intoto_model::{EnvelopeKind, ModelError, StepName, link_file_name};
 
-use super::{Attributed, EvidenceSource, Found, Origin, Rejection, Request, attribute};
+use super::{EvidenceSource, Found, Origin, Rejection, Request, attribute};
 use crate::functionary::{Authority, Candidate, Functionary, SignedBytes};
 use crate::linkfile::{self, Document};
 use crate::verifier::Error;
@@ -111,8 +111,7 @@ fn read_link(bytes: &[u8], origin: Origin, request: &Request<'_>) -> Found {
         Err(e) => return malformed(origin, &e),
     };
     match attribute(document, functionary, origin.clone()) {
-        Ok(Attributed::Evidence(evidence)) => Found::Evidence(evidence),
-        Ok(Attributed::Sublayout(sublayout)) => Found::Sublayout(sublayout),
+        Ok(found) => found,
         Err(e) => Found::Rejected {
             origin,
             rejection: Rejection::Malformed(format!(

@@ -17,9 +17,7 @@ mod link_folder;
 use std::sync::Arc;
 
 use intoto_crypto::{SignatureError, Verified};
-use intoto_model::{
-    Artifacts, KeyId, Metadata, ModelError, Statement, Step, statement::PREDICATE_LINK_V0_3,
-};
+use intoto_model::{Artifacts, KeyId, Metadata, ModelError, Statement, Step};
 use serde_json::{Map, Value};
 
 use crate::artifacts::ArtifactMap;
@@ -125,7 +123,7 @@ impl Evidence {
         statement: Statement,
         origin: Origin,
     ) -> Result<Verified<Evidence>, ModelError> {
-        let is_link = is_link_predicate(&statement.predicate_type);
+        let is_link = statement.is_link();
         let link = if is_link {
             ChainLink::from_link(&statement.to_link()?)
         } else {
@@ -185,29 +183,16 @@ pub(crate) fn attribute(
     document: Document,
     functionary: Verified<Functionary>,
     origin: Origin,
-) -> Result<Attributed, ModelError> {
+) -> Result<Found, ModelError> {
     Ok(match document {
         Document::Layout(metadata) => {
-            Attributed::Sublayout(Sublayout::new(functionary, metadata, origin))
+            Found::Sublayout(Sublayout::new(functionary, metadata, origin))
         }
-        Document::Link(link) => {
-            Attributed::Evidence(Evidence::from_link(functionary, link, origin))
-        }
+        Document::Link(link) => Found::Evidence(Evidence::from_link(functionary, link, origin)),
         Document::Statement(statement) => {
-            Attributed::Evidence(Evidence::from_statement(functionary, statement, origin)?)
+            Found::Evidence(Evidence::from_statement(functionary, statement, origin)?)
         }
     })
-}
-
-/// A verified document, by kind.
-#[derive(Debug)]
-pub(crate) enum Attributed {
-    Evidence(Verified<Evidence>),
-    Sublayout(Verified<Sublayout>),
-}
-
-fn is_link_predicate(predicate_type: &str) -> bool {
-    predicate_type == PREDICATE_LINK_V0_3 || predicate_type.starts_with("https://in-toto.io/Link/")
 }
 
 /// A statement of any predicate in link form: no command or materials, its
