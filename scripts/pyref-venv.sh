@@ -16,3 +16,4 @@ python=${PYTHON:-python3}
 "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$req"
 echo "$want" > "$stamp"
 "$venv/bin/in-toto-verify" --version
+"$venv/bin/python" -c "import in_toto_attestation.v1.statement"

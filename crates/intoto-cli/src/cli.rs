@@ -50,6 +50,8 @@ pub(crate) enum Command {
     /// Record a step in two parts, start and stop (in-toto-record).
     #[command(subcommand)]
     Record(cmd::record::RecordCommand),
+    /// Sign a predicate about artifacts as an in-toto attestation (ITE-6).
+    Attest(cmd::attest::AttestArgs),
     /// Check whether local artifacts match a link's products (in-toto-match-products).
     MatchProducts(cmd::match_products::MatchProductsArgs),
     /// Run a command and write an unsigned link, to try out recording (in-toto-mock).
@@ -68,6 +70,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Verify(args) => cmd::verify::run(args, format, verbose, quiet, cli.reference),
         Command::Run(args) => cmd::run::run(args, format, quiet),
         Command::Record(args) => cmd::record::run(args, format, quiet),
+        Command::Attest(args) => cmd::attest::run(args, format, quiet),
         Command::MatchProducts(args) => cmd::match_products::run(args, format, verbose, quiet),
         Command::Mock(args) => cmd::mock::run(args, format, quiet),
         Command::Demo(args) => cmd::demo::run(args, format),

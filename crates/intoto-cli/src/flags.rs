@@ -116,6 +116,11 @@ fn parse_algorithm(name: &str) -> Result<DigestAlgorithm, String> {
 }
 
 impl ArtifactArgs {
+    /// `--base-path`.
+    pub(crate) fn base_path(&self) -> Option<&Path> {
+        self.base_path.as_deref()
+    }
+
     /// The library options these flags stand for, reporting to `progress`.
     pub(crate) fn options(&self, progress: Arc<dyn Progress>) -> RecordOptions {
         let mut options = RecordOptions::new()
@@ -130,35 +135,91 @@ impl ArtifactArgs {
     }
 }
 
-/// The wrapper a signed link is written in (`--use-dsse`, `--attest`).
+/// What `--attest` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum AttestKind {
+    /// The link as a link attestation, in place of the link.
+    Link,
+    /// SLSA Provenance v1 beside the link.
+    Provenance,
+}
+
+/// The wrapper a signed link is written in (`--use-dsse`, `--attest`), and
+/// the provenance written beside it.
 #[derive(Debug, Args)]
 pub(crate) struct EnvelopeArgs {
     /// Write the link in a DSSE envelope instead of the legacy
     /// {"signed", "signatures"} wrapper.
     #[arg(long)]
     use_dsse: bool,
-    /// Write the link as an in-toto attestation: an ITE-6 Statement with the
-    /// link predicate (v0.3) whose subjects are the products, in a DSSE
-    /// envelope, under the same file name as a link. Needs products. (Not in
-    /// the reference, whose in-toto-verify does not read attestations.)
-    #[arg(long)]
-    attest: bool,
+    /// Write in-toto attestations (not in the reference): `link` (the
+    /// default) writes the link as an ITE-6 Statement with the link
+    /// predicate v0.3 in a DSSE envelope, under the link's file name;
+    /// `provenance` also writes SLSA Provenance v1 of the step to
+    /// `<name>.<keyid prefix>.provenance.json` (needs --builder-id). Both
+    /// make the products their subjects, so they need products. Give
+    /// `--attest link,provenance` for both.
+    #[arg(long, value_name = "KIND", num_args = 0..=1, default_missing_value = "link", value_delimiter = ',')]
+    attest: Vec<AttestKind>,
+    /// The builder of the provenance (`runDetails.builder.id`): a URI that
+    /// names who ran the step, such as the CI runner.
+    #[arg(long, value_name = "URI")]
+    builder_id: Option<String>,
 }
 
 impl EnvelopeArgs {
     pub(crate) fn form(&self) -> LinkForm {
-        match (self.attest, self.use_dsse) {
+        match (self.attest(), self.use_dsse) {
             (true, _) => LinkForm::Attestation,
             (false, true) => LinkForm::Link(EnvelopeKind::Dsse),
             (false, false) => LinkForm::Link(EnvelopeKind::Legacy),
         }
     }
 
+    /// Whether the link is written as a link attestation.
     pub(crate) fn attest(&self) -> bool {
-        self.attest
+        self.attest.contains(&AttestKind::Link)
     }
 
     pub(crate) fn use_dsse(&self) -> bool {
         self.use_dsse
     }
+
+    /// The builder id when provenance is asked for; an error when it is
+    /// asked for without one, or a builder is given without it.
+    pub(crate) fn provenance_builder(&self, step: &str) -> anyhow::Result<Option<String>> {
+        let wanted = self.attest.contains(&AttestKind::Provenance);
+        match (&self.builder_id, wanted) {
+            (Some(id), true) => Ok(Some(id.clone())),
+            (None, true) => bail!(
+                "--attest provenance needs --builder-id URI (who runs step {step:?}, such as the CI runner's URI)"
+            ),
+            (Some(_), false) => bail!("--builder-id goes with --attest provenance"),
+            (None, false) => Ok(None),
+        }
+    }
+}
+
+/// Writes the provenance of a recorded step beside its link, signed by the
+/// link's signer; returns the path written.
+pub(crate) fn write_provenance(
+    link: &intoto::model::Link,
+    context: &intoto::attest::provenance::RunContext,
+    key: &LinkSigner,
+    dir: Option<&Path>,
+) -> anyhow::Result<PathBuf> {
+    use intoto::attest::{Output, provenance, sign_statement, write_attestation};
+    let statement = provenance::statement_of(link, context)
+        .with_context(|| format!("cannot make the provenance of step {:?}", link.name))?;
+    let envelope = sign_statement(&statement, &[key.signer()])?;
+    let keyid = envelope
+        .signatures
+        .first()
+        .map(|s| s.keyid.clone())
+        .unwrap_or_default();
+    let step = intoto::model::StepName::new(&link.name)
+        .map_err(|p| anyhow::anyhow!("the step name {:?} cannot name a file: it {p}", link.name))?;
+    let name = provenance::file_name(&step, &keyid);
+    let path = dir.map_or_else(|| PathBuf::from(&name), |d| d.join(&name));
+    Ok(write_attestation(&envelope, &Output::File(path))?)
 }

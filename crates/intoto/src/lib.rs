@@ -9,6 +9,8 @@
 //! - [`crypto`]: keys, keyids, signing and signature checks;
 //! - [`record`]: walking and hashing artifacts and running steps (unsigned links);
 //! - [`gpg`]: GnuPG keyrings and signing through the `gpg` program;
+//! - [`attest`]: signing ITE-6 statements into DSSE envelopes and bundles,
+//!   and SLSA provenance for a recorded step;
 //! - [`fs`]: reading and atomically writing metadata and keys;
 //! - [`link`]: signing links and writing them atomically;
 //! - [`signer`]: what signs links, a private key or GnuPG;
@@ -29,6 +31,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod attest;
 pub mod fs;
 pub mod gpg;
 pub mod layout;

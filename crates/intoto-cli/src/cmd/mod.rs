@@ -1,6 +1,7 @@
 //! One module per subcommand: arguments in, library calls, an outcome out.
 //! `cli.rs` dispatches to them; nothing here imports `cli.rs`.
 
+pub(crate) mod attest;
 pub(crate) mod demo;
 pub(crate) mod key;
 pub(crate) mod match_products;

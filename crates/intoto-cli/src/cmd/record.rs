@@ -14,7 +14,8 @@ use intoto::model::{EnvelopeKind, Payload, StepName, unfinished_link_file_name};
 use intoto::record::{StartOptions, StopOptions, record_start, record_stop};
 
 use crate::exit::{self, Outcome};
-use crate::flags::{ArtifactArgs, EnvelopeArgs, KeyArgs, LinkSigner};
+use crate::flags::{ArtifactArgs, EnvelopeArgs, KeyArgs, LinkSigner, write_provenance};
+use intoto::attest::provenance::RunContext;
 use crate::output;
 use crate::output::Format;
 use crate::progress::{self, Meter};
@@ -208,11 +209,16 @@ fn stop(args: StopArgs, format: Format, quiet: bool) -> anyhow::Result<Outcome> 
             LinkForm::Link(kind)
         }
     };
-    if form == LinkForm::Attestation && args.products.is_empty() {
+    let builder = common.envelope.provenance_builder(step)?;
+    if (form == LinkForm::Attestation || builder.is_some()) && args.products.is_empty() {
         bail!(
             "--attest needs products (-p): they become the subjects of the attestation of step {step:?}"
         );
     }
+    // The step began when `record start` wrote the unfinished link.
+    let started_on = std::fs::symlink_metadata(&unfinished)
+        .and_then(|m| m.modified())
+        .map_or_else(|_| chrono::Utc::now(), chrono::DateTime::<chrono::Utc>::from);
     let dir = args.metadata_directory.as_deref();
     intoto::link::check_writable_dir(dir.unwrap_or_else(|| Path::new(".")), step)?;
 
@@ -221,6 +227,13 @@ fn stop(args: StopArgs, format: Format, quiet: bool) -> anyhow::Result<Outcome> 
         StopOptions::new(args.products).artifacts(common.artifacts.options(meter.clone()));
     let link = record_stop(link, &options)?;
     let path = intoto::link::write_signed_link(&link, form, key.signer(), dir)?;
+    let provenance = match builder {
+        Some(builder) => {
+            let context = RunContext::new(builder, started_on, chrono::Utc::now());
+            Some(write_provenance(&link, &context, &key, dir)?)
+        }
+        None => None,
+    };
     // Only now that the link is safely written does the unfinished one go.
     std::fs::remove_file(&unfinished).with_context(|| {
         format!(
@@ -232,6 +245,9 @@ fn stop(args: StopArgs, format: Format, quiet: bool) -> anyhow::Result<Outcome> 
     if format == Format::Json {
         let mut summary = progress::summary(step, &link, &path, form, &meter, started);
         summary["unfinished"] = json!(unfinished);
+        if let Some(p) = provenance {
+            summary["provenance"] = json!(p);
+        }
         output::json(&summary)?;
     }
     super::discard(link);

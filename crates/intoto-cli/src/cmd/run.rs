@@ -11,7 +11,8 @@ use intoto::model::StepName;
 use intoto::record::{RunOptions, StepOptions, Streams, run_step};
 
 use crate::exit::{Outcome, command_status};
-use crate::flags::{ArtifactArgs, EnvelopeArgs, KeyArgs};
+use crate::flags::{ArtifactArgs, EnvelopeArgs, KeyArgs, write_provenance};
+use intoto::attest::provenance::RunContext;
 use crate::output;
 use crate::output::Format;
 use crate::progress::{self, Meter};
@@ -35,7 +36,10 @@ use intoto::link::LinkForm;
     # A step without a command (a review), with artifacts found under a base path\n  \
     intoto run -n review --signing-key carol -m document.pdf --base-path /my/review/docs -x\n\n  \
     # An attestation (ITE-6 link statement in DSSE) with sha256 and sha512 digests\n  \
-    intoto run -n build -m src -p target/app --signing-key bob --attest --hash sha256,sha512 -- make\n\n\
+    intoto run -n build -m src -p target/app --signing-key bob --attest --hash sha256,sha512 -- make\n\n  \
+    # The link, and SLSA provenance of the build beside it (build.<keyid>.provenance.json)\n  \
+    intoto run -n build -m src -p target/app --signing-key bob --attest provenance \\\n    \
+    --builder-id https://ci.example.com/runners/7 -- make\n\n\
     Exit status: the command's own status when it is not zero; 1 if the command cannot be run or \
     timed out; 2 for bad input or when the link cannot be written; 0 otherwise.")]
 pub(crate) struct RunArgs {
@@ -93,7 +97,8 @@ pub(crate) fn run(args: RunArgs, format: Format, quiet: bool) -> anyhow::Result<
         args.command
     };
     let form = args.envelope.form();
-    if form == LinkForm::Attestation && args.products.is_empty() {
+    let builder = args.envelope.provenance_builder(step)?;
+    if (form == LinkForm::Attestation || builder.is_some()) && args.products.is_empty() {
         bail!(
             "--attest needs products (-p): they become the subjects of the attestation of step {step:?}"
         );
@@ -120,20 +125,26 @@ pub(crate) fn run(args: RunArgs, format: Format, quiet: bool) -> anyhow::Result<
                 .timeout(Duration::from_secs(args.run_timeout)),
         );
     }
+    let started_on = chrono::Utc::now();
     let record = match run_step(step, &options) {
         Ok(record) => record,
         Err(e) => return step_error::step_error(e),
     };
+    let finished_on = chrono::Utc::now();
     let path = intoto::link::write_signed_link(&record.link, form, key.signer(), dir)?;
+    let provenance = match builder {
+        Some(builder) => {
+            let context = RunContext::new(builder, started_on, finished_on);
+            Some(write_provenance(&record.link, &context, &key, dir)?)
+        }
+        None => None,
+    };
     if format == Format::Json {
-        output::json(&progress::summary(
-            step,
-            &record.link,
-            &path,
-            form,
-            &meter,
-            started,
-        ))?;
+        let mut summary = progress::summary(step, &record.link, &path, form, &meter, started);
+        if let Some(p) = provenance {
+            summary["provenance"] = serde_json::json!(p);
+        }
+        output::json(&summary)?;
     }
     let outcome = record.return_value.map_or(Outcome::Success, command_status);
     super::discard(record.link);

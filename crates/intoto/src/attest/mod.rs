@@ -1,0 +1,265 @@
+//! Attestations: ITE-6 statements signed in DSSE envelopes by one or more
+//! keys (ITE-5), written atomically to a file or appended to a JSON Lines
+//! bundle, and the predicates generated from a recorded step
+//! ([`provenance`]).
+//!
+//! ```no_run
+//! use std::path::Path;
+//!
+//! use intoto::attest::{Output, sign_statement, write_attestation};
+//! use intoto::crypto::KeyIdForm;
+//! use intoto::model::predicate::{TestResult, kind::TEST_RESULT_V0_1};
+//! use intoto::model::{DigestSet, ResourceDescriptor, StatementBuilder};
+//!
+//! let key = intoto::fs::read_private_key(Path::new("alice"), None, KeyIdForm::Modern)?;
+//! let mut digest = DigestSet::new();
+//! digest.insert("sha256", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
+//! let statement = StatementBuilder::new()
+//!     .subject(ResourceDescriptor::named("app", digest))
+//!     .predicate_type(TEST_RESULT_V0_1)
+//!     .predicate(TestResult::new(vec!["unit".into()], vec![], vec![]).to_predicate())
+//!     .build()?;
+//! let envelope = sign_statement(&statement, &[&key])?;
+//! write_attestation(&envelope, &Output::Bundle("release.intoto.jsonl".into()))?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod provenance;
+
+use std::path::{Path, PathBuf};
+
+use intoto_crypto::{SignError, Signer, sign_metadata};
+use intoto_model::pyjson::{self, Style};
+use intoto_model::{Envelope, KeyId, Metadata, ModelError, PAYLOAD_TYPE_INTOTO, Statement};
+
+use crate::fs::{self, FileError};
+
+/// The most a bundle may hold before an attestation is appended to it.
+pub const MAX_BUNDLE_BYTES: u64 = 1 << 30;
+
+/// Where a signed attestation goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// A file holding the one envelope (replaced atomically).
+    File(PathBuf),
+    /// A JSON Lines bundle the envelope is appended to, as one line.
+    Bundle(PathBuf),
+}
+
+impl Output {
+    /// The file written.
+    pub fn path(&self) -> &Path {
+        match self {
+            Self::File(p) | Self::Bundle(p) => p,
+        }
+    }
+}
+
+/// Why an attestation could not be signed or written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AttestError {
+    /// No key was given.
+    #[error("no signing key: an attestation needs at least one signature")]
+    NoSigner,
+    /// The statement is not one readers accept.
+    #[error("the statement is invalid")]
+    Statement(#[source] ModelError),
+    /// A signer failed.
+    #[error("cannot sign with key {keyid}")]
+    Sign {
+        /// The key.
+        keyid: KeyId,
+        /// Why.
+        #[source]
+        source: SignError,
+    },
+    /// Two signers have the same keyid.
+    #[error("key {0} is given twice; each key signs once")]
+    DuplicateKey(KeyId),
+    /// The file could not be written (or the bundle read).
+    #[error(transparent)]
+    File(#[from] FileError),
+    /// The bundle to append to is not a JSON Lines file of envelopes.
+    #[error("{}: line {line} is not JSON; not appending to a file that is not a bundle", path.display())]
+    NotABundle {
+        /// The bundle.
+        path: PathBuf,
+        /// The first bad line (from 1).
+        line: usize,
+    },
+}
+
+/// Signs a statement: its JSON (keys sorted, on one line) is the payload of
+/// a DSSE envelope, and each signer adds a signature over it.
+///
+/// # Errors
+///
+/// [`AttestError`] when there is no signer, a key repeats, or a signer
+/// fails.
+pub fn sign_statement(
+    statement: &Statement,
+    signers: &[&dyn Signer],
+) -> Result<Envelope, AttestError> {
+    let payload = pyjson::to_string(&statement.to_value(), Style::Line).into_bytes();
+    sign_payload(payload, signers)
+}
+
+/// Signs a statement exactly as given (`--statement FILE`): the bytes are
+/// checked to be a statement readers accept, and signed unchanged.
+///
+/// # Errors
+///
+/// [`AttestError::Statement`] when the bytes are not a statement (or its
+/// known predicate breaks its specification), else as [`sign_statement`].
+pub fn sign_statement_bytes(
+    payload: Vec<u8>,
+    signers: &[&dyn Signer],
+) -> Result<(Envelope, Statement), AttestError> {
+    let value: serde_json::Value =
+        serde_json::from_slice(&payload).map_err(|e| AttestError::Statement(ModelError::Json(e)))?;
+    let statement = Statement::from_value(value, "").map_err(AttestError::Statement)?;
+    statement.typed_predicate().map_err(AttestError::Statement)?;
+    Ok((sign_payload(payload, signers)?, statement))
+}
+
+fn sign_payload(payload: Vec<u8>, signers: &[&dyn Signer]) -> Result<Envelope, AttestError> {
+    if signers.is_empty() {
+        return Err(AttestError::NoSigner);
+    }
+    let mut md = Metadata::Envelope(Envelope::new(PAYLOAD_TYPE_INTOTO, payload));
+    for signer in signers {
+        let before = md.signatures().len();
+        let keyid = sign_metadata(&mut md, *signer).map_err(|source| AttestError::Sign {
+            keyid: signer.keyid().clone(),
+            source,
+        })?;
+        // `sign_metadata` replaces a signature by the same key.
+        if md.signatures().len() == before {
+            return Err(AttestError::DuplicateKey(keyid));
+        }
+    }
+    match md {
+        Metadata::Envelope(e) => Ok(e),
+        _ => Err(AttestError::NoSigner),
+    }
+}
+
+/// The text of an envelope as written: keys sorted, on one line.
+pub fn envelope_text(envelope: &Envelope) -> String {
+    pyjson::to_string(&envelope.to_value(), Style::Line)
+}
+
+/// Writes an envelope: a file replaced atomically, or one line appended to
+/// a bundle (the bundle is rewritten through a synced temporary file, so a
+/// failure leaves it as it was). Returns the path written.
+///
+/// # Errors
+///
+/// [`AttestError::File`] when writing fails, [`AttestError::NotABundle`]
+/// when the file to append to has a line that is not JSON.
+pub fn write_attestation(envelope: &Envelope, output: &Output) -> Result<PathBuf, AttestError> {
+    let mut line = envelope_text(envelope);
+    line.push('\n');
+    match output {
+        Output::File(path) => fs::write_atomic(path, line.as_bytes())?,
+        Output::Bundle(path) => {
+            let mut bytes = match std::fs::symlink_metadata(path) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+                _ => fs::read(path, MAX_BUNDLE_BYTES)?,
+            };
+            check_bundle(path, &bytes)?;
+            if !bytes.is_empty() && !bytes.ends_with(b"\n") {
+                bytes.push(b'\n');
+            }
+            bytes.extend_from_slice(line.as_bytes());
+            fs::write_atomic(path, &bytes)?;
+        }
+    }
+    tracing::info!("wrote attestation {}", output.path().display());
+    Ok(output.path().to_owned())
+}
+
+/// A file appended to must already be JSON Lines: appending to some other
+/// file by mistake would bury its contents in a bundle.
+fn check_bundle(path: &Path, bytes: &[u8]) -> Result<(), AttestError> {
+    for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        if serde_json::from_slice::<serde::de::IgnoredAny>(line).is_err() {
+            return Err(AttestError::NotABundle {
+                path: path.to_owned(),
+                line: i + 1,
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use intoto_crypto::{KeyType, PrivateKey, check_signature};
+    use intoto_model::{DigestSet, ResourceDescriptor, StatementBuilder};
+
+    use super::*;
+
+    fn statement() -> Statement {
+        let mut d = DigestSet::new();
+        d.insert("sha256", "ab");
+        StatementBuilder::new()
+            .subject(ResourceDescriptor::named("app", d))
+            .predicate_type("https://example.com/p/v1")
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn several_keys_sign_one_envelope() {
+        let a = PrivateKey::generate(KeyType::Ed25519, None).unwrap();
+        let b = PrivateKey::generate(KeyType::EcdsaP256, None).unwrap();
+        let env = sign_statement(&statement(), &[&a, &b]).unwrap();
+        assert_eq!(env.signatures.len(), 2);
+        let md = Metadata::Envelope(env);
+        check_signature(&md, a.public_key()).unwrap();
+        check_signature(&md, b.public_key()).unwrap();
+        assert!(matches!(
+            sign_statement(&statement(), &[&a, &a]),
+            Err(AttestError::DuplicateKey(_))
+        ));
+        assert!(matches!(
+            sign_statement(&statement(), &[]),
+            Err(AttestError::NoSigner)
+        ));
+    }
+
+    #[test]
+    fn a_ready_statement_is_signed_byte_for_byte() {
+        let a = PrivateKey::generate(KeyType::Ed25519, None).unwrap();
+        let text = b"{ \"predicateType\": \"https://example.com/p/v1\",\n \"_type\": \"https://in-toto.io/Statement/v1\", \"subject\": [{\"digest\": {\"sha256\": \"ab\"}}]}\n".to_vec();
+        let (env, _) = sign_statement_bytes(text.clone(), &[&a]).unwrap();
+        assert_eq!(env.payload, text);
+        let err = sign_statement_bytes(b"{\"_type\": \"link\"}".to_vec(), &[&a]).unwrap_err();
+        assert!(matches!(err, AttestError::Statement(_)), "{err}");
+    }
+
+    #[test]
+    fn bundles_grow_by_one_line_and_other_files_are_left_alone() {
+        let a = PrivateKey::generate(KeyType::Ed25519, None).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let bundle = dir.path().join("b.intoto.jsonl");
+        let env = sign_statement(&statement(), &[&a]).unwrap();
+        for _ in 0..2 {
+            write_attestation(&env, &Output::Bundle(bundle.clone())).unwrap();
+        }
+        let text = std::fs::read_to_string(&bundle).unwrap();
+        assert_eq!(text.lines().count(), 2);
+        let notes = dir.path().join("notes.txt");
+        std::fs::write(&notes, "not json\n").unwrap();
+        let err = write_attestation(&env, &Output::Bundle(notes.clone())).unwrap_err();
+        assert!(matches!(err, AttestError::NotABundle { line: 1, .. }), "{err}");
+        assert_eq!(std::fs::read_to_string(&notes).unwrap(), "not json\n");
+    }
+}
