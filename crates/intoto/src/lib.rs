@@ -17,7 +17,10 @@
 //! - [`layout`]: the default expiry of layouts that are signed;
 //! - [`verify`]: verifying a supply chain against its layout, with links
 //!   from a folder and inspections run locally ([`verify::verify_supply_chain`]);
-//! - [`report`]: a verdict as the JSON document and text `intoto verify` prints.
+//! - [`report`]: a verdict as the JSON document and text `intoto verify` prints;
+//! - [`generate`]: attestation predicates from the reports of tools teams
+//!   already run (JUnit test results, SARIF/Grype/Trivy scans, SPDX and
+//!   CycloneDX SBOMs).
 //!
 //! ```no_run
 //! use std::path::Path;
@@ -33,6 +36,7 @@
 
 pub mod attest;
 pub mod fs;
+pub mod generate;
 pub mod gpg;
 pub mod layout;
 pub mod link;
