@@ -13,6 +13,18 @@
 //! - [`sbom`]: an SPDX 2.x or CycloneDX JSON document, wrapped unchanged,
 //!   with the subjects the document itself describes.
 //!
+//! ```
+//! use intoto::generate::{TEST_RESULT_PREDICATE_TYPE, test_result};
+//! use intoto::model::Statement;
+//!
+//! let xml = br#"<testsuite><testcase classname="unit" name="parses"/></testsuite>"#;
+//! let predicate = test_result::from_junit(xml, vec![], None)?;
+//! assert_eq!(predicate["result"], "PASSED");
+//! assert_eq!(predicate["passedTests"][0], "unit.parses");
+//! let statement = Statement::new(vec![], TEST_RESULT_PREDICATE_TYPE, predicate);
+//! # Ok::<(), intoto::generate::GenerateError>(())
+//! ```
+//!
 //! Inputs are untrusted. Each generator refuses an input larger than
 //! [`MAX_INPUT_BYTES`]; JSON is parsed by `serde_json`, whose recursion
 //! limit (128 levels) refuses deep nesting; XML is read by `quick-xml`'s

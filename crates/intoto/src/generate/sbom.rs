@@ -42,6 +42,8 @@
 //! and value is kept, though object members come out in sorted order, and
 //! numbers are kept as 64-bit integers or doubles.
 
+use std::collections::{HashMap, HashSet};
+
 use serde_json::{Map, Value};
 
 use intoto_model::{DigestSet, ResourceDescriptor};
@@ -189,15 +191,29 @@ fn spdx(doc: Map<String, Value>) -> Result<Sbom, GenerateError> {
             _ => {}
         }
     }
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = HashSet::new();
     described.retain(|id| seen.insert(*id));
 
-    let packages = json.opt_array(&doc, "packages", "")?;
-    let files = json.opt_array(&doc, "files", "")?;
+    // Each element by its SPDXID (the first of a repeated id), so a
+    // document naming many elements costs one pass, not one per element.
+    let mut elements: HashMap<&str, (&Map<String, Value>, String, &'static str)> = HashMap::new();
+    for (list_name, name_key) in [("packages", "name"), ("files", "fileName")] {
+        for (i, element) in json.opt_array(&doc, list_name, "")?.iter().enumerate() {
+            let path = index(list_name, i);
+            let element = json.object(element, &path)?;
+            if let Some(id) = json.opt_str(element, "SPDXID", &path)? {
+                elements.entry(id).or_insert((element, path, name_key));
+            }
+        }
+    }
     let mut subjects = Vec::new();
     let mut without_digest = 0;
-    for element in described {
-        match spdx_element(json, element, packages, files)? {
+    for id in described {
+        let subject = match elements.get(id) {
+            Some((element, path, name_key)) => spdx_subject(json, element, path, name_key)?,
+            None => None,
+        };
+        match subject {
             Some(subject) => subjects.push(subject),
             None => without_digest += 1,
         }
@@ -211,43 +227,31 @@ fn spdx(doc: Map<String, Value>) -> Result<Sbom, GenerateError> {
     })
 }
 
-/// The subject for the package or file `id`, or `None` when the document
-/// does not define it or gives it no usable digest.
-fn spdx_element(
+/// The subject for a described package or file, or `None` when it has no
+/// usable digest.
+fn spdx_subject(
     json: Json,
-    id: &str,
-    packages: &[Value],
-    files: &[Value],
+    element: &Map<String, Value>,
+    path: &str,
+    name_key: &str,
 ) -> Result<Option<ResourceDescriptor>, GenerateError> {
-    for (list, list_name, name_key) in
-        [(packages, "packages", "name"), (files, "files", "fileName")]
+    let name = json.req_str(element, name_key, path)?;
+    let mut digest = DigestSet::new();
+    let checksums_path = join(path, "checksums");
+    for (c, checksum) in json
+        .opt_array(element, "checksums", path)?
+        .iter()
+        .enumerate()
     {
-        for (i, element) in list.iter().enumerate() {
-            let path = index(list_name, i);
-            let element = json.object(element, &path)?;
-            if json.opt_str(element, "SPDXID", &path)? != Some(id) {
-                continue;
-            }
-            let name = json.req_str(element, name_key, &path)?;
-            let mut digest = DigestSet::new();
-            let checksums_path = join(&path, "checksums");
-            for (c, checksum) in json
-                .opt_array(element, "checksums", &path)?
-                .iter()
-                .enumerate()
-            {
-                let path = index(&checksums_path, c);
-                let checksum = json.object(checksum, &path)?;
-                let algorithm = json.req_str(checksum, "algorithm", &path)?;
-                let value = json.req_str(checksum, "checksumValue", &path)?;
-                if let Some(name) = spdx_algorithm(algorithm) {
-                    digest.insert(name, hex_digest(json, value, join(&path, "checksumValue"))?);
-                }
-            }
-            return Ok((!digest.is_empty()).then(|| ResourceDescriptor::named(name, digest)));
+        let path = index(&checksums_path, c);
+        let checksum = json.object(checksum, &path)?;
+        let algorithm = json.req_str(checksum, "algorithm", &path)?;
+        let value = json.req_str(checksum, "checksumValue", &path)?;
+        if let Some(name) = spdx_algorithm(algorithm) {
+            digest.insert(name, hex_digest(json, value, join(&path, "checksumValue"))?);
         }
     }
-    Ok(None)
+    Ok((!digest.is_empty()).then(|| ResourceDescriptor::named(name, digest)))
 }
 
 /// The in-toto digest name of an SPDX 2.x checksum algorithm.
