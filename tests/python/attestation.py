@@ -12,7 +12,10 @@ Exit status 0 on success; a failure prints its reason and exits 1.
 import json
 import sys
 
-from cryptography.hazmat.primitives.serialization import load_pem_private_key
+from cryptography.hazmat.primitives.serialization import (
+    load_pem_private_key,
+    load_pem_public_key,
+)
 from google.protobuf import json_format
 from in_toto_attestation.v1 import statement_pb2
 from in_toto_attestation.v1.statement import Statement
@@ -67,7 +70,7 @@ def verify(path, pubs):
     keys = []
     for pub in pubs:
         with open(pub, "rb") as f:
-            keys.append(SSlibKey.from_pem(f.read()))
+            keys.append(SSlibKey.from_crypto(load_pem_public_key(f.read())))
     accepted = env.verify(keys, len(keys))
     print("verified by", " ".join(sorted(accepted)))
 

@@ -122,6 +122,7 @@ fn help_texts() {
         &["record"],
         &["record", "start"],
         &["record", "stop"],
+        &["attest"],
         &["match-products"],
         &["mock"],
         &["demo"],

@@ -15,10 +15,10 @@ use intoto::record::{StartOptions, StopOptions, record_start, record_stop};
 
 use crate::exit::{self, Outcome};
 use crate::flags::{ArtifactArgs, EnvelopeArgs, KeyArgs, LinkSigner, write_provenance};
-use intoto::attest::provenance::RunContext;
 use crate::output;
 use crate::output::Format;
 use crate::progress::{self, Meter};
+use intoto::attest::provenance::RunContext;
 use intoto::link::LinkForm;
 
 /// Record a step in two parts (in-toto-record): `start` records the
@@ -218,7 +218,10 @@ fn stop(args: StopArgs, format: Format, quiet: bool) -> anyhow::Result<Outcome> 
     // The step began when `record start` wrote the unfinished link.
     let started_on = std::fs::symlink_metadata(&unfinished)
         .and_then(|m| m.modified())
-        .map_or_else(|_| chrono::Utc::now(), chrono::DateTime::<chrono::Utc>::from);
+        .map_or_else(
+            |_| chrono::Utc::now(),
+            chrono::DateTime::<chrono::Utc>::from,
+        );
     let dir = args.metadata_directory.as_deref();
     intoto::link::check_writable_dir(dir.unwrap_or_else(|| Path::new(".")), step)?;
 

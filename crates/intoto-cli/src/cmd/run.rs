@@ -12,11 +12,11 @@ use intoto::record::{RunOptions, StepOptions, Streams, run_step};
 
 use crate::exit::{Outcome, command_status};
 use crate::flags::{ArtifactArgs, EnvelopeArgs, KeyArgs, write_provenance};
-use intoto::attest::provenance::RunContext;
 use crate::output;
 use crate::output::Format;
 use crate::progress::{self, Meter};
 use crate::step_error;
+use intoto::attest::provenance::RunContext;
 use intoto::link::LinkForm;
 
 /// Carry out a supply chain step and write its signed link (in-toto-run).

@@ -69,6 +69,8 @@ pub const VULNS_V0_2: &str = "https://in-toto.io/attestation/vulns/v0.2";
 pub const VSA_V1: &str = "https://slsa.dev/verification_summary/v1";
 /// `predicateType` of SPDX 2.3 documents.
 pub const SPDX_V2_3: &str = "https://spdx.dev/Document/v2.3";
+/// `predicateType` of SPDX 2.0 to 2.2 documents (unversioned).
+pub const SPDX: &str = "https://spdx.dev/Document";
 /// `predicateType` of CycloneDX BOMs (unversioned form).
 pub const CYCLONEDX: &str = "https://cyclonedx.org/bom";
 /// `predicateType` of OpenVEX documents (v0.2.0).
@@ -140,7 +142,7 @@ impl PredicateKind {
         };
         if uri.starts_with("https://in-toto.io/Link/") {
             Some(Self::Link)
-        } else if versioned("https://spdx.dev/Document") && uri.contains("/v2") {
+        } else if uri == SPDX || (versioned(SPDX) && uri.contains("/v2")) {
             Some(Self::Spdx)
         } else if versioned(CYCLONEDX) {
             Some(Self::CycloneDx)
@@ -237,6 +239,7 @@ mod tests {
             Some(PredicateKind::Spdx)
         );
         assert_eq!(PredicateKind::of_uri("https://spdx.dev/Document/v3"), None);
+        assert_eq!(PredicateKind::of_uri(SPDX), Some(PredicateKind::Spdx));
         assert_eq!(PredicateKind::of_uri("https://cyclonedx.org/bom/a/b"), None);
     }
 

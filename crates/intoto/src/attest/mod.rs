@@ -116,10 +116,12 @@ pub fn sign_statement_bytes(
     payload: Vec<u8>,
     signers: &[&dyn Signer],
 ) -> Result<(Envelope, Statement), AttestError> {
-    let value: serde_json::Value =
-        serde_json::from_slice(&payload).map_err(|e| AttestError::Statement(ModelError::Json(e)))?;
+    let value: serde_json::Value = serde_json::from_slice(&payload)
+        .map_err(|e| AttestError::Statement(ModelError::Json(e)))?;
     let statement = Statement::from_value(value, "").map_err(AttestError::Statement)?;
-    statement.typed_predicate().map_err(AttestError::Statement)?;
+    statement
+        .typed_predicate()
+        .map_err(AttestError::Statement)?;
     Ok((sign_payload(payload, signers)?, statement))
 }
 
@@ -259,7 +261,10 @@ mod tests {
         let notes = dir.path().join("notes.txt");
         std::fs::write(&notes, "not json\n").unwrap();
         let err = write_attestation(&env, &Output::Bundle(notes.clone())).unwrap_err();
-        assert!(matches!(err, AttestError::NotABundle { line: 1, .. }), "{err}");
+        assert!(
+            matches!(err, AttestError::NotABundle { line: 1, .. }),
+            "{err}"
+        );
         assert_eq!(std::fs::read_to_string(&notes).unwrap(), "not json\n");
     }
 }

@@ -65,7 +65,7 @@ impl RunContext {
 fn random_invocation_id() -> String {
     let mut bytes = [0u8; 16];
     if getrandom::fill(&mut bytes).is_ok() {
-        intoto_model::encoding::hex::encode(&bytes)
+        intoto_model::encoding::hex::encode(bytes)
     } else {
         format!(
             "{}-{}",
@@ -154,7 +154,9 @@ mod tests {
         link.products.insert("app".into(), d);
         link.byproducts.insert("stdout".into(), json!("built\n"));
         link.byproducts.insert("return-value".into(), json!(0));
-        let t = DateTime::parse_from_rfc3339("2026-12-01T10:00:00Z").unwrap().to_utc();
+        let t = DateTime::parse_from_rfc3339("2026-12-01T10:00:00Z")
+            .unwrap()
+            .to_utc();
         let ctx = RunContext::new("https://ci.example.com/runner/1", t, t);
         let st = statement_of(&link, &ctx).unwrap();
         assert_eq!(st.subject[0].name.as_deref(), Some("app"));
@@ -163,7 +165,10 @@ mod tests {
         };
         assert_eq!(p.build_type, BUILD_TYPE_RUN_V1);
         assert_eq!(p.external_parameters["command"], json!(["make", "all"]));
-        assert_eq!(p.resolved_dependencies[0].name.as_deref(), Some("src/main.c"));
+        assert_eq!(
+            p.resolved_dependencies[0].name.as_deref(),
+            Some("src/main.c")
+        );
         assert_eq!(p.started_on.as_deref(), Some("2026-12-01T10:00:00Z"));
         assert_eq!(p.invocation_id.as_ref().unwrap().len(), 32);
         let names: Vec<_> = p.byproducts.iter().filter_map(|b| b.name.clone()).collect();

@@ -42,11 +42,11 @@ pub mod sbom;
 pub mod test_result;
 pub mod vulns;
 
-/// The predicate type of test results.
-pub const TEST_RESULT_PREDICATE_TYPE: &str = "https://in-toto.io/attestation/test-result/v0.1";
+/// `predicateType` of test-result v0.1.
+pub use intoto_model::predicate::kind::TEST_RESULT_V0_1 as TEST_RESULT_PREDICATE_TYPE;
 
-/// The predicate type of vulnerability scan results.
-pub const VULNS_PREDICATE_TYPE: &str = "https://in-toto.io/attestation/vulns/v0.2";
+/// `predicateType` of vulns v0.2.
+pub use intoto_model::predicate::kind::VULNS_V0_2 as VULNS_PREDICATE_TYPE;
 
 /// The largest input a generator reads: 256 MiB. Reports beyond it are
 /// refused before parsing, so one hostile file cannot take the memory of the

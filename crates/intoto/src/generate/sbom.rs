@@ -50,14 +50,14 @@ use intoto_model::{DigestSet, ResourceDescriptor};
 
 use super::{GenerateError, InputFormat, Json, index, join, parse_json_object};
 
-/// The predicate type of SPDX 2.3 documents.
-pub const SPDX_2_3_PREDICATE_TYPE: &str = "https://spdx.dev/Document/v2.3";
+/// `predicateType` of SPDX 2.3 documents.
+pub use intoto_model::predicate::kind::SPDX_V2_3 as SPDX_2_3_PREDICATE_TYPE;
 
-/// The predicate type of SPDX documents before 2.3.
-pub const SPDX_PREDICATE_TYPE: &str = "https://spdx.dev/Document";
+/// `predicateType` of SPDX 2.0 to 2.2 documents.
+pub use intoto_model::predicate::kind::SPDX as SPDX_PREDICATE_TYPE;
 
-/// The predicate type of CycloneDX BOMs.
-pub const CYCLONEDX_PREDICATE_TYPE: &str = "https://cyclonedx.org/bom";
+/// `predicateType` of CycloneDX BOMs.
+pub use intoto_model::predicate::kind::CYCLONEDX as CYCLONEDX_PREDICATE_TYPE;
 
 /// An SBOM's format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

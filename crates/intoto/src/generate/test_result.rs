@@ -41,27 +41,9 @@ pub const MAX_XML_DEPTH: usize = 256;
 
 const FORMAT: InputFormat = InputFormat::JUnit;
 
-/// The overall result of a test run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TestOutcome {
-    /// Every test passed.
-    Passed,
-    /// No test failed, and at least one passed with a warning or was skipped.
-    Warned,
-    /// At least one test failed.
-    Failed,
-}
-
-impl TestOutcome {
-    /// The predicate's spelling: `PASSED`, `WARNED` or `FAILED`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Passed => "PASSED",
-            Self::Warned => "WARNED",
-            Self::Failed => "FAILED",
-        }
-    }
-}
+/// The overall result of a test run (the model's type).
+pub use intoto_model::predicate::TestOutcome;
+use intoto_model::predicate::TestResult;
 
 /// The tests of a report, by outcome, in document order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -96,13 +78,7 @@ impl TestResults {
 
     /// The overall result.
     pub fn outcome(&self) -> TestOutcome {
-        if !self.failed.is_empty() {
-            TestOutcome::Failed
-        } else if !self.warned.is_empty() {
-            TestOutcome::Warned
-        } else {
-            TestOutcome::Passed
-        }
+        TestOutcome::of_counts(self.warned.len(), self.failed.len())
     }
 
     /// The number of test cases.
@@ -117,29 +93,14 @@ impl TestResults {
         configuration: &[ResourceDescriptor],
         url: Option<&str>,
     ) -> Map<String, Value> {
-        let names =
-            |list: &[String]| Value::Array(list.iter().cloned().map(Value::String).collect());
-        let mut predicate = Map::new();
-        predicate.insert(
-            "result".to_owned(),
-            Value::String(self.outcome().as_str().to_owned()),
+        let mut result = TestResult::new(
+            self.passed.clone(),
+            self.warned.clone(),
+            self.failed.clone(),
         );
-        predicate.insert(
-            "configuration".to_owned(),
-            Value::Array(
-                configuration
-                    .iter()
-                    .map(ResourceDescriptor::to_value)
-                    .collect(),
-            ),
-        );
-        if let Some(url) = url {
-            predicate.insert("url".to_owned(), Value::String(url.to_owned()));
-        }
-        predicate.insert("passedTests".to_owned(), names(&self.passed));
-        predicate.insert("warnedTests".to_owned(), names(&self.warned));
-        predicate.insert("failedTests".to_owned(), names(&self.failed));
-        predicate
+        result.configuration = configuration.to_vec();
+        result.url = url.map(str::to_owned);
+        result.to_predicate()
     }
 }
 

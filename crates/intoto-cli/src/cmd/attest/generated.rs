@@ -32,8 +32,9 @@ pub(crate) fn predicate(
     match kind {
         Some(PredicateKind::TestResult) => {
             let configuration = configuration(args.configs(), progress)?;
-            let value = test_result::from_junit(&bytes, configuration, args.url().map(str::to_owned))
-                .with_context(|| format!("cannot read {source}"))?;
+            let value =
+                test_result::from_junit(&bytes, configuration, args.url().map(str::to_owned))
+                    .with_context(|| format!("cannot read {source}"))?;
             Ok(input(value))
         }
         Some(PredicateKind::Vulns) => Ok(input(

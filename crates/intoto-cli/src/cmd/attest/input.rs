@@ -81,7 +81,10 @@ pub(crate) fn read_input(path: &Path, what: &str) -> anyhow::Result<Vec<u8>> {
             .read_to_end(&mut bytes)
             .with_context(|| format!("cannot read the {what} from standard input"))?;
         if bytes.len() as u64 > MAX_INPUT_BYTES {
-            bail!("the {what} on standard input is over {} MiB", MAX_INPUT_BYTES >> 20);
+            bail!(
+                "the {what} on standard input is over {} MiB",
+                MAX_INPUT_BYTES >> 20
+            );
         }
         return Ok(bytes);
     }
@@ -109,7 +112,9 @@ pub(crate) fn predicate(
         || args.change.is_some()
         || args.change_uri.is_some();
     if review_flags && (kind != Some(PredicateKind::Review) || args.predicate.is_some()) {
-        bail!("--reviewer, --approved-by, --change and --change-uri make a --type review predicate");
+        bail!(
+            "--reviewer, --approved-by, --change and --change-uri make a --type review predicate"
+        );
     }
     if (!args.configs.is_empty() || args.url.is_some()) && kind != Some(PredicateKind::TestResult) {
         bail!("--config and --url describe a --type test-result predicate");
@@ -151,7 +156,9 @@ fn review(args: &PredicateArgs) -> anyhow::Result<Review> {
     let Some(change) = &args.change else {
         bail!("a review needs the change reviewed: --change ALG:HEX (such as gitCommit:1a2b…)");
     };
-    let Some((alg, hex)) = change.split_once(':').filter(|(a, h)| !a.is_empty() && !h.is_empty())
+    let Some((alg, hex)) = change
+        .split_once(':')
+        .filter(|(a, h)| !a.is_empty() && !h.is_empty())
     else {
         bail!("--change {change:?} is not ALG:HEX");
     };
@@ -160,5 +167,9 @@ fn review(args: &PredicateArgs) -> anyhow::Result<Review> {
     let mut rd = ResourceDescriptor::default();
     rd.uri = args.change_uri.clone();
     rd.digest = Some(digest);
-    Ok(Review::new(rd, args.reviewers.clone(), args.approvals.clone()))
+    Ok(Review::new(
+        rd,
+        args.reviewers.clone(),
+        args.approvals.clone(),
+    ))
 }

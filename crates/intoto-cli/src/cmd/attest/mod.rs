@@ -14,7 +14,9 @@ use anyhow::{Context as _, bail};
 use clap::Args;
 use serde_json::json;
 
-use intoto::attest::{Output, envelope_text, sign_statement, sign_statement_bytes, write_attestation};
+use intoto::attest::{
+    Output, envelope_text, sign_statement, sign_statement_bytes, write_attestation,
+};
 use intoto::crypto::{KeyIdForm, PrivateKey, Signer};
 use intoto::fs;
 use intoto::model::predicate::PredicateTypeArg;
@@ -36,7 +38,8 @@ use crate::progress::Meter;
 /// or is given as a whole statement with --statement. Predicates of a known
 /// type are checked against their specification before anything is signed.
 #[derive(Debug, Args)]
-#[command(after_help = "Predicate types (--type): link, provenance (SLSA v1), provenance02, spdx, \
+#[command(
+    after_help = "Predicate types (--type): link, provenance (SLSA v1), provenance02, spdx, \
     cyclonedx, vulns, test-result, vsa, openvex, release, scai, runtime-trace, review (this \
     project's code review), custom (with --predicate-type URI), or any type URI.\n\n\
     Generated predicates (--from FILE):\n  \
@@ -55,7 +58,8 @@ use crate::progress::Meter;
     --signing-key alice --signing-key bob -o deploy.intoto.json\n\n  \
     # Sign a statement written by another tool, byte for byte\n  \
     intoto attest --statement statement.json --signing-key alice -o statement.intoto.json\n\n\
-    Exit status: 0 written, 2 bad input (nothing is written).")]
+    Exit status: 0 written, 2 bad input (nothing is written)."
+)]
 pub(crate) struct AttestArgs {
     /// The predicate type: an alias (see below) or a type URI.
     #[arg(long = "type", value_name = "TYPE", value_parser = parse_type, required_unless_present = "statement")]
@@ -97,7 +101,9 @@ pub(crate) fn run(args: AttestArgs, format: Format, quiet: bool) -> anyhow::Resu
 
     let (envelope, statement) = if let Some(path) = &args.input.statement {
         if args.predicate_type.is_some() || args.subjects.given() {
-            bail!("--statement signs a whole statement: it takes no --type, --subject or predicate");
+            bail!(
+                "--statement signs a whole statement: it takes no --type, --subject or predicate"
+            );
         }
         let bytes = input::read_input(path, "statement")?;
         sign_statement_bytes(bytes, &signers)
@@ -106,7 +112,9 @@ pub(crate) fn run(args: AttestArgs, format: Format, quiet: bool) -> anyhow::Resu
         let type_uri = match (&args.predicate_type, &args.predicate_type_uri) {
             (Some(PredicateTypeArg::Custom(None)), Some(uri)) => uri.clone(),
             (Some(PredicateTypeArg::Custom(None)), None) => {
-                bail!("--type custom needs the predicate's type URI: --predicate-type-uri https://…")
+                bail!(
+                    "--type custom needs the predicate's type URI: --predicate-type-uri https://…"
+                )
             }
             (Some(t), None) => t.uri().unwrap_or_default().to_owned(),
             (Some(_), Some(_)) => bail!("--predicate-type-uri goes with --type custom only"),

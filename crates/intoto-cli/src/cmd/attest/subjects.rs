@@ -96,7 +96,13 @@ mod tests {
             parse_subject_digest("a=b=sha256:AB").unwrap(),
             ("a=b".into(), "sha256".into(), "ab".into())
         );
-        for bad in ["app", "app=sha256", "=sha256:ab", "app=sha256:xyz", "app=sha256:abc"] {
+        for bad in [
+            "app",
+            "app=sha256",
+            "=sha256:ab",
+            "app=sha256:xyz",
+            "app=sha256:abc",
+        ] {
             assert!(parse_subject_digest(bad).is_err(), "{bad}");
         }
         assert!(parse_subject_digest("img=gitCommit:0123abcd").is_ok());
