@@ -29,6 +29,14 @@ fn the_demo_verifies_the_chain_and_catches_both_attacks() {
         "{stdout}"
     );
     assert!(stdout.contains("both attacks were caught"), "{stdout}");
+    for produced in [
+        "SLSA provenance v1: built by https://example.com/demo/bob-laptop",
+        "tests PASSED: 3 passed, 0 warned, 0 failed; about hello.tar; signed by carol",
+        "vulnerability scan by https://example.com/hello-scanner 1.0.0: 0 findings",
+        "3 attestations in the bundle; each signature verifies",
+    ] {
+        assert!(stdout.contains(produced), "{produced}: {stdout}");
+    }
 }
 
 #[test]
@@ -45,6 +53,14 @@ fn the_json_report_lists_every_event() {
     let events = report["events"].as_array().unwrap();
     let event = |name: &str| events.iter().find(|e| e["event"] == name).unwrap().clone();
     assert_eq!(event("verify")["passed"], Value::Bool(true));
+    assert_eq!(
+        event("attestations")["predicateTypes"],
+        serde_json::json!([
+            "https://slsa.dev/provenance/v1",
+            "https://in-toto.io/attestation/test-result/v0.1",
+            "https://in-toto.io/attestation/vulns/v0.2"
+        ])
+    );
     for attack in ["attack-between-steps", "attack-in-transit"] {
         assert_eq!(event(attack)["caught"], Value::Bool(true), "{attack}");
         assert!(

@@ -54,7 +54,7 @@ pub(super) fn record_step(
     plan: StepPlan<'_>,
     kind: EnvelopeKind,
     n: &mut Narrator,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<intoto::model::Link> {
     let (step, party, materials, products) = plan;
     let argv = command(step);
     let options = StepOptions::new()
@@ -85,7 +85,7 @@ pub(super) fn record_step(
         json!({"event": "step", "step": step, "functionary": party.name, "command": argv,
         "products": record.link.products.len(), "link": path}),
     );
-    Ok(())
+    Ok(record.link)
 }
 
 /// The layout alice signs.
@@ -138,12 +138,15 @@ pub(super) fn layout(bob: &Party, carol: &Party) -> anyhow::Result<Layout> {
         // Left over from an earlier verification in the same folder.
         rule(&["MATCH", "build/hello", "WITH", "PRODUCTS", "FROM", "build"])?,
         rule(&["ALLOW", "root.layout"])?,
+        // The release's attestations, delivered with it.
+        rule(&["ALLOW", "hello.intoto.jsonl"])?,
         rule(&["DISALLOW", "*"])?,
     ];
     untar.expected_products = vec![
         rule(&["MATCH", "build/hello", "WITH", "PRODUCTS", "FROM", "build"])?,
         rule(&["MATCH", "hello.tar", "WITH", "PRODUCTS", "FROM", "package"])?,
         rule(&["ALLOW", "root.layout"])?,
+        rule(&["ALLOW", "hello.intoto.jsonl"])?,
         rule(&["DISALLOW", "*"])?,
     ];
     layout.steps = vec![clone, build, package];

@@ -5,7 +5,9 @@
 //! and carol carry the steps out with the recorder and sign their links; the
 //! client verifies the delivered package (it passes). Then two attacks:
 //! the build output is swapped between build and package, and the package
-//! is swapped in transit. Verification catches both and says why.
+//! is swapped in transit. Verification catches both and says why. Along the
+//! way the build's SLSA provenance, the package's test results and its
+//! vulnerability scan are signed as attestations into a bundle.
 
 use std::path::{Path, PathBuf};
 
@@ -22,6 +24,7 @@ use crate::exit::Outcome;
 use crate::output;
 use crate::output::Format;
 
+mod attestations;
 mod chain;
 
 use chain::*;
@@ -200,8 +203,16 @@ fn demo(root: &Path, kind: EnvelopeKind, n: &mut Narrator, kept: bool) -> anyhow
     )?;
     write(&f.upstream.join("src/README.md"), "# hello\n")?;
     n.say("3. recording the steps (in functionary/, links to client/):")?;
+    let started_on = chrono::Utc::now();
+    let mut build = None;
     for plan in steps(&bob, &carol) {
-        record_step(&f, plan, kind, n)?;
+        let link = record_step(&f, plan, kind, n)?;
+        if plan.0 == "build" {
+            build = Some(link);
+        }
+    }
+    if let Some(build) = &build {
+        attestations::produce(&f, build, started_on, &bob, &carol, n)?;
     }
     std::fs::copy(f.work.join("hello.tar"), f.client.join("hello.tar"))
         .context("cannot deliver hello.tar")?;
