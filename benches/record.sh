@@ -2,6 +2,8 @@
 # Recording speed, all tools timed in the same run on the same trees:
 #
 #   intoto     `intoto run -n bench --signing-key KEY -m . -d LINKS -- true` (release build)
+#   attest     `intoto attest --type URI --predicate P --subject . --signing-key KEY -o OUT`
+#              (the same tree as the subjects of one signed statement)
 #   python     the reference's `in-toto-run` with the same arguments (target/pyref)
 #   floor      a bare parallel walk + read + SHA-256 of the same files
 #              (crates/intoto-record/examples/floor.rs: walkdir, rayon, sha2)
@@ -48,6 +50,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/intoto-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 "$intoto" key generate "$work/key" >/dev/null
 mkdir -p "$work/links"
+echo '{"bench": true}' > "$work/predicate.json"
 
 # Deterministic trees: a random 64 MiB block, sliced differently per file.
 generate() {
@@ -94,6 +97,8 @@ run_tool() {
   local cmd
   case $1 in
     intoto) cmd=("$intoto" -q run -n bench --signing-key "$work/key" -m . -d "$work/links" -- true) ;;
+    attest) cmd=("$intoto" -q attest --type https://example.com/bench/v1 --predicate "$work/predicate.json" \
+                   --subject . --signing-key "$work/key" -o "$work/links/bench.intoto.json") ;;
     python) cmd=("$python_run" -q -n bench --signing-key "$work/key" -m . -d "$work/links" -- true) ;;
     floor) cmd=("$floor" .) ;;
     sha256sum) cmd=(sh -c 'find . -type f -print0 | xargs -0 -P2 -n 500 sha256sum >/dev/null') ;;
@@ -136,7 +141,7 @@ for workload in "${workloads[@]}"; do
   cd "$tree"
   read -r _ files _ bytes < <("$floor" .)
   declare -A wall=() peak=()
-  for tool in floor intoto python sha256sum; do
+  for tool in floor intoto attest python sha256sum; do
     [[ $tool == python && -z $python_run ]] && continue
     echo "timing $tool on $workload..." >&2
     n=$runs
@@ -145,7 +150,7 @@ for workload in "${workloads[@]}"; do
     wall[$tool]=$ms
     peak[$tool]=$kib
   done
-  for tool in intoto python floor sha256sum; do
+  for tool in intoto attest python floor sha256sum; do
     [[ -z ${wall[$tool]:-} ]] && continue
     ms=${wall[$tool]}
     vs_floor=$(awk -v a="$ms" -v b="${wall[floor]}" 'BEGIN { printf "%.2f", a / b }')
