@@ -9,6 +9,7 @@
 //! - [`crypto`]: keys, keyids, signing and signature checks;
 //! - [`record`]: walking and hashing artifacts and running steps (unsigned links);
 //! - [`gpg`]: GnuPG keyrings and signing through the `gpg` program;
+//! - [`describe`]: what a metadata or bundle file holds, as `intoto show` prints it;
 //! - [`fs`]: reading and atomically writing metadata and keys;
 //! - [`link`]: signing links and writing them atomically;
 //! - [`signer`]: what signs links, a private key or GnuPG;
@@ -29,6 +30,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod describe;
 pub mod fs;
 pub mod gpg;
 pub mod layout;
