@@ -58,6 +58,8 @@ pub(crate) enum Command {
     Mock(cmd::mock::MockArgs),
     /// Record, verify, tamper with and catch a whole demo supply chain.
     Demo(cmd::demo::DemoArgs),
+    /// Show what metadata files and bundles hold, and which keys verify them.
+    Show(cmd::show::ShowArgs),
 }
 
 /// Runs the chosen subcommand.
@@ -74,6 +76,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::MatchProducts(args) => cmd::match_products::run(args, format, verbose, quiet),
         Command::Mock(args) => cmd::mock::run(args, format, quiet),
         Command::Demo(args) => cmd::demo::run(args, format),
+        Command::Show(args) => cmd::show::run(args, format),
     }
 }
 

@@ -126,6 +126,7 @@ fn help_texts() {
         &["match-products"],
         &["mock"],
         &["demo"],
+        &["show"],
     ] {
         let out = intoto(dir.path())
             .env("COLUMNS", "100")

@@ -9,7 +9,8 @@
 //! Implemented: in-toto specification v1.0 (layouts, links, rules), ITE-5
 //! (DSSE, legacy wrapper), ITE-6 (Statement v1 and v0.1, link predicate v0.3),
 //! ITE-7 fields as in-toto-golang writes them (`rootcas`, `intermediatecas`,
-//! `cert_constraints`, signature `cert`).
+//! `cert_constraints`, signature `cert`), and in-toto bundles (JSON Lines of
+//! DSSE envelopes, attestation framework v1).
 //!
 //! Deviations from the reference implementation:
 //! - Unknown fields are kept everywhere, so re-signing or re-writing metadata
@@ -30,6 +31,7 @@
 //! ```
 
 pub mod algorithm;
+pub mod bundle;
 pub mod digest;
 pub mod encoding;
 pub mod envelope;
@@ -50,6 +52,7 @@ pub mod signature;
 pub mod statement;
 
 pub use algorithm::{DigestAlgorithm, UnknownDigestAlgorithm};
+pub use bundle::{BundleItem, BundleLine, LineNote, read_bundle};
 pub use digest::{Artifacts, DigestSet};
 /// The encoders by their former paths (`intoto_model::cjson`, `intoto_model::pyjson`).
 pub use encoding::{cjson, pyjson};

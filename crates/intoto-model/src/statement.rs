@@ -237,6 +237,12 @@ impl Statement {
         })
     }
 
+    /// The key the statement type was read under: `_type` as the
+    /// specification says, or `type` as some Go producers write it.
+    pub fn type_key(&self) -> &'static str {
+        if self.bare_type_key { "type" } else { "_type" }
+    }
+
     /// The JSON form.
     pub fn to_value(&self) -> Value {
         let mut map = extra_map(&self.extra);
@@ -371,6 +377,16 @@ mod tests {
         let st = Statement::from_value(v.clone(), "").unwrap();
         assert_eq!(st.version, StatementVersion::V0_1);
         assert_eq!(st.to_value(), v);
+    }
+
+    #[test]
+    fn the_type_key_is_kept_as_written() {
+        let v = json!({"type": STATEMENT_V1, "subject": [{"name": "a", "digest": {"sha256": "00"}}],
+                       "predicateType": "p"});
+        let st = Statement::from_value(v, "").unwrap();
+        assert_eq!(st.type_key(), "type");
+        assert_eq!(st.to_value()["type"], STATEMENT_V1);
+        assert_eq!(Statement::new(vec![], "p", Map::new()).type_key(), "_type");
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //! - [`gpg`]: GnuPG keyrings and signing through the `gpg` program;
 //! - [`attest`]: signing ITE-6 statements into DSSE envelopes and bundles,
 //!   and SLSA provenance for a recorded step;
+//! - [`describe`]: what a metadata or bundle file holds, as `intoto show` prints it;
 //! - [`fs`]: reading and atomically writing metadata and keys;
 //! - [`link`]: signing links and writing them atomically;
 //! - [`signer`]: what signs links, a private key or GnuPG;
@@ -35,6 +36,7 @@
 //! ```
 
 pub mod attest;
+pub mod describe;
 pub mod fs;
 pub mod generate;
 pub mod gpg;

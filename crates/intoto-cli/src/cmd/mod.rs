@@ -8,6 +8,7 @@ pub(crate) mod match_products;
 pub(crate) mod mock;
 pub(crate) mod record;
 pub(crate) mod run;
+pub(crate) mod show;
 pub(crate) mod sign;
 pub(crate) mod verify;
 
