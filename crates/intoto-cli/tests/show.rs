@@ -194,17 +194,27 @@ fn attestation_verifier_statements_verify_and_the_type_key_is_reported() {
     assert_eq!(summaries[0].0, "type");
     assert_eq!(
         summaries[0].1,
-        "link: step \"clone\", command \"git clone https://example.com/foo.git\", 0 material(s)"
+        "link of step \"clone\": command \"git clone https://example.com/foo.git\", 0 materials"
     );
     assert_eq!(summaries[1].0, "_type");
-    assert!(summaries[1].1.starts_with("SLSA provenance v1: buildType \"https://slsa-framework.github.io/github-actions-buildtypes/workflow/v1\", builder.id \"https://github.com/slsa-framework/"));
-    assert_eq!(
-        summaries[2].1,
-        "test result: PASSED, 1 passed, 0 warned, 0 failed"
+    assert!(
+        summaries[1]
+            .1
+            .starts_with("SLSA provenance v1: built by https://github.com/slsa-framework/"),
+        "{}",
+        summaries[1].1
     );
+    assert!(
+        summaries[1].1.contains(
+            "(build type https://slsa-framework.github.io/github-actions-buildtypes/workflow/v1)"
+        ),
+        "{}",
+        summaries[1].1
+    );
+    assert_eq!(summaries[2].1, "tests PASSED: 1 passed, 0 warned, 0 failed");
     assert_eq!(
         summaries[3].1,
-        "SLSA provenance v0.2: builder.id \"https://github.com/actions/runner\", buildType \"https://github.com/npm/cli/gha/v2\""
+        "SLSA provenance v0.2: built by https://github.com/actions/runner (build type https://github.com/npm/cli/gha/v2), 1 material"
     );
     assert_eq!(
         summaries[4].1,
@@ -232,7 +242,7 @@ fn a_tampered_payload_fails_with_the_key_its_signature_names() {
     let d = doc(&v);
     assert_eq!(
         d["content"]["predicate_summary"],
-        "test result: FAILED, 1 passed, 0 warned, 0 failed"
+        "tests FAILED: 1 passed, 0 warned, 0 failed"
     );
     assert_eq!(d["signatures"][0]["verified_by"], serde_json::json!([]));
     assert_eq!(

@@ -169,39 +169,42 @@ impl Predicate {
     pub fn summary(&self) -> String {
         match self {
             Self::Link(l) => format!(
-                "link of step {:?}: command {:?}, {} materials",
+                "link of step {:?}: command {:?}, {}",
                 l.name,
                 l.command.join(" "),
-                l.materials
+                count(l.materials, "material")
             ),
             Self::ProvenanceV1(p) => format!(
-                "SLSA provenance v1: built by {} (build type {}), {} resolved dependencies",
+                "SLSA provenance v1: built by {} (build type {}), {}",
                 p.builder_id,
                 p.build_type,
-                p.resolved_dependencies.len()
+                count(p.resolved_dependencies.len(), "resolved dependency")
             ),
             Self::ProvenanceV02(p) => format!(
-                "SLSA provenance v0.2: built by {} (build type {}), {} materials",
+                "SLSA provenance v0.2: built by {} (build type {}), {}",
                 p.builder_id,
                 p.build_type,
-                p.materials.len()
+                count(p.materials.len(), "material")
             ),
             Self::Spdx(s) => format!(
-                "SPDX {} document {:?}: {} packages",
-                s.spdx_version, s.name, s.packages
+                "SPDX {} document {:?}: {}",
+                s.spdx_version,
+                s.name,
+                count(s.packages, "package")
             ),
             Self::CycloneDx(c) => format!(
-                "CycloneDX {} BOM: {} components",
-                c.spec_version, c.components
+                "CycloneDX {} BOM: {}",
+                c.spec_version,
+                count(c.components, "component")
             ),
             Self::Vulns(v) => format!(
-                "vulnerability scan by {}{}: {} findings ({} critical, {} high)",
+                "vulnerability scan by {}{}: {} ({} critical, {} high)",
                 v.scanner_uri,
                 v.scanner_version
                     .as_deref()
                     .map(|s| format!(" {s}"))
                     .unwrap_or_default(),
-                v.results.len(),
+                count(v.results.len(), "finding"),
                 v.count_with_score("critical"),
                 v.count_with_score("high")
             ),
@@ -220,10 +223,10 @@ impl Predicate {
                 v.verified_levels.join(", ")
             ),
             Self::OpenVex(v) => format!(
-                "OpenVEX {} by {}: {} statements",
+                "OpenVEX {} by {}: {}",
                 v.id,
                 v.author,
-                v.statements.len()
+                count(v.statements.len(), "statement")
             ),
             Self::Release(r) => format!("release {}", r.purl),
             Self::Scai(s) => format!("SCAI attributes: {}", s.attributes.join(", ")),
@@ -248,6 +251,15 @@ impl Predicate {
                 format!("{predicate_type}: fields {}", keys.join(", "))
             }
         }
+    }
+}
+
+/// `1 material`, `2 materials`, `1 resolved dependency`, `3 resolved dependencies`.
+fn count(n: usize, noun: &str) -> String {
+    match (n, noun.strip_suffix('y')) {
+        (1, _) => format!("1 {noun}"),
+        (_, Some(stem)) => format!("{n} {stem}ies"),
+        (_, None) => format!("{n} {noun}s"),
     }
 }
 

@@ -62,7 +62,13 @@ impl ProvenanceV1 {
         let meta = Obj::new(run.opt_object("metadata")?.unwrap_or(&empty), &meta_path);
         Ok(Self {
             build_type: def.nonempty("buildType")?.to_owned(),
-            external_parameters: def.object("externalParameters")?.clone(),
+            // Required by SLSA v1, but protobuf JSON writers omit it when it
+            // is empty (the attestation verifier's own data does): absent
+            // reads as empty.
+            external_parameters: def
+                .opt_object("externalParameters")?
+                .cloned()
+                .unwrap_or_default(),
             internal_parameters: def.opt_object("internalParameters")?.cloned(),
             resolved_dependencies: def.descriptors("resolvedDependencies")?,
             builder_id: builder.nonempty("id")?.to_owned(),

@@ -1,64 +1,29 @@
-//! One line about a statement's predicate, for `intoto show`.
-//!
-//! The predicate is read here from the statement's opaque JSON; when the
-//! model has typed predicates, this one function is rewired to them.
+//! One line about a statement's predicate, for `intoto show`: the typed
+//! predicate's own summary (`intoto_model::predicate`) for the types the
+//! model knows, and a line read from the raw JSON for the rest.
 
 use serde_json::{Map, Value};
 
 use intoto_model::Statement;
+use intoto_model::predicate::Predicate;
 
-/// `predicateType` of SLSA provenance v1.
-const SLSA_PROVENANCE_V1: &str = "https://slsa.dev/provenance/v1";
-/// `predicateType` of SLSA provenance v0.2.
-const SLSA_PROVENANCE_V0_2: &str = "https://slsa.dev/provenance/v0.2";
-/// `predicateType` of the in-toto test-result predicate v0.1.
-const TEST_RESULT_V0_1: &str = "https://in-toto.io/attestation/test-result/v0.1";
 /// `predicateType` of the in-toto vulnerability predicate v0.1.
 const VULNS_V0_1: &str = "https://in-toto.io/attestation/vulns/v0.1";
 /// `predicateType` of cosign's vulnerability attestation v1.
 const COSIGN_VULN_V1: &str = "https://cosign.sigstore.dev/attestation/vuln/v1";
 
-/// A short, one-line summary of a statement's predicate: for a few known
-/// predicate types (link, SLSA provenance v1 and v0.2, test result,
-/// vulnerability scans) their main fields, otherwise the predicate type's
-/// short name and the predicate's top-level fields. Never fails: missing
-/// or ill-typed fields show as `?`.
+/// A short, one-line summary of a statement's predicate. Never fails: a
+/// known predicate that breaks its specification is shown with the reason,
+/// and missing or ill-typed fields of the others show as `?`.
 pub fn predicate_summary(statement: &Statement) -> String {
-    let p = &statement.predicate;
     let short = short_name(&statement.predicate_type);
-    if statement.is_link() {
-        let command = string_list(p.get("command"));
-        return format!(
-            "link: step {}, command {}, {} material(s)",
-            quoted(text(p, &["name"])),
-            if command.is_empty() {
-                "(none)".to_owned()
-            } else {
-                format!("{:?}", command.join(" "))
-            },
-            p.get("materials")
-                .and_then(Value::as_array)
-                .map_or(0, Vec::len),
-        );
+    match statement.typed_predicate() {
+        Ok(Predicate::Unknown { .. }) => {}
+        Ok(typed) => return typed.summary(),
+        Err(e) => return format!("{short}, not as its specification says: {e}"),
     }
+    let p = &statement.predicate;
     match statement.predicate_type.as_str() {
-        SLSA_PROVENANCE_V1 => format!(
-            "SLSA provenance v1: buildType {}, builder.id {}",
-            quoted(text(p, &["buildDefinition", "buildType"])),
-            quoted(text(p, &["runDetails", "builder", "id"])),
-        ),
-        SLSA_PROVENANCE_V0_2 => format!(
-            "SLSA provenance v0.2: builder.id {}, buildType {}",
-            quoted(text(p, &["builder", "id"])),
-            quoted(text(p, &["buildType"])),
-        ),
-        TEST_RESULT_V0_1 => format!(
-            "test result: {}, {} passed, {} warned, {} failed",
-            text(p, &["result"]).unwrap_or("?"),
-            count(p.get("passedTests")),
-            count(p.get("warnedTests")),
-            count(p.get("failedTests")),
-        ),
         VULNS_V0_1 | COSIGN_VULN_V1 => format!(
             "vulnerability scan ({short}): scanner {}, {} result(s)",
             quoted(text(p, &["scanner", "uri"]).filter(|u| !u.is_empty())),
@@ -129,13 +94,6 @@ fn count(value: Option<&Value>) -> String {
     }
 }
 
-fn string_list(value: Option<&Value>) -> Vec<&str> {
-    value
-        .and_then(Value::as_array)
-        .map(|items| items.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -157,28 +115,28 @@ mod tests {
                     "https://in-toto.io/attestation/link/v0.3",
                     json!({"name": "clone", "command": ["git", "clone", "x"], "materials": []}),
                 ),
-                "link: step \"clone\", command \"git clone x\", 0 material(s)",
+                "link of step \"clone\": command \"git clone x\", 0 materials",
             ),
             (
                 statement(
-                    SLSA_PROVENANCE_V1,
-                    json!({"buildDefinition": {"buildType": "bt"}, "runDetails": {"builder": {"id": "b"}}}),
+                    "https://slsa.dev/provenance/v1",
+                    json!({"buildDefinition": {"buildType": "bt", "externalParameters": {}}, "runDetails": {"builder": {"id": "b"}}}),
                 ),
-                "SLSA provenance v1: buildType \"bt\", builder.id \"b\"",
+                "SLSA provenance v1: built by b (build type bt), 0 resolved dependencies",
             ),
             (
                 statement(
-                    SLSA_PROVENANCE_V0_2,
+                    "https://slsa.dev/provenance/v0.2",
                     json!({"builder": {"id": "b"}, "buildType": "bt"}),
                 ),
-                "SLSA provenance v0.2: builder.id \"b\", buildType \"bt\"",
+                "SLSA provenance v0.2: built by b (build type bt), 0 materials",
             ),
             (
                 statement(
-                    TEST_RESULT_V0_1,
-                    json!({"result": "PASSED", "passedTests": ["a", "b"], "failedTests": null}),
+                    "https://in-toto.io/attestation/test-result/v0.1",
+                    json!({"result": "PASSED", "configuration": [], "passedTests": ["a", "b"], "failedTests": null}),
                 ),
-                "test result: PASSED, 2 passed, 0 warned, 0 failed",
+                "tests PASSED: 2 passed, 0 warned, 0 failed",
             ),
             (
                 statement(
@@ -217,19 +175,19 @@ mod tests {
     }
 
     #[test]
-    fn ill_typed_fields_show_as_question_marks() {
+    fn known_predicates_that_break_their_specification_say_why() {
         let st = statement(
-            SLSA_PROVENANCE_V1,
+            "https://slsa.dev/provenance/v1",
             json!({"buildDefinition": 3, "runDetails": {"builder": {"id": 1}}}),
         );
         assert_eq!(
             predicate_summary(&st),
-            "SLSA provenance v1: buildType ?, builder.id ?"
+            "provenance/v1, not as its specification says: field `predicate.buildDefinition` must be an object"
         );
-        let st = statement(TEST_RESULT_V0_1, json!({"passedTests": "all"}));
+        let st = statement(COSIGN_VULN_V1, json!({"scanner": "x"}));
         assert_eq!(
             predicate_summary(&st),
-            "test result: ?, ? passed, 0 warned, 0 failed"
+            "vulnerability scan (vuln/v1): scanner ?, 0 result(s)"
         );
     }
 }
