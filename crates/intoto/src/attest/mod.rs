@@ -28,7 +28,9 @@ pub mod provenance;
 
 use std::path::{Path, PathBuf};
 
-use intoto_crypto::{SignError, Signer, sign_metadata};
+use intoto_crypto::{
+    PublicKey, SignError, SignatureError, Signer, Verified, sign_metadata, verify_by_all,
+};
 use intoto_model::pyjson::{self, Style};
 use intoto_model::{Envelope, KeyId, Metadata, ModelError, PAYLOAD_TYPE_INTOTO, Statement};
 
@@ -147,6 +149,49 @@ fn sign_payload(payload: Vec<u8>, signers: &[&dyn Signer]) -> Result<Envelope, A
     }
 }
 
+/// Why an attestation is not a verified statement.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReadError {
+    /// A key's signature is missing or does not verify.
+    #[error("the attestation is not signed by every key given")]
+    Signature(#[source] SignatureError),
+    /// The signed payload is not a statement (or its known predicate breaks
+    /// its specification).
+    #[error("the attestation's payload is not a valid statement")]
+    Statement(#[source] ModelError),
+}
+
+/// Reads an attestation signed by **every** key in `keys`: the signatures
+/// are checked over the envelope's bytes as received, then the payload is
+/// read as a statement and its predicate checked when its type is known.
+/// The same `Verified` type as verified links and layouts.
+///
+/// # Errors
+///
+/// [`ReadError`] naming the failing signature or field.
+pub fn verify_statement(
+    envelope: Envelope,
+    keys: &[PublicKey],
+) -> Result<Verified<Statement>, ReadError> {
+    let verified =
+        verify_by_all(Metadata::Envelope(envelope), keys).map_err(ReadError::Signature)?;
+    verified.try_map(|md| {
+        let statement = match md.into_payload().map_err(ReadError::Statement)? {
+            intoto_model::Payload::Statement(st) => st,
+            other => {
+                return Err(ReadError::Statement(ModelError::UnexpectedType {
+                    field: "payload._type".into(),
+                    found: other.kind().into(),
+                    expected: "an in-toto Statement",
+                }));
+            }
+        };
+        statement.typed_predicate().map_err(ReadError::Statement)?;
+        Ok(statement)
+    })
+}
+
 /// The text of an envelope as written: keys sorted, on one line.
 pub fn envelope_text(envelope: &Envelope) -> String {
     pyjson::to_string(&envelope.to_value(), Style::Line)
@@ -235,6 +280,24 @@ mod tests {
             sign_statement(&statement(), &[]),
             Err(AttestError::NoSigner)
         ));
+    }
+
+    #[test]
+    fn attestations_read_back_verified_by_every_key() {
+        let a = PrivateKey::generate(KeyType::Ed25519, None).unwrap();
+        let b = PrivateKey::generate(KeyType::EcdsaP256, None).unwrap();
+        let env = sign_statement(&statement(), &[&a, &b]).unwrap();
+        let keys = [a.public_key().clone(), b.public_key().clone()];
+        let verified = verify_statement(env.clone(), &keys).unwrap();
+        assert_eq!(verified.signers().len(), 2);
+        assert_eq!(verified.into_inner(), statement());
+        let c = PrivateKey::generate(KeyType::Ed25519, None).unwrap();
+        let err = verify_statement(env.clone(), &[c.public_key().clone()]).unwrap_err();
+        assert!(matches!(err, ReadError::Signature(_)), "{err}");
+        let mut tampered = env;
+        let last = tampered.payload.len() - 2;
+        tampered.payload[last] ^= 1;
+        assert!(verify_statement(tampered, &keys).is_err());
     }
 
     #[test]
