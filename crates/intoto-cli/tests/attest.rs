@@ -115,6 +115,51 @@ fn generated_predicates_pass_the_frameworks_checks_and_verify_with_securesystems
             _ => {}
         }
     }
+    // The code-review predicate, made from flags.
+    intoto(&dir)
+        .args(["attest", "--type", "review", "--change", "gitCommit:1A2B3C"])
+        .args(["--change-uri", "https://git.example.com/app/pull/7"])
+        .args([
+            "--reviewer",
+            "alice",
+            "--reviewer",
+            "bob",
+            "--approved-by",
+            "bob",
+        ])
+        .args(["--subject-digest", "app=gitCommit:1a2b3c"])
+        .args([
+            "--signing-key",
+            "alice",
+            "--signing-key",
+            "bob",
+            "-o",
+            "review.json",
+        ])
+        .assert()
+        .success();
+    python(&dir, &["validate", "review.json"]);
+    python(&dir, &["verify", "review.json", "alice.pub", "bob.pub"]);
+    let st = statement_of(&dir.join("review.json"));
+    assert_eq!(st["predicate"]["change"]["digest"]["gitCommit"], "1a2b3c");
+    assert_eq!(st["predicate"]["approvals"], serde_json::json!(["bob"]));
+    intoto(&dir)
+        .args(["attest", "--type", "review", "--change", "gitCommit:1a2b3c"])
+        .args(["--reviewer", "alice", "--approved-by", "mallory"])
+        .args([
+            "--subject",
+            "app",
+            "--signing-key",
+            "alice",
+            "-o",
+            "bad-review.json",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "`predicate.approvals[0]` is not one of the reviewers",
+        ));
+    assert!(!dir.join("bad-review.json").exists());
 }
 
 #[test]
