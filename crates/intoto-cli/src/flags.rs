@@ -208,18 +208,30 @@ pub(crate) fn write_provenance(
     key: &LinkSigner,
     dir: Option<&Path>,
 ) -> anyhow::Result<PathBuf> {
-    use intoto::attest::{Output, provenance, sign_statement, write_attestation};
+    use intoto::attest::{Output, provenance, sign_and_write, sign_statement, write_attestation};
     let statement = provenance::statement_of(link, context)
         .with_context(|| format!("cannot make the provenance of step {:?}", link.name))?;
-    let envelope = sign_statement(&statement, &[key.signer()])?;
-    let keyid = envelope
-        .signatures
-        .first()
-        .map(|s| s.keyid.clone())
-        .unwrap_or_default();
     let step = intoto::model::StepName::new(&link.name)
         .map_err(|p| anyhow::anyhow!("the step name {:?} cannot name a file: it {p}", link.name))?;
-    let name = provenance::file_name(&step, &keyid);
-    let path = dir.map_or_else(|| PathBuf::from(&name), |d| d.join(&name));
-    Ok(write_attestation(&envelope, &Output::File(path))?)
+    let place = |keyid: &intoto::model::KeyId| {
+        let name = provenance::file_name(&step, keyid);
+        dir.map_or_else(|| PathBuf::from(&name), |d| d.join(&name))
+    };
+    match key.keyid() {
+        // The file name is known before signing: sign while writing.
+        Some(keyid) => {
+            let output = Output::File(place(keyid));
+            Ok(sign_and_write(&statement, &[key.signer()], &output)?.0)
+        }
+        // GnuPG's keyid is known only from its signature.
+        None => {
+            let envelope = sign_statement(&statement, &[key.signer()])?;
+            let keyid = envelope
+                .signatures
+                .first()
+                .map(|s| s.keyid.clone())
+                .unwrap_or_default();
+            Ok(write_attestation(&envelope, &Output::File(place(&keyid)))?)
+        }
+    }
 }

@@ -32,15 +32,24 @@ pub struct Envelope {
 /// DSSE pre-authentication encoding:
 /// `"DSSEv1" SP len(type) SP type SP len(payload) SP payload`.
 pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(payload.len() + payload_type.len() + 32);
+    let header = pae_header(payload_type, payload.len());
+    let mut out = Vec::with_capacity(header.len() + payload.len());
+    out.extend_from_slice(&header);
+    out.extend_from_slice(payload);
+    out
+}
+
+/// The pre-authentication encoding up to the payload, for signers that hash
+/// the header and the payload in turn without copying the payload.
+pub fn pae_header(payload_type: &str, payload_len: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(payload_type.len() + 32);
     out.extend_from_slice(b"DSSEv1 ");
     out.extend_from_slice(payload_type.len().to_string().as_bytes());
     out.push(b' ');
     out.extend_from_slice(payload_type.as_bytes());
     out.push(b' ');
-    out.extend_from_slice(payload.len().to_string().as_bytes());
+    out.extend_from_slice(payload_len.to_string().as_bytes());
     out.push(b' ');
-    out.extend_from_slice(payload);
     out
 }
 
@@ -66,6 +75,11 @@ pub fn decode_base64(text: &str) -> Result<Vec<u8>, base64::DecodeError> {
 /// Encodes bytes in standard, padded base64, as DSSE writers do.
 pub fn encode_base64(bytes: &[u8]) -> String {
     STANDARD.encode(bytes)
+}
+
+/// Appends bytes in standard, padded base64 to `out`.
+pub fn encode_base64_into(bytes: &[u8], out: &mut String) {
+    STANDARD.encode_string(bytes, out);
 }
 
 /// Encodes bytes in URL-safe, padded base64.

@@ -281,7 +281,7 @@ impl Metadata {
     pub fn to_file_string(&self) -> String {
         match self {
             Metadata::Metablock(m) => pyjson::to_string(&m.to_value(), Style::Indent1),
-            Metadata::Envelope(e) => pyjson::to_string(&e.to_value(), Style::Line),
+            Metadata::Envelope(e) => crate::encoding::attestation_text::envelope(e),
         }
     }
 }

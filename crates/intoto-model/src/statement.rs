@@ -245,21 +245,31 @@ impl Statement {
 
     /// The JSON form.
     pub fn to_value(&self) -> Value {
+        let mut value = self.to_value_without_subjects();
+        if let Value::Object(map) = &mut value {
+            map.insert(
+                "subject".into(),
+                Value::Array(
+                    self.subject
+                        .iter()
+                        .map(ResourceDescriptor::to_value)
+                        .collect(),
+                ),
+            );
+        }
+        value
+    }
+
+    /// The JSON form without `subject`, for writers that write the subjects
+    /// themselves ([`crate::encoding::attestation_text`]).
+    pub(crate) fn to_value_without_subjects(&self) -> Value {
         let mut map = extra_map(&self.extra);
         let key = if self.bare_type_key { "type" } else { "_type" };
         map.insert(
             key.into(),
             Value::String(self.version.type_uri().to_owned()),
         );
-        map.insert(
-            "subject".into(),
-            Value::Array(
-                self.subject
-                    .iter()
-                    .map(ResourceDescriptor::to_value)
-                    .collect(),
-            ),
-        );
+        map.remove("subject");
         map.insert(
             "predicateType".into(),
             Value::String(self.predicate_type.clone()),

@@ -12,8 +12,11 @@
 //!   which files and DSSE payloads use: from a `Value`
 //!   ([`pyjson::to_string`]) and straight from a `Link` ([`link_text`]).
 //!
+//! Statements and DSSE envelope files are written by [`attestation_text`].
+//!
 //! [`hex`] is the one hexadecimal encoder and decoder of the workspace.
 
+pub mod attestation_text;
 pub mod canonical_text;
 pub mod cjson;
 pub mod hex;

@@ -15,12 +15,12 @@ use clap::Args;
 use serde_json::json;
 
 use intoto::attest::{
-    Output, envelope_text, sign_statement, sign_statement_bytes, write_attestation,
+    Output, envelope_text, sign_and_write, sign_statement, sign_statement_bytes, write_attestation,
 };
 use intoto::crypto::{KeyIdForm, PrivateKey, Signer};
 use intoto::fs;
 use intoto::model::predicate::PredicateTypeArg;
-use intoto::model::{Envelope, Statement, StatementBuilder};
+use intoto::model::{Envelope, Signature, Statement, StatementBuilder};
 
 use crate::exit::Outcome;
 use crate::flags::ArtifactArgs;
@@ -99,15 +99,17 @@ pub(crate) fn run(args: AttestArgs, format: Format, quiet: bool) -> anyhow::Resu
     let signers: Vec<&dyn Signer> = keys.iter().map(|k| k as &dyn Signer).collect();
     let meter = Meter::new(quiet || (args.output.is_none() && args.bundle.is_none()));
 
-    let (envelope, statement) = if let Some(path) = &args.input.statement {
+    let output = output_of(&args);
+    let (signed, statement) = if let Some(path) = &args.input.statement {
         if args.predicate_type.is_some() || args.subjects.given() {
             bail!(
                 "--statement signs a whole statement: it takes no --type, --subject or predicate"
             );
         }
         let bytes = input::read_input(path, "statement")?;
-        sign_statement_bytes(bytes, &signers)
-            .with_context(|| format!("cannot sign {}", input::shown(path)))?
+        let (envelope, statement) = sign_statement_bytes(bytes, &signers)
+            .with_context(|| format!("cannot sign {}", input::shown(path)))?;
+        (Some(envelope), statement)
     } else {
         let type_uri = match (&args.predicate_type, &args.predicate_type_uri) {
             (Some(PredicateTypeArg::Custom(None)), Some(uri)) => uri.clone(),
@@ -148,15 +150,27 @@ pub(crate) fn run(args: AttestArgs, format: Format, quiet: bool) -> anyhow::Resu
             .predicate(predicate.value)
             .build()
             .context("the attestation would not be valid")?;
-        (sign_statement(&statement, &signers)?, statement)
+        (None, statement)
     };
-    let written = write(&envelope, &args)?;
+    let (written, signatures) = match (signed, &output) {
+        // Signed while the envelope is written.
+        (None, Some(output)) => {
+            let (path, signatures) = sign_and_write(&statement, &signers, output)?;
+            (Some(path), signatures)
+        }
+        (None, None) => (None, print(&sign_statement(&statement, &signers)?)?),
+        (Some(envelope), Some(output)) => (
+            Some(write_attestation(&envelope, output)?),
+            envelope.signatures,
+        ),
+        (Some(envelope), None) => (None, print(&envelope)?),
+    };
     if format == Format::Json {
         output::json(&json!({
             "path": written,
             "predicateType": statement.predicate_type,
             "subjects": statement.subject.len(),
-            "keyids": envelope.signatures.iter().map(|s| s.keyid.to_string()).collect::<Vec<_>>(),
+            "keyids": signatures.iter().map(|s| s.keyid.to_string()).collect::<Vec<_>>(),
             "files": meter.files(),
             "bytes": meter.bytes(),
             "seconds": (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
@@ -188,21 +202,20 @@ fn load_keys(args: &AttestArgs) -> anyhow::Result<Vec<PrivateKey>> {
         .collect()
 }
 
-/// Writes the envelope; `None` when it went to standard output.
-fn write(envelope: &Envelope, args: &AttestArgs) -> anyhow::Result<Option<PathBuf>> {
-    let output = match (&args.output, &args.bundle) {
+/// Where the envelope goes: `None` for standard output.
+fn output_of(args: &AttestArgs) -> Option<Output> {
+    match (&args.output, &args.bundle) {
         (Some(path), _) if path.as_os_str() == "-" => None,
         (Some(path), _) => Some(Output::File(path.clone())),
         (None, Some(path)) => Some(Output::Bundle(path.clone())),
         (None, None) => None,
-    };
-    match output {
-        Some(output) => Ok(Some(write_attestation(envelope, &output)?)),
-        None => {
-            let mut out = std::io::stdout().lock();
-            writeln!(out, "{}", envelope_text(envelope))?;
-            out.flush()?;
-            Ok(None)
-        }
     }
+}
+
+/// Prints the envelope on standard output; returns its signatures.
+fn print(envelope: &Envelope) -> anyhow::Result<Vec<Signature>> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{}", envelope_text(envelope))?;
+    out.flush()?;
+    Ok(envelope.signatures.clone())
 }
