@@ -288,7 +288,9 @@ fn item3_record_streams_end_when_the_command_exits() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     keygen(d, "bob");
-    // `yes` left running in the background would be read for ever.
+    // A process left running in the background holds the stderr pipe: it
+    // would be read until it ends (a minute here, past the 30 s timeout).
+    // (It idles, so that it costs nothing while it outlives the test.)
     let out = run(
         d,
         &[
@@ -303,7 +305,7 @@ fn item3_record_streams_end_when_the_command_exits() {
             "--",
             "sh",
             "-c",
-            "yes > /dev/null & yes | head -c 100000; exit 0",
+            "sleep 60 > /dev/null & yes | head -c 100000; exit 0",
         ],
     );
     assert!(out.status.success(), "{}", stderr(&out));
