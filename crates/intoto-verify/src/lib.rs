@@ -83,6 +83,7 @@ pub mod functionary;
 mod linkfile;
 pub mod manual;
 pub mod params;
+pub mod policy;
 pub mod reference;
 pub mod rules;
 mod serialize;

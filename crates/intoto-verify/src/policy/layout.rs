@@ -1,0 +1,523 @@
+//! Policies (ITE-10/ITE-11 layouts over attestations) in the attestation
+//! verifier's format, YAML or JSON, camelCase:
+//!
+//! ```yaml
+//! expires: "2100-10-10T12:23:22Z"
+//! functionaries:
+//!   <keyid>: {keyType, scheme, keyVal: {public}, keyIDHashAlgorithms, keyID}
+//! steps:
+//!   - name: build
+//!     expectedMaterials: ["ALLOW git+https://github.com/{repo}@{ref}", "DISALLOW *"]
+//!     expectedProducts: ["CREATE pkg:npm/{name}@{version}", "DISALLOW *"]
+//!     expectedPredicates:
+//!       - predicateType: https://slsa.dev/provenance/v0.2
+//!         expectedAttributes:
+//!           - {rule: "predicate.buildType == 'x'", allowIfNoClaim: false, warn: false, debug: "…"}
+//!         functionaries: [<keyid>]
+//!         threshold: 1
+//! subjects: [...]
+//! inspections: [...]
+//! ```
+//!
+//! Artifact rules are strings of words (`MATCH * WITH products FROM build`);
+//! their `{name}` parameters are substituted as in classic layouts
+//! ([`crate::params`]) and they are then parsed by the classic rule parser.
+//! Attribute rules are kept as written: the CEL module substitutes and
+//! compiles them. Reading is bounded: at most [`MAX_POLICY_BYTES`], and YAML
+//! with the parser's budget and alias limits (no alias bombs), duplicate
+//! keys refused.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use intoto_crypto::{KeyError, PublicKey};
+use intoto_model::{ArtifactRule, Expires, KeyDict, KeyId, ModelError, StepName, Threshold};
+
+use crate::params::{self, ParameterError};
+
+/// The largest policy read.
+pub const MAX_POLICY_BYTES: usize = 16 << 20;
+
+/// A policy: who must attest what, for each step.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Policy {
+    /// When the policy stops being trusted.
+    pub expires: Expires,
+    /// The functionaries' keys, by the keyid the policy lists them under.
+    pub functionaries: BTreeMap<KeyId, PublicKey>,
+    /// The steps.
+    pub steps: Vec<PolicyStep>,
+    /// `subjects`, as written.
+    pub subjects: Vec<Value>,
+    /// `inspections`, as written.
+    pub inspections: Vec<Value>,
+}
+
+/// One step of a policy.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct PolicyStep {
+    /// The step's name.
+    pub name: StepName,
+    /// Rules over the step's materials.
+    pub expected_materials: Vec<ArtifactRule>,
+    /// Rules over the step's products.
+    pub expected_products: Vec<ArtifactRule>,
+    /// The attestations the step must have.
+    pub expected_predicates: Vec<ExpectedPredicate>,
+}
+
+/// Attestations of one predicate type a step must have.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ExpectedPredicate {
+    /// The exact `predicateType`.
+    pub predicate_type: String,
+    /// CEL rules each attestation must meet.
+    pub expected_attributes: Vec<AttributeRuleSpec>,
+    /// Who may sign them (keyids listed in `functionaries`).
+    pub functionaries: Vec<KeyId>,
+    /// How many distinct functionaries must (default 1).
+    pub threshold: Threshold,
+}
+
+/// A CEL rule as the policy writes it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct AttributeRuleSpec {
+    /// The expression.
+    pub rule: String,
+    /// Skip the rule when a field it reads is absent.
+    pub allow_if_no_claim: bool,
+    /// A failure is a warning.
+    pub warn: bool,
+    /// Shown when the rule fails.
+    pub debug: Option<String>,
+}
+
+/// Why a policy cannot be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PolicyError {
+    /// Over [`MAX_POLICY_BYTES`].
+    #[error("the policy is over the limit of {} MiB", MAX_POLICY_BYTES >> 20)]
+    TooLarge,
+    /// Neither JSON nor YAML (or over the YAML parser's budget).
+    #[error("the policy is not valid YAML or JSON: {0}")]
+    Syntax(String),
+    /// A field is missing or of the wrong kind.
+    #[error(transparent)]
+    Field(#[from] ModelError),
+    /// A functionary's key cannot be used.
+    #[error("functionaries.{keyid}: not a usable public key")]
+    Key {
+        /// The keyid it is listed under.
+        keyid: String,
+        /// Why.
+        #[source]
+        source: KeyError,
+    },
+    /// A functionary's `keyID` differs from the keyid it is listed under.
+    #[error("functionaries.{listed}: its keyID is {written:?}")]
+    KeyIdMismatch {
+        /// The keyid it is listed under.
+        listed: String,
+        /// The `keyID` field.
+        written: String,
+    },
+    /// A step names a functionary the policy does not list.
+    #[error("{field}: {keyid} is not one of the policy's functionaries")]
+    UnknownFunctionary {
+        /// The field.
+        field: String,
+        /// The keyid.
+        keyid: String,
+    },
+    /// A parameter cannot be substituted.
+    #[error("{field}: cannot substitute parameters")]
+    Parameter {
+        /// The field.
+        field: String,
+        /// Why.
+        #[source]
+        source: ParameterError,
+    },
+    /// An artifact rule does not parse.
+    #[error("{field}: invalid artifact rule {rule:?}")]
+    Rule {
+        /// The field.
+        field: String,
+        /// The rule after substitution.
+        rule: String,
+        /// Why.
+        #[source]
+        source: intoto_model::RuleError,
+    },
+    /// Two steps have the same name.
+    #[error("steps[{index}]: step {name:?} is listed twice")]
+    DuplicateStep {
+        /// The second one's position.
+        index: usize,
+        /// The name.
+        name: String,
+    },
+}
+
+/// The text of a policy: JSON, or else YAML (bounded).
+///
+/// # Errors
+///
+/// [`PolicyError::TooLarge`] or [`PolicyError::Syntax`].
+pub fn parse_document(bytes: &[u8]) -> Result<Value, PolicyError> {
+    if bytes.len() > MAX_POLICY_BYTES {
+        return Err(PolicyError::TooLarge);
+    }
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first == Some(&b'{') {
+        return serde_json::from_slice(bytes).map_err(|e| PolicyError::Syntax(e.to_string()));
+    }
+    serde_saphyr::from_slice::<Value>(bytes).map_err(|e| {
+        // The parser's messages span lines (a snippet of the input).
+        let text = e.to_string();
+        PolicyError::Syntax(text.lines().next().unwrap_or_default().to_owned())
+    })
+}
+
+impl Policy {
+    /// Reads a policy from its bytes, substituting `parameters` in its
+    /// artifact rules.
+    ///
+    /// # Errors
+    ///
+    /// [`PolicyError`] naming the field at fault.
+    pub fn parse(bytes: &[u8], parameters: &BTreeMap<String, String>) -> Result<Self, PolicyError> {
+        Self::from_value(&parse_document(bytes)?, parameters)
+    }
+
+    /// Reads a policy from its JSON value.
+    ///
+    /// # Errors
+    ///
+    /// [`PolicyError`] naming the field at fault.
+    pub fn from_value(
+        value: &Value,
+        parameters: &BTreeMap<String, String>,
+    ) -> Result<Self, PolicyError> {
+        let root = object(value, "(policy)")?;
+        let expires_text = string(root, "expires", "")?;
+        let expires = Expires::parse(expires_text).map_err(|_| ModelError::InvalidValue {
+            field: "expires".into(),
+            problem: "is not a UTC date and time like 2030-01-31T12:00:00Z",
+            detail: None,
+        })?;
+        let mut functionaries = BTreeMap::new();
+        if let Some(map) = optional(root, "functionaries") {
+            for (keyid, key) in object(map, "functionaries")? {
+                let key = functionary_key(keyid, key)?;
+                functionaries.insert(KeyId::new(keyid.clone()), key);
+            }
+        }
+        let mut steps: Vec<PolicyStep> = Vec::new();
+        for (i, step) in list(root, "steps", "")?.iter().enumerate() {
+            let path = format!("steps[{i}]");
+            let step = PolicyStep::from_value(step, &path, &functionaries, parameters)?;
+            if steps.iter().any(|s| s.name == step.name) {
+                return Err(PolicyError::DuplicateStep {
+                    index: i,
+                    name: step.name.to_string(),
+                });
+            }
+            steps.push(step);
+        }
+        let rest = |name: &str| -> Result<Vec<Value>, PolicyError> {
+            Ok(match optional(root, name) {
+                None => Vec::new(),
+                Some(Value::Array(items)) => items.clone(),
+                Some(_) => {
+                    return Err(ModelError::WrongType {
+                        field: name.into(),
+                        expected: "a list",
+                    }
+                    .into());
+                }
+            })
+        };
+        Ok(Self {
+            expires,
+            functionaries,
+            steps,
+            subjects: rest("subjects")?,
+            inspections: rest("inspections")?,
+        })
+    }
+}
+
+impl PolicyStep {
+    fn from_value(
+        value: &Value,
+        path: &str,
+        functionaries: &BTreeMap<KeyId, PublicKey>,
+        parameters: &BTreeMap<String, String>,
+    ) -> Result<Self, PolicyError> {
+        let step = object(value, path)?;
+        let name_text = string(step, "name", path)?;
+        let name = StepName::new(name_text).map_err(|_| ModelError::InvalidValue {
+            field: format!("{path}.name"),
+            problem: "is not a plain name (it names files of attestations)",
+            detail: None,
+        })?;
+        let rules = |field: &str| -> Result<Vec<ArtifactRule>, PolicyError> {
+            let Some(items) = optional(step, field) else {
+                return Ok(Vec::new());
+            };
+            let field_path = format!("{path}.{field}");
+            let Value::Array(items) = items else {
+                return Err(ModelError::WrongType {
+                    field: field_path,
+                    expected: "a list of rules",
+                }
+                .into());
+            };
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| artifact_rule(item, &format!("{field_path}[{i}]"), parameters))
+                .collect()
+        };
+        let mut expected_predicates = Vec::new();
+        if let Some(items) = optional(step, "expectedPredicates") {
+            let field_path = format!("{path}.expectedPredicates");
+            let Value::Array(items) = items else {
+                return Err(ModelError::WrongType {
+                    field: field_path,
+                    expected: "a list",
+                }
+                .into());
+            };
+            for (i, item) in items.iter().enumerate() {
+                expected_predicates.push(ExpectedPredicate::from_value(
+                    item,
+                    &format!("{field_path}[{i}]"),
+                    functionaries,
+                )?);
+            }
+        }
+        Ok(Self {
+            name,
+            expected_materials: rules("expectedMaterials")?,
+            expected_products: rules("expectedProducts")?,
+            expected_predicates,
+        })
+    }
+}
+
+impl ExpectedPredicate {
+    fn from_value(
+        value: &Value,
+        path: &str,
+        functionaries: &BTreeMap<KeyId, PublicKey>,
+    ) -> Result<Self, PolicyError> {
+        let p = object(value, path)?;
+        let predicate_type = string(p, "predicateType", path)?.to_owned();
+        let mut expected_attributes = Vec::new();
+        if let Some(items) = optional(p, "expectedAttributes") {
+            let Value::Array(items) = items else {
+                return Err(ModelError::WrongType {
+                    field: format!("{path}.expectedAttributes"),
+                    expected: "a list",
+                }
+                .into());
+            };
+            for (i, item) in items.iter().enumerate() {
+                let item_path = format!("{path}.expectedAttributes[{i}]");
+                let a = object(item, &item_path)?;
+                expected_attributes.push(AttributeRuleSpec {
+                    rule: string(a, "rule", &item_path)?.to_owned(),
+                    allow_if_no_claim: flag(a, "allowIfNoClaim", &item_path)?,
+                    warn: flag(a, "warn", &item_path)?,
+                    debug: match optional(a, "debug") {
+                        None => None,
+                        Some(Value::String(s)) => Some(s.clone()),
+                        Some(_) => {
+                            return Err(ModelError::WrongType {
+                                field: format!("{item_path}.debug"),
+                                expected: "a string",
+                            }
+                            .into());
+                        }
+                    },
+                });
+            }
+        }
+        let keyids_path = format!("{path}.functionaries");
+        let mut keyids = Vec::new();
+        for (i, item) in list(p, "functionaries", path)?.iter().enumerate() {
+            let Value::String(keyid) = item else {
+                return Err(ModelError::WrongType {
+                    field: format!("{keyids_path}[{i}]"),
+                    expected: "a keyid",
+                }
+                .into());
+            };
+            let keyid = KeyId::new(keyid.clone());
+            if !functionaries.contains_key(&keyid) {
+                return Err(PolicyError::UnknownFunctionary {
+                    field: format!("{keyids_path}[{i}]"),
+                    keyid: keyid.to_string(),
+                });
+            }
+            keyids.push(keyid);
+        }
+        let threshold = match optional(p, "threshold") {
+            None => Threshold::ONE,
+            Some(v) => match v.as_i64() {
+                Some(n) if n >= 1 => Threshold::new(n),
+                _ => {
+                    return Err(ModelError::InvalidValue {
+                        field: format!("{path}.threshold"),
+                        problem: "must be a whole number of at least 1",
+                        detail: None,
+                    }
+                    .into());
+                }
+            },
+        };
+        Ok(Self {
+            predicate_type,
+            expected_attributes,
+            functionaries: keyids,
+            threshold,
+        })
+    }
+}
+
+fn artifact_rule(
+    item: &Value,
+    path: &str,
+    parameters: &BTreeMap<String, String>,
+) -> Result<ArtifactRule, PolicyError> {
+    let Value::String(text) = item else {
+        return Err(ModelError::WrongType {
+            field: path.into(),
+            expected: "a rule such as \"MATCH * WITH products FROM build\"",
+        }
+        .into());
+    };
+    let text = params::substitute(text, parameters).map_err(|source| PolicyError::Parameter {
+        field: path.into(),
+        source,
+    })?;
+    let words: Vec<&str> = text.split_whitespace().collect();
+    ArtifactRule::parse(&words).map_err(|source| PolicyError::Rule {
+        field: path.into(),
+        rule: text.clone(),
+        source,
+    })
+}
+
+/// A functionary in the verifier's format, as a securesystemslib key.
+fn functionary_key(keyid: &str, value: &Value) -> Result<PublicKey, PolicyError> {
+    let path = format!("functionaries.{keyid}");
+    let f = object(value, &path)?;
+    if let Some(Value::String(written)) = optional(f, "keyID")
+        && written != keyid
+    {
+        return Err(PolicyError::KeyIdMismatch {
+            listed: keyid.to_owned(),
+            written: written.clone(),
+        });
+    }
+    let key_val = object(
+        optional(f, "keyVal").ok_or_else(|| ModelError::MissingField {
+            field: format!("{path}.keyVal"),
+        })?,
+        &format!("{path}.keyVal"),
+    )?;
+    let mut dict = serde_json::Map::new();
+    dict.insert(
+        "keytype".into(),
+        Value::String(string(f, "keyType", &path)?.to_owned()),
+    );
+    dict.insert(
+        "scheme".into(),
+        Value::String(string(f, "scheme", &path)?.to_owned()),
+    );
+    let mut keyval = serde_json::Map::new();
+    keyval.insert(
+        "public".into(),
+        Value::String(string(key_val, "public", &format!("{path}.keyVal"))?.to_owned()),
+    );
+    dict.insert("keyval".into(), Value::Object(keyval));
+    if let Some(algs) = optional(f, "keyIDHashAlgorithms") {
+        dict.insert("keyid_hash_algorithms".into(), algs.clone());
+    }
+    PublicKey::from_key_dict(KeyId::new(keyid.to_owned()), &KeyDict::from_map(dict)).map_err(
+        |source| PolicyError::Key {
+            keyid: keyid.to_owned(),
+            source,
+        },
+    )
+}
+
+type Object = serde_json::Map<String, Value>;
+
+fn join(path: &str, name: &str) -> String {
+    if path.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{path}.{name}")
+    }
+}
+
+fn object<'a>(value: &'a Value, path: &str) -> Result<&'a Object, ModelError> {
+    value.as_object().ok_or_else(|| ModelError::WrongType {
+        field: path.to_owned(),
+        expected: "an object",
+    })
+}
+
+fn optional<'a>(map: &'a Object, name: &str) -> Option<&'a Value> {
+    map.get(name).filter(|v| !v.is_null())
+}
+
+fn string<'a>(map: &'a Object, name: &str, path: &str) -> Result<&'a str, ModelError> {
+    match optional(map, name) {
+        Some(Value::String(s)) => Ok(s),
+        Some(_) => Err(ModelError::WrongType {
+            field: join(path, name),
+            expected: "a string",
+        }),
+        None => Err(ModelError::MissingField {
+            field: join(path, name),
+        }),
+    }
+}
+
+fn list<'a>(map: &'a Object, name: &str, path: &str) -> Result<&'a [Value], ModelError> {
+    match optional(map, name) {
+        Some(Value::Array(items)) => Ok(items),
+        Some(_) => Err(ModelError::WrongType {
+            field: join(path, name),
+            expected: "a list",
+        }),
+        None => Err(ModelError::MissingField {
+            field: join(path, name),
+        }),
+    }
+}
+
+fn flag(map: &Object, name: &str, path: &str) -> Result<bool, ModelError> {
+    match optional(map, name) {
+        None => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(_) => Err(ModelError::WrongType {
+            field: join(path, name),
+            expected: "true or false",
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,7 @@
+//! Policy verification (ITE-10/ITE-11): layouts over attestations in the
+//! attestation verifier's format.
+//!
+//! - [`layout`]: reading a policy (YAML or JSON, bounded) into typed steps,
+//!   expected predicates, functionaries and artifact rules.
+
+pub mod layout;
