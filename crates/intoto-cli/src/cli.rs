@@ -56,6 +56,9 @@ pub(crate) enum Command {
     MatchProducts(cmd::match_products::MatchProductsArgs),
     /// Run a command and write an unsigned link, to try out recording (in-toto-mock).
     Mock(cmd::mock::MockArgs),
+    /// Check signed SLSA verification summaries (VSA v1).
+    #[command(subcommand)]
+    Vsa(cmd::vsa::VsaCommand),
     /// Record, verify, tamper with and catch a whole demo supply chain.
     Demo(cmd::demo::DemoArgs),
     /// Show what metadata files and bundles hold, and which keys verify them.
@@ -75,6 +78,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Attest(args) => cmd::attest::run(args, format, quiet),
         Command::MatchProducts(args) => cmd::match_products::run(args, format, verbose, quiet),
         Command::Mock(args) => cmd::mock::run(args, format, quiet),
+        Command::Vsa(command) => cmd::vsa::run(command, format),
         Command::Demo(args) => cmd::demo::run(args, format),
         Command::Show(args) => cmd::show::run(args, format),
     }

@@ -125,6 +125,8 @@ fn help_texts() {
         &["attest"],
         &["match-products"],
         &["mock"],
+        &["vsa"],
+        &["vsa", "verify"],
         &["demo"],
         &["show"],
     ] {

@@ -2,6 +2,8 @@
 //! attestation verifier's format.
 //!
 //! - [`layout`]: reading a policy (YAML or JSON, bounded) into typed steps,
-//!   expected predicates, functionaries and artifact rules.
+//!   expected predicates, functionaries and artifact rules;
+//! - [`vsa`]: checking a signed verification summary about an artifact.
 
 pub mod layout;
+pub mod vsa;
