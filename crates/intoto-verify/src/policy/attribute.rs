@@ -176,6 +176,14 @@ pub enum RuleError {
     },
 }
 
+/// An attestation input nests deeper than [`MAX_INPUT_DEPTH`].
+#[derive(Debug, thiserror::Error, Clone, Copy, PartialEq, Eq)]
+#[error("attestation input nests deeper than {max}")]
+pub struct InputTooDeep {
+    /// The limit.
+    pub max: usize,
+}
+
 /// What a rule says of one attestation.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -233,7 +241,7 @@ impl AttributeInput {
         predicate_type: &str,
         predicate: &serde_json::Value,
         subject: &serde_json::Value,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, InputTooDeep> {
         let mut size = 1 + predicate_type.len() as u128;
         let predicate = to_cel(predicate, 0, &mut size)?;
         let subject = to_cel(subject, 0, &mut size)?;
@@ -353,7 +361,7 @@ impl CompiledRule {
     ) -> Outcome {
         match AttributeInput::new(predicate_type, predicate, subject) {
             Ok(input) => self.evaluate_input(&input),
-            Err(message) => Outcome::Error(message),
+            Err(error) => Outcome::Error(error.to_string()),
         }
     }
 
@@ -562,9 +570,11 @@ impl Shape {
 }
 
 /// Converts JSON to a CEL value, adding to `size`.
-fn to_cel(value: &serde_json::Value, depth: usize, size: &mut u128) -> Result<Value, String> {
+fn to_cel(value: &serde_json::Value, depth: usize, size: &mut u128) -> Result<Value, InputTooDeep> {
     if depth > MAX_INPUT_DEPTH {
-        return Err(format!("input nests deeper than {MAX_INPUT_DEPTH}"));
+        return Err(InputTooDeep {
+            max: MAX_INPUT_DEPTH,
+        });
     }
     *size = size.saturating_add(1);
     Ok(match value {

@@ -456,6 +456,12 @@ fn deeply_nested_input_is_an_error_not_a_crash() {
         compile("true").evaluate(SAMPLE_TYPE, &value, &json!([])),
         Outcome::Error(_)
     ));
+    assert_eq!(
+        AttributeInput::new(SAMPLE_TYPE, &value, &json!([])).unwrap_err(),
+        InputTooDeep {
+            max: MAX_INPUT_DEPTH
+        }
+    );
     assert!(AttributeInput::new(SAMPLE_TYPE, &json!({"a": [[1]]}), &json!([])).is_ok());
 }
 
