@@ -26,6 +26,8 @@
 //!   consuming them. [`verify_item`] runs the materials and then the
 //!   products rules of a step or inspection.
 //! - [`params`]: layout parameters with Python `str.format` semantics.
+//! - [`policy`]: attestation policies; [`policy::attribute`] compiles and
+//!   evaluates CEL `expectedAttributes` rules at a bounded cost.
 //!
 //! Implemented: in-toto specification v1.0 (layouts, links, sublayouts,
 //! inspections, artifact rules), ITE-5 (legacy and DSSE metadata, mixed

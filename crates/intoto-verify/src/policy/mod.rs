@@ -3,7 +3,11 @@
 //!
 //! - [`layout`]: reading a policy (YAML or JSON, bounded) into typed steps,
 //!   expected predicates, functionaries and artifact rules;
+//! - [`attribute`]: `expectedAttributes` rules, CEL expressions over an
+//!   attestation's `predicate`, `predicateType` and `subject`, compiled once
+//!   and evaluated at a bounded cost;
 //! - [`vsa`]: checking a signed verification summary about an artifact.
 
+pub mod attribute;
 pub mod layout;
 pub mod vsa;
