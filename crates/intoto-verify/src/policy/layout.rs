@@ -34,6 +34,7 @@ use serde_json::Value;
 use intoto_crypto::{KeyError, PublicKey};
 use intoto_model::{ArtifactRule, Expires, KeyDict, KeyId, ModelError, StepName, Threshold};
 
+use super::attribute::AttributeRule;
 use crate::params::{self, ParameterError};
 
 /// The largest policy read.
@@ -76,25 +77,11 @@ pub struct ExpectedPredicate {
     /// The exact `predicateType`.
     pub predicate_type: String,
     /// CEL rules each attestation must meet.
-    pub expected_attributes: Vec<AttributeRuleSpec>,
+    pub expected_attributes: Vec<AttributeRule>,
     /// Who may sign them (keyids listed in `functionaries`).
     pub functionaries: Vec<KeyId>,
     /// How many distinct functionaries must (default 1).
     pub threshold: Threshold,
-}
-
-/// A CEL rule as the policy writes it.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub struct AttributeRuleSpec {
-    /// The expression.
-    pub rule: String,
-    /// Skip the rule when a field it reads is absent.
-    pub allow_if_no_claim: bool,
-    /// A failure is a warning.
-    pub warn: bool,
-    /// Shown when the rule fails.
-    pub debug: Option<String>,
 }
 
 /// Why a policy cannot be read.
@@ -333,7 +320,7 @@ impl ExpectedPredicate {
             for (i, item) in items.iter().enumerate() {
                 let item_path = format!("{path}.expectedAttributes[{i}]");
                 let a = object(item, &item_path)?;
-                expected_attributes.push(AttributeRuleSpec {
+                expected_attributes.push(AttributeRule {
                     rule: string(a, "rule", &item_path)?.to_owned(),
                     allow_if_no_claim: flag(a, "allowIfNoClaim", &item_path)?,
                     warn: flag(a, "warn", &item_path)?,

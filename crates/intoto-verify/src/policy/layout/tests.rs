@@ -130,3 +130,19 @@ fn alias_bombs_and_huge_inputs_are_refused() {
     let huge = vec![b' '; MAX_POLICY_BYTES + 1];
     assert!(matches!(parse_document(&huge), Err(PolicyError::TooLarge)));
 }
+
+#[test]
+fn every_attribute_rule_of_the_verifiers_layouts_compiles() {
+    use super::super::attribute::CompiledRule;
+    let policy = Policy::parse(LAYOUT, &BTreeMap::new()).unwrap();
+    let mut n = 0;
+    for step in &policy.steps {
+        for expected in &step.expected_predicates {
+            for rule in &expected.expected_attributes {
+                CompiledRule::compile(rule, &BTreeMap::new()).unwrap();
+                n += 1;
+            }
+        }
+    }
+    assert_eq!(n, 6);
+}
