@@ -1,3 +1,6 @@
+//! CEL attribute rules: the conformance table, outcomes, options, parameters,
+//! bounds on cost and depth, and the attestation verifier's own rules on its data.
+
 use std::collections::BTreeMap;
 
 use base64::Engine as _;

@@ -1,3 +1,6 @@
+//! Reading policies: the attestation verifier's own layouts, parameters,
+//! errors naming the field, and the bounds on hostile input.
+
 use std::collections::BTreeMap;
 
 use super::*;

@@ -1,3 +1,6 @@
+//! Checking verification summaries: what passes, every shortfall, freshness,
+//! digest agreement, levels and durations.
+
 use intoto_crypto::{KeyType, PrivateKey, sign_metadata, verify_by};
 use intoto_model::{EnvelopeKind, Metadata, Payload, ResourceDescriptor};
 use serde_json::json;
