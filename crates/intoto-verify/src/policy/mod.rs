@@ -6,8 +6,11 @@
 //! - [`attribute`]: `expectedAttributes` rules, CEL expressions over an
 //!   attestation's `predicate`, `predicateType` and `subject`, compiled once
 //!   and evaluated at a bounded cost;
+//! - [`binding`]: which step each attestation speaks for, and the distinct
+//!   functionaries that count towards each expected predicate;
 //! - [`vsa`]: checking a signed verification summary about an artifact.
 
 pub mod attribute;
+pub mod binding;
 pub mod layout;
 pub mod vsa;

@@ -1,0 +1,195 @@
+//! Which step each attestation speaks for, and whether each step has enough
+//! distinct functionaries for each predicate it expects (ITE-10/11).
+//!
+//! - An attestation read from a folder is bound by its file name
+//!   (`<step>.<keyid[:8]>.json`), as the attestation verifier binds it.
+//! - One read from a bundle is bound by its signers and predicate type: to
+//!   the step that expects that exact `predicateType` from one of its
+//!   signers. Two such steps make the binding ambiguous, which is an error
+//!   naming the attestation and the steps, never a guess.
+//! - A link predicate's `name` must equal its step, in folders too.
+//!
+//! Thresholds count **distinct functionaries**: several attestations by one
+//! key count once, and a signer the expected predicate does not list, or an
+//! attestation of another type, does not count. Signatures are checked
+//! before: an attestation arrives with the policy keyids that verified it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use intoto_model::{KeyId, Statement};
+
+use super::layout::{ExpectedPredicate, Policy};
+
+/// An attestation whose signatures were checked against the policy's
+/// functionaries.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Attestation {
+    /// Where it came from (a file, or a bundle's file and line), for messages.
+    pub origin: String,
+    /// The step its file name binds it to (folders); `None` in a bundle.
+    pub file_step: Option<String>,
+    /// The statement.
+    pub statement: Statement,
+    /// The policy keyids whose signatures on it verified.
+    pub signers: BTreeSet<KeyId>,
+}
+
+impl Attestation {
+    /// An attestation found at `origin`, signed by `signers`.
+    pub fn new(origin: impl Into<String>, statement: Statement, signers: BTreeSet<KeyId>) -> Self {
+        Self {
+            origin: origin.into(),
+            file_step: None,
+            statement,
+            signers,
+        }
+    }
+
+    /// Bound to `step` by its file name.
+    pub fn in_file_for(mut self, step: impl Into<String>) -> Self {
+        self.file_step = Some(step.into());
+        self
+    }
+}
+
+/// Why an attestation cannot be bound.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BindingProblem {
+    /// Several steps expect it from its signers.
+    #[error("{origin}: the attestation could be for steps {}: bind it by file name (<step>.<keyid8>.json) or give each step its own signer or predicate type", steps.join(", "))]
+    Ambiguous {
+        /// The attestation.
+        origin: String,
+        /// The steps it could be for.
+        steps: Vec<String>,
+    },
+    /// A link predicate names another step.
+    #[error(
+        "{origin}: the link's predicate.name is {name:?}, but the attestation is for step {step:?}"
+    )]
+    LinkName {
+        /// The attestation.
+        origin: String,
+        /// The step it is bound to.
+        step: String,
+        /// `predicate.name`.
+        name: String,
+    },
+}
+
+/// The attestations bound to each step (indices into the input), and those
+/// no step takes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Binding {
+    /// Step name → attestations bound to it.
+    pub steps: BTreeMap<String, Vec<usize>>,
+    /// Attestations for no step of the policy.
+    pub unbound: Vec<usize>,
+}
+
+/// Binds attestations to the policy's steps.
+///
+/// # Errors
+///
+/// Every attestation that cannot be bound, and why.
+pub fn bind(policy: &Policy, attestations: &[Attestation]) -> Result<Binding, Vec<BindingProblem>> {
+    let mut binding = Binding::default();
+    let mut problems = Vec::new();
+    for (i, a) in attestations.iter().enumerate() {
+        let step = match &a.file_step {
+            Some(step) if policy.steps.iter().any(|s| s.name.as_str() == step) => {
+                Some(step.clone())
+            }
+            Some(_) => None,
+            None => {
+                let candidates: Vec<String> = policy
+                    .steps
+                    .iter()
+                    .filter(|s| {
+                        s.expected_predicates.iter().any(|e| {
+                            e.predicate_type == a.statement.predicate_type
+                                && e.functionaries.iter().any(|k| a.signers.contains(k))
+                        }) && link_name(&a.statement).is_none_or(|n| n == s.name.as_str())
+                    })
+                    .map(|s| s.name.to_string())
+                    .collect();
+                match candidates.len() {
+                    0 => None,
+                    1 => candidates.into_iter().next(),
+                    _ => {
+                        problems.push(BindingProblem::Ambiguous {
+                            origin: a.origin.clone(),
+                            steps: candidates,
+                        });
+                        continue;
+                    }
+                }
+            }
+        };
+        let Some(step) = step else {
+            binding.unbound.push(i);
+            continue;
+        };
+        if let Some(name) = link_name(&a.statement)
+            && name != step
+        {
+            problems.push(BindingProblem::LinkName {
+                origin: a.origin.clone(),
+                step,
+                name: name.to_owned(),
+            });
+            continue;
+        }
+        binding.steps.entry(step).or_default().push(i);
+    }
+    if problems.is_empty() {
+        Ok(binding)
+    } else {
+        Err(problems)
+    }
+}
+
+/// `predicate.name` of a link statement.
+fn link_name(statement: &Statement) -> Option<&str> {
+    if !statement.is_link() {
+        return None;
+    }
+    statement.predicate.get("name").and_then(|n| n.as_str())
+}
+
+/// The attestations of a step that count for one expected predicate
+/// (exactly its type, signed by one of its functionaries), and the distinct
+/// functionaries among their signers.
+pub fn counted<'a>(
+    expected: &ExpectedPredicate,
+    bound: &[usize],
+    attestations: &'a [Attestation],
+) -> (Vec<&'a Attestation>, BTreeSet<KeyId>) {
+    let mut counted = Vec::new();
+    let mut functionaries = BTreeSet::new();
+    for &i in bound {
+        let Some(a) = attestations.get(i) else {
+            continue;
+        };
+        if a.statement.predicate_type != expected.predicate_type {
+            continue;
+        }
+        let listed: Vec<&KeyId> = expected
+            .functionaries
+            .iter()
+            .filter(|k| a.signers.contains(*k))
+            .collect();
+        if listed.is_empty() {
+            continue;
+        }
+        functionaries.extend(listed.into_iter().cloned());
+        counted.push(a);
+    }
+    (counted, functionaries)
+}
+
+#[cfg(test)]
+mod tests;
