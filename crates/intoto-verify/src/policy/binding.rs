@@ -16,7 +16,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use intoto_model::{KeyId, Statement};
+use intoto_crypto::check_signature_over;
+use intoto_model::bundle::statement_of;
+use intoto_model::{Envelope, EnvelopeKind, KeyId, ModelError, Statement};
 
 use super::layout::{ExpectedPredicate, Policy};
 
@@ -44,6 +46,32 @@ impl Attestation {
             statement,
             signers,
         }
+    }
+
+    /// The attestation an envelope holds, with the policy functionaries whose
+    /// signatures on it verify (over the pre-authentication encoding of the
+    /// payload as received). Its payload type need not be in-toto's, as
+    /// bundles in the wild show; its payload must be a statement.
+    ///
+    /// # Errors
+    ///
+    /// [`ModelError`] when the payload is not a statement.
+    pub fn from_envelope(
+        origin: impl Into<String>,
+        envelope: &Envelope,
+        policy: &Policy,
+    ) -> Result<Self, ModelError> {
+        let statement = statement_of(envelope)?;
+        let msg = envelope.pae();
+        let signers = policy
+            .functionaries
+            .iter()
+            .filter(|(_, key)| {
+                check_signature_over(&msg, EnvelopeKind::Dsse, &envelope.signatures, key).is_ok()
+            })
+            .map(|(keyid, _)| keyid.clone())
+            .collect();
+        Ok(Self::new(origin, statement, signers))
     }
 
     /// Bound to `step` by its file name.

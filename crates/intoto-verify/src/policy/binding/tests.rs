@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use intoto_model::{DigestSet, ResourceDescriptor, Statement, Threshold};
+use intoto_model::{DigestSet, Envelope, ResourceDescriptor, Statement, Threshold};
 use serde_json::json;
 
 use super::*;
@@ -149,4 +149,68 @@ fn thresholds_count_distinct_listed_functionaries_of_the_exact_type() {
     assert_eq!(counted.len(), 2);
     assert_eq!(functionaries.len(), 1, "one key twice counts once");
     assert!(!test.threshold.is_met_by(functionaries.len()));
+}
+
+#[test]
+fn the_verifiers_own_data_binds_with_its_signatures_checked() {
+    let layout =
+        include_bytes!("../../../../../tests/vectors/attestation-verifier/layouts/layout.yml");
+    let policy = Policy::parse(layout, &BTreeMap::new()).unwrap();
+    let files: [(&str, &[u8]); 3] = [
+        (
+            "clone",
+            include_bytes!(
+                "../../../../../tests/vectors/attestation-verifier/test-data/clone.fe1c6281.json"
+            ),
+        ),
+        (
+            "test",
+            include_bytes!(
+                "../../../../../tests/vectors/attestation-verifier/test-data/test.fe1c6281.json"
+            ),
+        ),
+        (
+            "build",
+            include_bytes!(
+                "../../../../../tests/vectors/attestation-verifier/test-data/build.fe1c6281.json"
+            ),
+        ),
+    ];
+    let mut atts = Vec::new();
+    for (step, bytes) in files {
+        let envelope = Envelope::from_value(serde_json::from_slice(bytes).unwrap()).unwrap();
+        let a = Attestation::from_envelope(format!("{step}.fe1c6281.json"), &envelope, &policy)
+            .unwrap();
+        assert_eq!(a.signers, signed_by(&[K1]), "{step}");
+        atts.push(a.clone().in_file_for(step));
+        // A tampered payload verifies with nobody.
+        let mut tampered = envelope.clone();
+        let last = tampered.payload.len() - 2;
+        tampered.payload[last] ^= 1;
+        if let Ok(t) = Attestation::from_envelope("t", &tampered, &policy) {
+            assert!(t.signers.is_empty(), "{step}");
+        }
+    }
+    let binding = bind(&policy, &atts).unwrap();
+    for (i, step) in ["clone", "test", "build"].iter().enumerate() {
+        assert_eq!(binding.steps[*step], [i]);
+        let step = &policy
+            .steps
+            .iter()
+            .find(|s| s.name.as_str() == *step)
+            .unwrap();
+        let (counted, functionaries) = counted(&step.expected_predicates[0], &[i], &atts);
+        assert_eq!(counted.len(), 1);
+        assert!(
+            step.expected_predicates[0]
+                .threshold
+                .is_met_by(functionaries.len())
+        );
+    }
+    // In a bundle, without file names, the same attestations bind by signer and type.
+    let unnamed: Vec<Attestation> = atts
+        .iter()
+        .map(|a| Attestation::new(a.origin.clone(), a.statement.clone(), a.signers.clone()))
+        .collect();
+    assert_eq!(bind(&policy, &unnamed).unwrap().steps.len(), 3);
 }
