@@ -87,6 +87,14 @@ impl KeyArgs {
     }
 }
 
+/// `ALG:HEX` (a digest given on the command line) as its algorithm and its
+/// lower-cased value; `None` unless both parts are there.
+pub(crate) fn alg_hex(text: &str) -> Option<(String, String)> {
+    text.split_once(':')
+        .filter(|(a, h)| !a.is_empty() && !h.is_empty())
+        .map(|(a, h)| (a.to_owned(), h.to_ascii_lowercase()))
+}
+
 /// How materials and products are recorded.
 #[derive(Debug, Args)]
 pub(crate) struct ArtifactArgs {

@@ -155,13 +155,10 @@ fn subject(args: &VerifyArgs) -> anyhow::Result<DigestSet> {
     }
     let mut digest = DigestSet::new();
     for text in &args.subject_digest {
-        let Some((alg, hex)) = text
-            .split_once(':')
-            .filter(|(a, h)| !a.is_empty() && !h.is_empty())
-        else {
+        let Some((alg, hex)) = crate::flags::alg_hex(text) else {
             bail!("--subject-digest {text:?} is not ALG:HEX");
         };
-        digest.insert(alg.to_owned(), hex.to_ascii_lowercase());
+        digest.insert(alg, hex);
     }
     Ok(digest)
 }

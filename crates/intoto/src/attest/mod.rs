@@ -28,9 +28,7 @@ pub mod provenance;
 
 use std::path::{Path, PathBuf};
 
-use intoto_crypto::{
-    PublicKey, SignError, SignatureError, Signer, Verified, sign_metadata, verify_by_all,
-};
+use intoto_crypto::{PublicKey, SignError, SignatureError, Signer, Verified, verify_by_all};
 use intoto_model::encoding::attestation_text;
 use intoto_model::{
     Envelope, KeyId, Metadata, ModelError, PAYLOAD_TYPE_INTOTO, Signature, Statement,
@@ -136,22 +134,10 @@ fn sign_payload(payload: Vec<u8>, signers: &[&dyn Signer]) -> Result<Envelope, A
     if signers.is_empty() {
         return Err(AttestError::NoSigner);
     }
-    let mut md = Metadata::Envelope(Envelope::new(PAYLOAD_TYPE_INTOTO, payload));
-    for signer in signers {
-        let before = md.signatures().len();
-        let keyid = sign_metadata(&mut md, *signer).map_err(|source| AttestError::Sign {
-            keyid: signer.keyid().clone(),
-            source,
-        })?;
-        // `sign_metadata` replaces a signature by the same key.
-        if md.signatures().len() == before {
-            return Err(AttestError::DuplicateKey(keyid));
-        }
-    }
-    match md {
-        Metadata::Envelope(e) => Ok(e),
-        _ => Err(AttestError::NoSigner),
-    }
+    let signatures = sign_parts(&payload, signers)?;
+    let mut envelope = Envelope::new(PAYLOAD_TYPE_INTOTO, payload);
+    envelope.signatures = signatures;
+    Ok(envelope)
 }
 
 /// Why an attestation is not a verified statement.
@@ -218,17 +204,10 @@ pub fn sign_and_write(
     }
     let payload = attestation_text::python(statement).into_bytes();
     let path = output.path();
-    let mut prefix = Vec::new();
-    if let Output::Bundle(_) = output {
-        prefix = match std::fs::symlink_metadata(path) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-            _ => fs::read(path, MAX_BUNDLE_BYTES)?,
-        };
-        check_bundle(path, &prefix)?;
-        if !prefix.is_empty() && !prefix.ends_with(b"\n") {
-            prefix.push(b'\n');
-        }
-    }
+    let prefix = match output {
+        Output::Bundle(_) => bundle_lines(path)?,
+        Output::File(_) => Vec::new(),
+    };
     let file = fs::PendingFile::create(path)?;
     let (written, signatures) = std::thread::scope(|s| {
         let writer = s.spawn(|| write_payload_part(&file, &prefix, &payload));
@@ -324,20 +303,27 @@ pub fn write_attestation(envelope: &Envelope, output: &Output) -> Result<PathBuf
     match output {
         Output::File(path) => fs::write_atomic(path, line.as_bytes())?,
         Output::Bundle(path) => {
-            let mut bytes = match std::fs::symlink_metadata(path) {
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-                _ => fs::read(path, MAX_BUNDLE_BYTES)?,
-            };
-            check_bundle(path, &bytes)?;
-            if !bytes.is_empty() && !bytes.ends_with(b"\n") {
-                bytes.push(b'\n');
-            }
+            let mut bytes = bundle_lines(path)?;
             bytes.extend_from_slice(line.as_bytes());
             fs::write_atomic(path, &bytes)?;
         }
     }
     tracing::info!("wrote attestation {}", output.path().display());
     Ok(output.path().to_owned())
+}
+
+/// The lines of the bundle at `path` that a new line goes after: none when
+/// it does not exist yet, and ending in a newline.
+fn bundle_lines(path: &Path) -> Result<Vec<u8>, AttestError> {
+    let mut bytes = match std::fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        _ => fs::read(path, MAX_BUNDLE_BYTES)?,
+    };
+    check_bundle(path, &bytes)?;
+    if !bytes.is_empty() && !bytes.ends_with(b"\n") {
+        bytes.push(b'\n');
+    }
+    Ok(bytes)
 }
 
 /// A file appended to must already be JSON Lines: appending to some other

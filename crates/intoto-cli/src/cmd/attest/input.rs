@@ -156,14 +156,11 @@ fn review(args: &PredicateArgs) -> anyhow::Result<Review> {
     let Some(change) = &args.change else {
         bail!("a review needs the change reviewed: --change ALG:HEX (such as gitCommit:1a2b…)");
     };
-    let Some((alg, hex)) = change
-        .split_once(':')
-        .filter(|(a, h)| !a.is_empty() && !h.is_empty())
-    else {
+    let Some((alg, hex)) = crate::flags::alg_hex(change) else {
         bail!("--change {change:?} is not ALG:HEX");
     };
     let mut digest = DigestSet::new();
-    digest.insert(alg.to_owned(), hex.to_ascii_lowercase());
+    digest.insert(alg, hex);
     let mut rd = ResourceDescriptor::default();
     rd.uri = args.change_uri.clone();
     rd.digest = Some(digest);
