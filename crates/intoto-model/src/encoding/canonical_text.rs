@@ -31,7 +31,7 @@ pub struct NotCanonical;
 /// canonical JSON cannot encode; `out` then holds part of the output.
 pub fn canonicalize(text: &str, out: &mut Vec<u8>) -> Result<(), NotCanonical> {
     let mut de = serde_json::Deserializer::from_str(text);
-    Canon { out }
+    Canon::new(out)
         .deserialize(&mut de)
         .map_err(|_| NotCanonical)?;
     de.end().map_err(|_| NotCanonical)
@@ -55,11 +55,37 @@ impl<'de> DeserializeSeed<'de> for Canon<'_> {
     type Value = ();
 
     fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        let mut lost = false;
+        Writer {
+            out: self.out,
+            lost: &mut lost,
+        }
+        .deserialize(deserializer)?;
+        if lost {
+            return Err(de::Error::custom("canonical JSON has no floats"));
+        }
+        Ok(())
+    }
+}
+
+/// Writes one value canonically. A number canonical JSON cannot encode
+/// does not stop the parse: it sets `lost`, since a later member with the
+/// same key may still replace it (the last value wins, as in a parsed
+/// `Value`). Whatever holds a lost value that counts is lost in turn.
+struct Writer<'o> {
+    out: &'o mut Vec<u8>,
+    lost: &'o mut bool,
+}
+
+impl<'de> DeserializeSeed<'de> for Writer<'_> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
         deserializer.deserialize_any(self)
     }
 }
 
-impl<'de> Visitor<'de> for Canon<'_> {
+impl<'de> Visitor<'de> for Writer<'_> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -87,8 +113,9 @@ impl<'de> Visitor<'de> for Canon<'_> {
         Ok(())
     }
 
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
-        Err(E::custom("canonical JSON has no floats"))
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        *self.lost = true;
+        Ok(())
     }
 
     fn visit_str<E>(self, v: &str) -> Result<(), E> {
@@ -104,7 +131,11 @@ impl<'de> Visitor<'de> for Canon<'_> {
             if !first {
                 self.out.push(b',');
             }
-            if seq.next_element_seed(Canon { out: self.out })?.is_none() {
+            let element = Writer {
+                out: &mut *self.out,
+                lost: &mut *self.lost,
+            };
+            if seq.next_element_seed(element)?.is_none() {
                 self.out.truncate(mark);
                 break;
             }
@@ -118,8 +149,9 @@ impl<'de> Visitor<'de> for Canon<'_> {
         let out = self.out;
         out.push(b'{');
         let body = out.len();
-        // Where each member (`"key":value`) starts and ends in `out`.
-        let mut members: Vec<(usize, usize)> = Vec::new();
+        // Where each member (`"key":value`) starts and ends in `out`, and
+        // whether its value was lost.
+        let mut members: Vec<(usize, usize, bool)> = Vec::new();
         let mut previous = String::new();
         let mut in_order = true;
         loop {
@@ -133,16 +165,23 @@ impl<'de> Visitor<'de> for Canon<'_> {
             else {
                 break;
             };
-            map.next_value_seed(Canon { out: &mut *out })?;
-            members.push((start, out.len()));
+            let mut lost = false;
+            map.next_value_seed(Writer {
+                out: &mut *out,
+                lost: &mut lost,
+            })?;
+            members.push((start, out.len(), lost));
             out.push(b',');
         }
         if !members.is_empty() {
             out.pop();
         }
-        if !in_order {
-            reorder(out, body, &members);
-        }
+        let lost = if in_order {
+            members.iter().any(|m| m.2)
+        } else {
+            reorder(out, body, &members)
+        };
+        *self.lost |= lost;
         out.push(b'}');
         Ok(())
     }
@@ -210,14 +249,16 @@ fn member_key(member: &[u8]) -> Vec<u8> {
 }
 
 /// Rewrites the members of an object (from `body` to the end of `out`) in
-/// key order, each key once with its last value.
-fn reorder(out: &mut Vec<u8>, body: usize, members: &[(usize, usize)]) {
+/// key order, each key once with its last value; true if a member kept has
+/// a lost value.
+fn reorder(out: &mut Vec<u8>, body: usize, members: &[(usize, usize, bool)]) -> bool {
     let region = out.split_off(body);
     let mut keyed: Vec<(Vec<u8>, usize)> = members
         .iter()
         .enumerate()
-        .map(|(i, &(s, e))| (member_key(&region[s - body..e - body]), i))
+        .map(|(i, &(s, e, _))| (member_key(&region[s - body..e - body]), i))
         .collect();
+    let mut lost = false;
     // Stable, so among equal keys the last one given comes last.
     sort_members(&mut keyed, |k| &k.0);
     let mut first = true;
@@ -229,9 +270,11 @@ fn reorder(out: &mut Vec<u8>, body: usize, members: &[(usize, usize)]) {
             out.push(b',');
         }
         first = false;
-        let (s, e) = members[*i];
+        let (s, e, member_lost) = members[*i];
+        lost |= member_lost;
         out.extend_from_slice(&region[s - body..e - body]);
     }
+    lost
 }
 
 #[cfg(test)]
@@ -272,6 +315,13 @@ mod tests {
             r#""\"""#,
             r#"{"k": 1} trailing"#,
             r#"{"é": 1, "z": 2, "\u007f": 3}"#,
+            // The last value wins, so a lost number replaced later is
+            // dropped, and one that replaces a good number is lost.
+            r#"{"a": 5555111155555511111111, "a": 1}"#,
+            r#"{"b": 0, "a": 1.5, "c": [{"d": 1e9, "d": 2}], "a": 2}"#,
+            r#"{"a": 1, "a": 5555111155555511111111}"#,
+            r#"{"b": 1, "a": {"x": 1.5}, "a": 1}"#,
+            r#"[{"a": 1.5, "a": 1}, {"b": 1, "a": 1.5}]"#,
         ] {
             same_as_model(text);
         }
