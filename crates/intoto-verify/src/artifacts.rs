@@ -76,6 +76,34 @@ impl Digests {
     }
 }
 
+/// Digest algorithms too weak for two artifacts to be taken as the same by
+/// them alone (collisions are practical).
+pub const WEAK_DIGEST_ALGORITHMS: [&str; 2] = ["md5", "sha1"];
+
+impl Digests {
+    /// Whether two digest sets name the same artifact under a policy's
+    /// rule: they share an algorithm not in [`WEAK_DIGEST_ALGORITHMS`], and
+    /// agree (hex compared without regard to case) on every algorithm they
+    /// share.
+    pub fn agrees_with(&self, other: &Digests) -> bool {
+        if let (Repr::Sha256(a), Repr::Sha256(b)) = (&self.0, &other.0) {
+            return a == b;
+        }
+        let (a, b) = (self.to_set(), other.to_set());
+        let mut strong = false;
+        for (algorithm, hex) in a.iter() {
+            let Some(theirs) = b.get(algorithm) else {
+                continue;
+            };
+            if !hex.eq_ignore_ascii_case(theirs) {
+                return false;
+            }
+            strong |= !WEAK_DIGEST_ALGORITHMS.contains(&algorithm);
+        }
+        strong
+    }
+}
+
 impl fmt::Debug for Digests {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&self.to_set(), f)

@@ -154,8 +154,8 @@ pub mod internal {
 pub use artifacts::{ArtifactMap, Digests};
 pub use chain::{ChainLink, ReturnValue};
 pub use diagnostic::{
-    ArtifactSubject, Code, Compared, Diagnostic, Domain, ReferenceError, RuleSubject, Severity,
-    Subject, Verdict,
+    ArtifactSubject, AttributeSubject, Code, Compared, Diagnostic, Domain, ReferenceError,
+    RuleSubject, Severity, Subject, Verdict,
 };
 pub use evidence::{
     Claim, Evidence, EvidenceSource, Found, LinkFolder, LinkSource, Origin, Predicate, Rejection,

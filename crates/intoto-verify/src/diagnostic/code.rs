@@ -44,6 +44,9 @@ pub enum Domain {
     /// Evidence (links) and thresholds: signatures, functionaries,
     /// commands, agreement.
     Evidence,
+    /// Attestations under a policy: reading and binding them to steps,
+    /// their attribute rules, and the final artifacts they attest.
+    Attestations,
     /// Sublayouts.
     Sublayouts,
     /// Artifact rules.
@@ -59,6 +62,7 @@ impl Domain {
             Domain::Layout => "Layout",
             Domain::Parameters => "Parameters",
             Domain::Evidence => "Links and thresholds",
+            Domain::Attestations => "Attestations and attribute rules",
             Domain::Sublayouts => "Sublayouts",
             Domain::ArtifactRules => "Artifact rules",
             Domain::Inspections => "Inspections",
@@ -167,6 +171,40 @@ codes! {
     /// The links of a step with a threshold above one disagree on
     /// materials or products.
     ArtifactsDisagree = "artifacts-disagree", Error, Evidence;
+
+    // Attestations under a policy (ITE-10/11).
+    /// An attestation cannot be read (not a DSSE envelope of a statement,
+    /// or its artifacts are malformed); it does not count.
+    AttestationMalformed = "attestation-malformed", Warning, Attestations;
+    /// No policy functionary's signature on an attestation verifies; it
+    /// does not count.
+    AttestationUnsigned = "attestation-unsigned", Warning, Attestations;
+    /// An attestation is for no step of the policy.
+    AttestationUnbound = "attestation-unbound", Warning, Attestations;
+    /// An attestation is bound to a step that expects no predicate of its
+    /// type, or it is signed only by functionaries the expected predicate
+    /// does not list; it does not count.
+    AttestationNotExpected = "attestation-not-expected", Warning, Attestations;
+    /// An attestation could be for several steps.
+    BindingAmbiguous = "binding-ambiguous", Error, Attestations;
+    /// A link attestation's `predicate.name` is not the step it is bound to.
+    BindingLinkName = "binding-link-name", Error, Attestations;
+    /// An attribute rule evaluated to false (or to something not a bool).
+    AttributeFailed = "attribute-failed", Error, Attestations;
+    /// An attribute rule reads a field the attestation does not have, and
+    /// does not allow that (`allowIfNoClaim`).
+    AttributeNoClaim = "attribute-no-claim", Error, Attestations;
+    /// An attribute rule could not be evaluated (a type error, overflow, or
+    /// its cost bound).
+    AttributeError = "attribute-error", Error, Attestations;
+    /// An attribute rule with `warn: true` did not hold.
+    AttributeWarned = "attribute-warned", Warning, Attestations;
+    /// The policy names the steps that attest the final artifacts, and no
+    /// final artifact was given to check.
+    SubjectsMissing = "subjects-missing", Error, Attestations;
+    /// A final artifact is not among the subjects that the policy's subject
+    /// steps attest, with agreeing digests.
+    SubjectNotAttested = "subject-not-attested", Error, Attestations;
 
     // Sublayouts: stage 5.
     /// Sublayouts are nested deeper than the verifier follows.

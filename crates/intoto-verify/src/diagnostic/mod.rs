@@ -96,11 +96,34 @@ pub struct Subject {
     /// The parameter or placeholder.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parameter: Option<String>,
+    /// The predicate type (policies).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub predicate_type: Option<String>,
+    /// The attribute rule, as evaluated (parameters substituted), with its
+    /// `debug` text (policies).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attribute: Option<AttributeSubject>,
 }
 
 impl Subject {
     /// How many artifacts a subject lists.
     pub const ARTIFACTS_KEPT: usize = 100;
+}
+
+/// An attribute rule a finding is about.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct AttributeSubject {
+    /// The rule's position in its `expectedAttributes`.
+    pub index: usize,
+    /// The expression evaluated.
+    pub rule: String,
+    /// The rule's `debug` text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub debug: Option<String>,
+    /// What the rule evaluated to, or why it did not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value_seen: Option<String>,
 }
 
 /// One finding.

@@ -50,10 +50,28 @@ pub struct Policy {
     pub functionaries: BTreeMap<KeyId, PublicKey>,
     /// The steps.
     pub steps: Vec<PolicyStep>,
-    /// `subjects`, as written.
-    pub subjects: Vec<Value>,
-    /// `inspections`, as written.
-    pub inspections: Vec<Value>,
+    /// The steps whose attestations' subjects are the final artifacts
+    /// (`subjects`: step names, or `{step: NAME}`).
+    pub subjects: Vec<StepName>,
+    /// Commands run on the verifying machine, with rules over their result.
+    pub inspections: Vec<PolicyInspection>,
+}
+
+/// An inspection of a policy: a command run where verification runs, its
+/// materials and products recorded as a link (ITE-11).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct PolicyInspection {
+    /// The inspection's name (not a step's).
+    pub name: StepName,
+    /// The command (parameters substituted).
+    pub run: Vec<String>,
+    /// Rules over what it read.
+    pub expected_materials: Vec<ArtifactRule>,
+    /// Rules over what it left.
+    pub expected_products: Vec<ArtifactRule>,
+    /// CEL rules over its link, as a link v0.3 attestation.
+    pub expected_attributes: Vec<AttributeRule>,
 }
 
 /// One step of a policy.
@@ -131,6 +149,14 @@ pub enum PolicyError {
         #[source]
         source: ParameterError,
     },
+    /// A parameter's value refers to itself, or nests too deep.
+    #[error(
+        "parameter {name:?} refers to itself through other parameters, or nests more than {MAX_PARAMETER_NESTING} deep"
+    )]
+    ParameterCycle {
+        /// The parameter.
+        name: String,
+    },
     /// An artifact rule does not parse.
     #[error("{field}: invalid artifact rule {rule:?}")]
     Rule {
@@ -142,6 +168,17 @@ pub enum PolicyError {
         #[source]
         source: intoto_model::RuleError,
     },
+    /// An attribute rule does not compile.
+    #[error("{field} (of {item:?}): {source}")]
+    Attribute {
+        /// The field.
+        field: String,
+        /// The step or inspection.
+        item: String,
+        /// Why.
+        #[source]
+        source: super::attribute::RuleError,
+    },
     /// Two steps have the same name.
     #[error("steps[{index}]: step {name:?} is listed twice")]
     DuplicateStep {
@@ -150,6 +187,61 @@ pub enum PolicyError {
         /// The name.
         name: String,
     },
+}
+
+/// How deep parameter values may refer to other parameters.
+pub const MAX_PARAMETER_NESTING: usize = 8;
+
+/// Parameters whose values refer to other parameters (`"ref":
+/// "{repo}@{branch}"`, as the attestation verifier's npm parameters do),
+/// resolved: each `{name}` of a given parameter in a value is replaced by
+/// that parameter's resolved value; other braces are left alone.
+///
+/// # Errors
+///
+/// [`PolicyError::ParameterCycle`] for a value that refers to itself,
+/// directly or through others, or nests deeper than
+/// [`MAX_PARAMETER_NESTING`]; [`PolicyError::Parameter`] for an invalid name.
+pub fn resolve_parameters(
+    parameters: &BTreeMap<String, String>,
+) -> Result<BTreeMap<String, String>, PolicyError> {
+    for name in parameters.keys() {
+        if !params::is_valid_name(name) {
+            return Err(PolicyError::Parameter {
+                field: format!("parameter {name:?}"),
+                source: ParameterError::InvalidName { name: name.clone() },
+            });
+        }
+    }
+    let mut resolved = parameters.clone();
+    for _ in 0..=MAX_PARAMETER_NESTING {
+        let mut changed = false;
+        let snapshot = resolved.clone();
+        for value in resolved.values_mut() {
+            for (name, replacement) in &snapshot {
+                let placeholder = format!("{{{name}}}");
+                if value.contains(&placeholder) {
+                    *value = value.replace(&placeholder, replacement);
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            return Ok(resolved);
+        }
+    }
+    let name = resolved
+        .iter()
+        .find(|(_, v)| snapshot_refers(v, &resolved))
+        .map(|(n, _)| n.clone())
+        .unwrap_or_default();
+    Err(PolicyError::ParameterCycle { name })
+}
+
+fn snapshot_refers(value: &str, parameters: &BTreeMap<String, String>) -> bool {
+    parameters
+        .keys()
+        .any(|n| value.contains(&format!("{{{n}}}")))
 }
 
 /// The text of a policy: JSON, or else YAML (bounded).
@@ -218,27 +310,180 @@ impl Policy {
             }
             steps.push(step);
         }
-        let rest = |name: &str| -> Result<Vec<Value>, PolicyError> {
-            Ok(match optional(root, name) {
-                None => Vec::new(),
-                Some(Value::Array(items)) => items.clone(),
-                Some(_) => {
+        let mut inspections: Vec<PolicyInspection> = Vec::new();
+        for (i, item) in optional_list(root, "inspections")?.iter().enumerate() {
+            let path = format!("inspections[{i}]");
+            let inspection = PolicyInspection::from_value(item, &path, parameters)?;
+            if steps.iter().any(|s| s.name == inspection.name)
+                || inspections.iter().any(|s| s.name == inspection.name)
+            {
+                return Err(PolicyError::DuplicateStep {
+                    index: i,
+                    name: inspection.name.to_string(),
+                });
+            }
+            inspections.push(inspection);
+        }
+        let mut subjects = Vec::new();
+        for (i, item) in optional_list(root, "subjects")?.iter().enumerate() {
+            let path = format!("subjects[{i}]");
+            let name = match item {
+                Value::String(name) => name.as_str(),
+                Value::Object(map) => string(map, "step", &path)?,
+                _ => {
                     return Err(ModelError::WrongType {
-                        field: name.into(),
-                        expected: "a list",
+                        field: path,
+                        expected: "a step name, or {step: NAME}",
                     }
                     .into());
                 }
-            })
-        };
+            };
+            let Some(step) = steps.iter().find(|s| s.name.as_str() == name) else {
+                return Err(ModelError::InvalidValue {
+                    field: path,
+                    problem: "names no step of the policy",
+                    detail: Some(intoto_model::error::Detail(format!("{name:?}"))),
+                }
+                .into());
+            };
+            subjects.push(step.name.clone());
+        }
         Ok(Self {
             expires,
             functionaries,
             steps,
-            subjects: rest("subjects")?,
-            inspections: rest("inspections")?,
+            subjects,
+            inspections,
         })
     }
+
+    /// The step or inspection called `name`'s rules, for MATCH checks.
+    pub fn item_names(&self) -> impl Iterator<Item = &str> {
+        self.steps
+            .iter()
+            .map(|s| s.name.as_str())
+            .chain(self.inspections.iter().map(|i| i.name.as_str()))
+    }
+}
+
+impl PolicyInspection {
+    fn from_value(
+        value: &Value,
+        path: &str,
+        parameters: &BTreeMap<String, String>,
+    ) -> Result<Self, PolicyError> {
+        let map = object(value, path)?;
+        let name = step_name(map, path)?;
+        let mut run = Vec::new();
+        for (i, word) in list(map, "run", path)?.iter().enumerate() {
+            let field = format!("{path}.run[{i}]");
+            let Value::String(word) = word else {
+                return Err(ModelError::WrongType {
+                    field,
+                    expected: "a string",
+                }
+                .into());
+            };
+            run.push(
+                params::substitute(word, parameters)
+                    .map_err(|source| PolicyError::Parameter { field, source })?,
+            );
+        }
+        if run.is_empty() {
+            return Err(ModelError::InvalidValue {
+                field: format!("{path}.run"),
+                problem: "must name a command",
+                detail: None,
+            }
+            .into());
+        }
+        Ok(Self {
+            name,
+            run,
+            expected_materials: rules(map, "expectedMaterials", path, parameters)?,
+            expected_products: rules(map, "expectedProducts", path, parameters)?,
+            expected_attributes: attributes(map, path)?,
+        })
+    }
+}
+
+fn optional_list<'a>(map: &'a Object, name: &str) -> Result<&'a [Value], ModelError> {
+    match optional(map, name) {
+        None => Ok(&[]),
+        Some(Value::Array(items)) => Ok(items),
+        Some(_) => Err(ModelError::WrongType {
+            field: name.into(),
+            expected: "a list",
+        }),
+    }
+}
+
+fn step_name(map: &Object, path: &str) -> Result<StepName, ModelError> {
+    let text = string(map, "name", path)?;
+    StepName::new(text).map_err(|_| ModelError::InvalidValue {
+        field: format!("{path}.name"),
+        problem: "is not a plain name (it names files of attestations)",
+        detail: None,
+    })
+}
+
+fn rules(
+    map: &Object,
+    field: &str,
+    path: &str,
+    parameters: &BTreeMap<String, String>,
+) -> Result<Vec<ArtifactRule>, PolicyError> {
+    let Some(items) = optional(map, field) else {
+        return Ok(Vec::new());
+    };
+    let field_path = format!("{path}.{field}");
+    let Value::Array(items) = items else {
+        return Err(ModelError::WrongType {
+            field: field_path,
+            expected: "a list of rules",
+        }
+        .into());
+    };
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| artifact_rule(item, &format!("{field_path}[{i}]"), parameters))
+        .collect()
+}
+
+fn attributes(map: &Object, path: &str) -> Result<Vec<AttributeRule>, PolicyError> {
+    let mut expected_attributes = Vec::new();
+    let Some(items) = optional(map, "expectedAttributes") else {
+        return Ok(expected_attributes);
+    };
+    let Value::Array(items) = items else {
+        return Err(ModelError::WrongType {
+            field: format!("{path}.expectedAttributes"),
+            expected: "a list",
+        }
+        .into());
+    };
+    for (i, item) in items.iter().enumerate() {
+        let item_path = format!("{path}.expectedAttributes[{i}]");
+        let a = object(item, &item_path)?;
+        expected_attributes.push(AttributeRule {
+            rule: string(a, "rule", &item_path)?.to_owned(),
+            allow_if_no_claim: flag(a, "allowIfNoClaim", &item_path)?,
+            warn: flag(a, "warn", &item_path)?,
+            debug: match optional(a, "debug") {
+                None => None,
+                Some(Value::String(s)) => Some(s.clone()),
+                Some(_) => {
+                    return Err(ModelError::WrongType {
+                        field: format!("{item_path}.debug"),
+                        expected: "a string",
+                    }
+                    .into());
+                }
+            },
+        });
+    }
+    Ok(expected_attributes)
 }
 
 impl PolicyStep {
@@ -249,30 +494,7 @@ impl PolicyStep {
         parameters: &BTreeMap<String, String>,
     ) -> Result<Self, PolicyError> {
         let step = object(value, path)?;
-        let name_text = string(step, "name", path)?;
-        let name = StepName::new(name_text).map_err(|_| ModelError::InvalidValue {
-            field: format!("{path}.name"),
-            problem: "is not a plain name (it names files of attestations)",
-            detail: None,
-        })?;
-        let rules = |field: &str| -> Result<Vec<ArtifactRule>, PolicyError> {
-            let Some(items) = optional(step, field) else {
-                return Ok(Vec::new());
-            };
-            let field_path = format!("{path}.{field}");
-            let Value::Array(items) = items else {
-                return Err(ModelError::WrongType {
-                    field: field_path,
-                    expected: "a list of rules",
-                }
-                .into());
-            };
-            items
-                .iter()
-                .enumerate()
-                .map(|(i, item)| artifact_rule(item, &format!("{field_path}[{i}]"), parameters))
-                .collect()
-        };
+        let name = step_name(step, path)?;
         let mut expected_predicates = Vec::new();
         if let Some(items) = optional(step, "expectedPredicates") {
             let field_path = format!("{path}.expectedPredicates");
@@ -293,8 +515,8 @@ impl PolicyStep {
         }
         Ok(Self {
             name,
-            expected_materials: rules("expectedMaterials")?,
-            expected_products: rules("expectedProducts")?,
+            expected_materials: rules(step, "expectedMaterials", path, parameters)?,
+            expected_products: rules(step, "expectedProducts", path, parameters)?,
             expected_predicates,
         })
     }
@@ -308,36 +530,7 @@ impl ExpectedPredicate {
     ) -> Result<Self, PolicyError> {
         let p = object(value, path)?;
         let predicate_type = string(p, "predicateType", path)?.to_owned();
-        let mut expected_attributes = Vec::new();
-        if let Some(items) = optional(p, "expectedAttributes") {
-            let Value::Array(items) = items else {
-                return Err(ModelError::WrongType {
-                    field: format!("{path}.expectedAttributes"),
-                    expected: "a list",
-                }
-                .into());
-            };
-            for (i, item) in items.iter().enumerate() {
-                let item_path = format!("{path}.expectedAttributes[{i}]");
-                let a = object(item, &item_path)?;
-                expected_attributes.push(AttributeRule {
-                    rule: string(a, "rule", &item_path)?.to_owned(),
-                    allow_if_no_claim: flag(a, "allowIfNoClaim", &item_path)?,
-                    warn: flag(a, "warn", &item_path)?,
-                    debug: match optional(a, "debug") {
-                        None => None,
-                        Some(Value::String(s)) => Some(s.clone()),
-                        Some(_) => {
-                            return Err(ModelError::WrongType {
-                                field: format!("{item_path}.debug"),
-                                expected: "a string",
-                            }
-                            .into());
-                        }
-                    },
-                });
-            }
-        }
+        let expected_attributes = attributes(p, path)?;
         let keyids_path = format!("{path}.functionaries");
         let mut keyids = Vec::new();
         for (i, item) in list(p, "functionaries", path)?.iter().enumerate() {

@@ -8,9 +8,15 @@
 //!   and evaluated at a bounded cost;
 //! - [`binding`]: which step each attestation speaks for, and the distinct
 //!   functionaries that count towards each expected predicate;
+//! - [`artifacts`]: an attestation's materials and products, by predicate type;
+//! - [`verify`]: the policy verifier, stage by stage, into one verdict;
 //! - [`vsa`]: checking a signed verification summary about an artifact.
 
+pub mod artifacts;
 pub mod attribute;
 pub mod binding;
 pub mod layout;
+pub mod verify;
 pub mod vsa;
+
+pub use verify::{Counted, FinalArtifact, PolicyVerdict, PolicyVerifier};

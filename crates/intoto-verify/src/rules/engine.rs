@@ -13,7 +13,7 @@ use intoto_model::{ArtifactRule, ArtifactType, Link, SupplyChainItem};
 use super::evaluation::Evaluation;
 use super::trace::{ItemKind, ItemTrace, RuleTrace};
 use super::violation::RuleViolation;
-use crate::artifacts::ArtifactMap;
+use crate::artifacts::{ArtifactMap, Digests};
 
 /// Applies one rule list of an item (step or inspection) to its link, as the
 /// reference's `verify_item_rules(item, artifact_type, rules, links)` does.
@@ -52,6 +52,7 @@ pub fn verify_item_rules(
         item_kind: None,
         artifact_type,
         rules,
+        digests: DigestMatch::Exact,
     };
     evaluate(&rules, own.borrowed(), &lookup, Detail::Full)
         .map(|t| t.unwrap_or_default_trace(&rules))
@@ -155,6 +156,27 @@ pub(crate) enum Detail {
     None,
 }
 
+/// When two artifacts' digest sets are the same artifact (MATCH, MODIFY).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DigestMatch {
+    /// Equal sets: the same algorithms with the same hex strings (the
+    /// reference's rule, for classic layouts).
+    Exact,
+    /// Sets that share an accepted algorithm and agree on every algorithm
+    /// they share (policies: attestations from different tools record
+    /// different algorithms).
+    Shared,
+}
+
+impl DigestMatch {
+    pub(crate) fn same(self, a: &Digests, b: &Digests) -> bool {
+        match self {
+            Self::Exact => a == b,
+            Self::Shared => a.agrees_with(b),
+        }
+    }
+}
+
 /// One rule list of an item.
 #[derive(Clone, Copy)]
 pub(crate) struct RuleList<'r> {
@@ -162,6 +184,7 @@ pub(crate) struct RuleList<'r> {
     pub(crate) item_kind: Option<ItemKind>,
     pub(crate) artifact_type: ArtifactType,
     pub(crate) rules: &'r [ArtifactRule],
+    pub(crate) digests: DigestMatch,
 }
 
 impl<'r> RuleList<'r> {
@@ -188,6 +211,7 @@ impl<'r> RuleList<'r> {
                 ArtifactType::Materials => materials,
                 ArtifactType::Products => products,
             },
+            digests: DigestMatch::Exact,
         }
     }
 }
@@ -250,6 +274,7 @@ pub(crate) fn evaluate<'a>(
         links,
         source: link.get(rules.artifact_type),
         other: link.get(other),
+        digests: rules.digests,
     }
     .run(rules.rules, detail)
 }

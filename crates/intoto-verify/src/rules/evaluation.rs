@@ -3,7 +3,7 @@
 
 use intoto_model::{ArtifactRule, ArtifactType, MatchRule};
 
-use super::engine::{Detail, Lists};
+use super::engine::{Detail, DigestMatch, Lists};
 use super::path::{join_prefix, join_prefix_into, normalized_prefix};
 use super::queue::{Lookup, Queue};
 use super::trace::{ItemKind, RuleStep, RuleTrace};
@@ -25,6 +25,8 @@ pub(super) struct Evaluation<'a, 'l> {
     /// The item's other list: products for a materials queue and the
     /// reverse.
     pub(super) other: &'a ArtifactMap,
+    /// When two digest sets are the same artifact.
+    pub(super) digests: DigestMatch,
 }
 
 /// What one rule did, while the list is being applied: queue positions.
@@ -104,7 +106,9 @@ impl<'a> Evaluation<'a, '_> {
                         .into_iter()
                         .filter(|&i| {
                             let (name, digests) = queue.entry(i);
-                            other.get(name).is_some_and(|d| d != digests)
+                            other
+                                .get(name)
+                                .is_some_and(|d| !self.digests.same(d, digests))
                         })
                         .collect()
                 }
@@ -228,7 +232,7 @@ impl<'a> Evaluation<'a, '_> {
                 join_prefix_into(&mut dest_path, &rule.dest_prefix, rest);
                 dest.get(&dest_path)
             };
-            if dest_digests == Some(source_digests)
+            if dest_digests.is_some_and(|d| self.digests.same(d, source_digests))
                 && let Some(p) = source_position
             {
                 consumed.push(p);
@@ -361,13 +365,15 @@ impl<'a> Evaluation<'a, '_> {
                 artifact_type,
                 path: dest_path,
             }),
-            Some(digests) if digests != source_digests => Some(NearMissReason::DigestMismatch {
-                step,
-                artifact_type,
-                path: dest_path,
-                source_digests: source_digests.to_set(),
-                destination_digests: digests.to_set(),
-            }),
+            Some(digests) if !self.digests.same(digests, source_digests) => {
+                Some(NearMissReason::DigestMismatch {
+                    step,
+                    artifact_type,
+                    path: dest_path,
+                    source_digests: source_digests.to_set(),
+                    destination_digests: digests.to_set(),
+                })
+            }
             // Equal digests: the rule consumed it, so it cannot be queued.
             Some(_) => None,
         }

@@ -52,7 +52,7 @@ impl Session<'_, '_> {
     }
 }
 
-fn lists(link: &ChainLink) -> Lists<'_> {
+pub(crate) fn lists(link: &ChainLink) -> Lists<'_> {
     Lists {
         materials: &link.materials,
         products: &link.products,
@@ -60,7 +60,7 @@ fn lists(link: &ChainLink) -> Lists<'_> {
 }
 
 /// The diagnostic for a failed rule list.
-fn violation_diagnostic(
+pub(crate) fn violation_diagnostic(
     violation: &RuleViolation,
     file: Option<&String>,
     scope: &Scope<'_>,

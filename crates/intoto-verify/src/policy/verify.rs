@@ -1,0 +1,739 @@
+//! Verifying a policy against attestations (ITE-10/11), in stages like a
+//! classic layout's:
+//!
+//! 1. the policy's expiry;
+//! 2. binding attestations to steps ([`super::binding`]): an ambiguous
+//!    binding, or a link attestation naming another step, is an error;
+//!    unsigned, unbound and unexpected attestations are warnings and do not
+//!    count;
+//! 3. for each step and expected predicate, the threshold of **distinct**
+//!    listed functionaries, and every counted attestation's attribute rules
+//!    ([`super::attribute`]);
+//! 4. every counted attestation's artifact rules, with the classic engine
+//!    over its materials and products ([`super::artifacts`]); a MATCH looks
+//!    up the named step's attestations, merged. Digest sets are the same
+//!    artifact when they share an accepted algorithm and agree on every
+//!    algorithm they share;
+//! 5. the final artifacts (`--subject`) among the subjects of the policy's
+//!    `subjects` steps;
+//! 6. inspections, run only when nothing failed before, with their artifact
+//!    and attribute rules.
+//!
+//! Every finding is a [`Diagnostic`] naming the step, the attestation, the
+//! functionary, the predicate type and the rule, in one [`Verdict`].
+//! Unlike the attestation verifier, every counted attestation must pass its
+//! rules: a listed functionary attesting what breaks the policy fails it,
+//! even when others meet the threshold.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+use intoto_model::{ArtifactRule, ArtifactType, DigestSet, Inspection, KeyId, Statement};
+use serde_json::Value;
+
+use super::artifacts::{AttestedArtifacts, merged};
+use super::attribute::{AttributeInput, AttributeRule, CompiledRule, Outcome};
+use super::binding::{Attestation, BindingProblem, bind};
+use super::layout::{Policy, PolicyError};
+use crate::artifacts::Digests;
+use crate::chain::{ChainLink, ReturnValue};
+use crate::diagnostic::{AttributeSubject, Code, Diagnostic, Subject, Verdict};
+use crate::rules::ItemKind;
+use crate::rules::engine::{self, Detail, DigestMatch, Lists, RuleList};
+use crate::session::Scope;
+use crate::stage::rules::violation_diagnostic;
+use crate::verifier::{InspectionRunner, NoInspections};
+
+/// A final artifact to find among the attested subjects (`--subject`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FinalArtifact {
+    /// Its name, for messages.
+    pub name: String,
+    /// Its digests.
+    pub digests: DigestSet,
+}
+
+impl FinalArtifact {
+    /// The artifact `name` with `digests`.
+    pub fn new(name: impl Into<String>, digests: DigestSet) -> Self {
+        Self {
+            name: name.into(),
+            digests,
+        }
+    }
+}
+
+/// An attestation that counted for a step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Counted {
+    /// Where it came from.
+    pub origin: String,
+    /// Its predicate type.
+    pub predicate_type: String,
+    /// The listed functionaries that signed it.
+    pub functionaries: Vec<KeyId>,
+}
+
+/// The outcome of verifying a policy.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct PolicyVerdict {
+    /// The findings.
+    pub verdict: Verdict,
+    /// Step (and inspection) name → the attestations that counted for it.
+    pub counted: BTreeMap<String, Vec<Counted>>,
+}
+
+/// Verifies policies at a given time, running inspections through a runner.
+pub struct PolicyVerifier<'a> {
+    now: DateTime<Utc>,
+    inspections: &'a dyn InspectionRunner,
+    parameters: BTreeMap<String, String>,
+}
+
+/// Each expected predicate's compiled attribute rules, by step, then each
+/// inspection's.
+struct Compiled {
+    steps: Vec<Vec<Vec<CompiledRule>>>,
+    inspections: Vec<Vec<CompiledRule>>,
+}
+
+impl<'a> PolicyVerifier<'a> {
+    /// A verifier at time `now` that runs no inspections.
+    pub fn new(now: DateTime<Utc>) -> Self {
+        Self {
+            now,
+            inspections: &NoInspections,
+            parameters: BTreeMap::new(),
+        }
+    }
+
+    /// Runs inspections through `runner`.
+    #[must_use]
+    pub fn inspections(mut self, runner: &'a dyn InspectionRunner) -> Self {
+        self.inspections = runner;
+        self
+    }
+
+    /// Substitutes `parameters` into attribute rules (the policy's artifact
+    /// rules were substituted when it was read).
+    #[must_use]
+    pub fn parameters(mut self, parameters: BTreeMap<String, String>) -> Self {
+        self.parameters = parameters;
+        self
+    }
+
+    /// Verifies `attestations` (signatures already checked) and the final
+    /// artifacts `finals` against `policy`.
+    ///
+    /// # Errors
+    ///
+    /// [`PolicyError::Attribute`] when an attribute rule does not compile:
+    /// the policy is then not verifiable, whatever the attestations.
+    pub fn verify(
+        &self,
+        policy: &Policy,
+        attestations: &[Attestation],
+        finals: &[FinalArtifact],
+    ) -> Result<PolicyVerdict, PolicyError> {
+        let compiled = self.compile(policy)?;
+        let mut run = Run {
+            verdict: PolicyVerdict::default(),
+            attestations,
+        };
+        run.verify(self, policy, &compiled, finals);
+        Ok(run.verdict)
+    }
+
+    fn compile(&self, policy: &Policy) -> Result<Compiled, PolicyError> {
+        let compile_all = |rules: &[AttributeRule], path: &str, item: &str| {
+            rules
+                .iter()
+                .enumerate()
+                .map(|(k, rule)| {
+                    CompiledRule::compile(rule, &self.parameters).map_err(|source| {
+                        PolicyError::Attribute {
+                            field: format!("{path}.expectedAttributes[{k}]"),
+                            item: item.to_owned(),
+                            source,
+                        }
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()
+        };
+        let mut steps = Vec::new();
+        for (i, step) in policy.steps.iter().enumerate() {
+            let mut predicates = Vec::new();
+            for (j, expected) in step.expected_predicates.iter().enumerate() {
+                predicates.push(compile_all(
+                    &expected.expected_attributes,
+                    &format!("steps[{i}].expectedPredicates[{j}]"),
+                    step.name.as_str(),
+                )?);
+            }
+            steps.push(predicates);
+        }
+        let inspections = policy
+            .inspections
+            .iter()
+            .enumerate()
+            .map(|(i, inspection)| {
+                compile_all(
+                    &inspection.expected_attributes,
+                    &format!("inspections[{i}]"),
+                    inspection.name.as_str(),
+                )
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Compiled { steps, inspections })
+    }
+}
+
+/// One verification in progress.
+struct Run<'i> {
+    verdict: PolicyVerdict,
+    attestations: &'i [Attestation],
+}
+
+/// Who and what a finding about one attestation is about.
+fn attestation_subject(step: &str, kind: ItemKind, a: &Attestation, listed: &[KeyId]) -> Subject {
+    Subject {
+        item: Some(step.to_owned()),
+        item_kind: Some(kind),
+        link_file: Some(a.origin.clone()),
+        keyid: listed
+            .iter()
+            .find(|k| a.signers.contains(*k))
+            .or_else(|| a.signers.iter().next())
+            .cloned(),
+        predicate_type: Some(a.statement.predicate_type.clone()),
+        ..Subject::default()
+    }
+}
+
+fn short(keyid: &KeyId) -> String {
+    keyid.as_str().chars().take(8).collect()
+}
+
+impl Run<'_> {
+    fn push(&mut self, diagnostic: Diagnostic) {
+        tracing::debug!(code = diagnostic.code.as_str(), "{}", diagnostic.message);
+        self.verdict.verdict.diagnostics.push(diagnostic);
+    }
+
+    fn errors(&self) -> usize {
+        self.verdict.verdict.errors().count()
+    }
+
+    fn verify(
+        &mut self,
+        verifier: &PolicyVerifier<'_>,
+        policy: &Policy,
+        compiled: &Compiled,
+        finals: &[FinalArtifact],
+    ) {
+        if policy.expires.is_expired_at(verifier.now) {
+            self.push(
+                Diagnostic::new(
+                    Code::LayoutExpired,
+                    format!(
+                        "the policy expired at {}",
+                        policy.expires.at().format("%Y-%m-%dT%H:%M:%SZ")
+                    ),
+                    Subject::default(),
+                )
+                .with_help("the policy owner must issue a policy with a later `expires`"),
+            );
+            return;
+        }
+        for a in self.attestations.iter().filter(|a| a.signers.is_empty()) {
+            self.push(Diagnostic::new(
+                Code::AttestationUnsigned,
+                format!("{}: no signature by a functionary of the policy verifies; it does not count", a.origin),
+                Subject {
+                    link_file: Some(a.origin.clone()),
+                    predicate_type: Some(a.statement.predicate_type.clone()),
+                    ..Subject::default()
+                },
+            ).with_help("the attestation must be signed by a key the policy lists under `functionaries`, over the payload as received"));
+        }
+        let binding = match bind(policy, self.attestations) {
+            Ok(binding) => binding,
+            Err(problems) => {
+                for problem in problems {
+                    let (code, subject) = match &problem {
+                        BindingProblem::Ambiguous { origin, .. } => (
+                            Code::BindingAmbiguous,
+                            Subject {
+                                link_file: Some(origin.clone()),
+                                ..Subject::default()
+                            },
+                        ),
+                        BindingProblem::LinkName { origin, step, .. } => (
+                            Code::BindingLinkName,
+                            Subject {
+                                item: Some(step.clone()),
+                                item_kind: Some(ItemKind::Step),
+                                link_file: Some(origin.clone()),
+                                ..Subject::default()
+                            },
+                        ),
+                    };
+                    self.push(Diagnostic::new(code, problem.to_string(), subject));
+                }
+                return;
+            }
+        };
+        for &i in &binding.unbound {
+            let a = &self.attestations[i];
+            if a.signers.is_empty() {
+                continue;
+            }
+            let message = match &a.file_step {
+                Some(step) => format!(
+                    "{}: the policy has no step {step:?}; the attestation does not count",
+                    a.origin
+                ),
+                None => format!(
+                    "{}: no step of the policy expects a {} attestation from its signers; it does not count",
+                    a.origin, a.statement.predicate_type
+                ),
+            };
+            self.push(Diagnostic::new(
+                Code::AttestationUnbound,
+                message,
+                Subject {
+                    link_file: Some(a.origin.clone()),
+                    predicate_type: Some(a.statement.predicate_type.clone()),
+                    ..Subject::default()
+                },
+            ));
+        }
+
+        // Thresholds and attribute rules.
+        let mut counted_by_step: BTreeMap<&str, BTreeSet<usize>> = BTreeMap::new();
+        let mut listed_by: BTreeMap<usize, Vec<KeyId>> = BTreeMap::new();
+        for (s, step) in policy.steps.iter().enumerate() {
+            let name = step.name.as_str();
+            let bound: &[usize] = binding.steps.get(name).map_or(&[], Vec::as_slice);
+            let counted_here = counted_by_step.entry(name).or_default();
+            for (j, expected) in step.expected_predicates.iter().enumerate() {
+                let mut functionaries: BTreeSet<&KeyId> = BTreeSet::new();
+                let mut counted = Vec::new();
+                for &i in bound {
+                    let a = &self.attestations[i];
+                    if a.statement.predicate_type != expected.predicate_type {
+                        continue;
+                    }
+                    let listed: Vec<KeyId> = expected
+                        .functionaries
+                        .iter()
+                        .filter(|k| a.signers.contains(*k))
+                        .cloned()
+                        .collect();
+                    if listed.is_empty() {
+                        continue;
+                    }
+                    for k in &expected.functionaries {
+                        if a.signers.contains(k) {
+                            functionaries.insert(k);
+                        }
+                    }
+                    counted.push(i);
+                    counted_here.insert(i);
+                    listed_by.entry(i).or_default().extend(listed);
+                }
+                let needed = usize::try_from(expected.threshold.get()).unwrap_or(usize::MAX);
+                if functionaries.len() < needed {
+                    let found = if counted.is_empty() {
+                        "none was found".to_owned()
+                    } else {
+                        format!(
+                            "found {} ({})",
+                            functionaries.len(),
+                            counted
+                                .iter()
+                                .map(|&i| self.attestations[i].origin.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    };
+                    self.push(
+                        Diagnostic::new(
+                            Code::ThresholdNotMet,
+                            format!(
+                                "step '{name}': needs {needed} {} attestation(s) by distinct functionaries among [{}]; {found}",
+                                expected.predicate_type,
+                                expected.functionaries.iter().map(short).collect::<Vec<_>>().join(", "),
+                            ),
+                            Subject {
+                                item: Some(name.to_owned()),
+                                item_kind: Some(ItemKind::Step),
+                                predicate_type: Some(expected.predicate_type.clone()),
+                                ..Subject::default()
+                            },
+                        )
+                        .with_help("each listed functionary signs its own attestation of the step; an unlisted key, an invalid signature or another predicate type does not count"),
+                    );
+                }
+                for &i in &counted {
+                    self.attribute_rules(
+                        name,
+                        ItemKind::Step,
+                        &self.attestations[i],
+                        &expected.functionaries,
+                        &compiled.steps[s][j],
+                    );
+                }
+            }
+            for &i in bound {
+                let a = &self.attestations[i];
+                if !counted_here.contains(&i) && !a.signers.is_empty() {
+                    self.push(Diagnostic::new(
+                        Code::AttestationNotExpected,
+                        format!(
+                            "{}: step '{name}' expects no {} attestation from its signers; it does not count",
+                            a.origin, a.statement.predicate_type
+                        ),
+                        attestation_subject(name, ItemKind::Step, a, &[]),
+                    ));
+                }
+            }
+        }
+        for (step, indices) in &counted_by_step {
+            let counted = indices
+                .iter()
+                .map(|&i| {
+                    let a = &self.attestations[i];
+                    let mut functionaries = listed_by.get(&i).cloned().unwrap_or_default();
+                    functionaries.sort();
+                    functionaries.dedup();
+                    Counted {
+                        origin: a.origin.clone(),
+                        predicate_type: a.statement.predicate_type.clone(),
+                        functionaries,
+                    }
+                })
+                .collect();
+            self.verdict.counted.insert((*step).to_owned(), counted);
+        }
+
+        // Artifact rules.
+        let mut artifacts: BTreeMap<usize, AttestedArtifacts> = BTreeMap::new();
+        for (step, indices) in &counted_by_step {
+            for &i in indices {
+                let a = &self.attestations[i];
+                match AttestedArtifacts::of(&a.statement) {
+                    Ok(found) => {
+                        artifacts.insert(i, found);
+                    }
+                    Err(e) => {
+                        let listed = listed_by.get(&i).cloned().unwrap_or_default();
+                        self.push(
+                            Diagnostic::new(
+                                Code::AttestationMalformed,
+                                format!("{}: its artifacts cannot be read: {e}", a.origin),
+                                attestation_subject(step, ItemKind::Step, a, &listed),
+                            )
+                            .with_severity_if(true, crate::Severity::Error),
+                        );
+                    }
+                }
+            }
+        }
+        let mut destinations: BTreeMap<String, AttestedArtifacts> = counted_by_step
+            .iter()
+            .map(|(step, indices)| {
+                (
+                    (*step).to_owned(),
+                    merged(indices.iter().filter_map(|i| artifacts.get(i))),
+                )
+            })
+            .collect();
+        for step in &policy.steps {
+            let name = step.name.as_str();
+            for &i in counted_by_step.get(name).into_iter().flatten() {
+                let Some(own) = artifacts.get(&i) else {
+                    continue;
+                };
+                let a = &self.attestations[i];
+                let listed = listed_by.get(&i).cloned().unwrap_or_default();
+                let subject = attestation_subject(name, ItemKind::Step, a, &listed);
+                self.artifact_rules(
+                    name,
+                    ItemKind::Step,
+                    own,
+                    [&step.expected_materials, &step.expected_products],
+                    &destinations,
+                    &subject,
+                );
+            }
+        }
+
+        // Final artifacts.
+        self.final_artifacts(policy, finals, &counted_by_step);
+
+        // Inspections, only on a chain that passed so far.
+        if self.errors() > 0 {
+            return;
+        }
+        for (n, inspection) in policy.inspections.iter().enumerate() {
+            let name = inspection.name.as_str();
+            let subject = Subject {
+                item: Some(name.to_owned()),
+                item_kind: Some(ItemKind::Inspection),
+                ..Subject::default()
+            };
+            let mut model = Inspection::new(name, inspection.run.clone());
+            model
+                .expected_materials
+                .clone_from(&inspection.expected_materials);
+            model
+                .expected_products
+                .clone_from(&inspection.expected_products);
+            let link = match verifier.inspections.run(&model) {
+                Ok(link) => link,
+                Err(e) => {
+                    self.push(Diagnostic::new(
+                        Code::InspectionNotRun,
+                        format!("inspection '{name}' ({}): {}", inspection.run.join(" "), crate::error_chain(e.as_ref())),
+                        subject,
+                    ).with_help("the inspection's command must be installed on the verifying machine, and finish within the inspection timeout"));
+                    return;
+                }
+            };
+            let chain = ChainLink::from_link(&link);
+            match chain.return_value() {
+                Some(ReturnValue::Integer(0)) => {}
+                other => {
+                    let seen = match other {
+                        Some(ReturnValue::Integer(n)) => format!("returned {n}"),
+                        Some(ReturnValue::Other(v)) => format!("returned the non-integer {v}"),
+                        None => "recorded no return value".to_owned(),
+                    };
+                    self.push(Diagnostic::new(
+                        Code::InspectionFailed,
+                        format!("inspection '{name}' ({}) {seen}", inspection.run.join(" ")),
+                        subject,
+                    ));
+                    return;
+                }
+            }
+            let statement = Statement::from_link(&link);
+            let origin = format!("inspection '{name}'");
+            let as_attestation = Attestation::new(origin, statement, BTreeSet::new());
+            self.attribute_rules(
+                name,
+                ItemKind::Inspection,
+                &as_attestation,
+                &[],
+                &compiled.inspections[n],
+            );
+            let own = AttestedArtifacts {
+                materials: (*chain.materials).clone(),
+                products: (*chain.products).clone(),
+                transforms: true,
+            };
+            self.artifact_rules(
+                name,
+                ItemKind::Inspection,
+                &own,
+                [
+                    &inspection.expected_materials,
+                    &inspection.expected_products,
+                ],
+                &destinations,
+                &subject,
+            );
+            destinations.insert(name.to_owned(), own);
+        }
+    }
+
+    /// One attestation's attribute rules.
+    fn attribute_rules(
+        &mut self,
+        item: &str,
+        kind: ItemKind,
+        a: &Attestation,
+        listed: &[KeyId],
+        rules: &[CompiledRule],
+    ) {
+        if rules.is_empty() {
+            return;
+        }
+        let subject_value =
+            Value::Array(a.statement.subject.iter().map(|d| d.to_value()).collect());
+        let predicate = Value::Object(a.statement.predicate.clone());
+        let input = AttributeInput::new(&a.statement.predicate_type, &predicate, &subject_value);
+        for (k, rule) in rules.iter().enumerate() {
+            let outcome = match &input {
+                Ok(input) => rule.evaluate_input(input),
+                Err(e) => Outcome::Error(e.to_string()),
+            };
+            let (code, seen) = match &outcome {
+                Outcome::Passed | Outcome::Skipped => continue,
+                Outcome::Failed { value_seen } => (
+                    Code::AttributeFailed,
+                    format!("it evaluated to {value_seen}"),
+                ),
+                Outcome::NoClaim { field } => (
+                    Code::AttributeNoClaim,
+                    format!("the attestation has no {field:?}"),
+                ),
+                Outcome::Error(message) => (Code::AttributeError, message.clone()),
+            };
+            let code = if rule.is_warning(&outcome) {
+                Code::AttributeWarned
+            } else {
+                code
+            };
+            let debug = rule.debug().map(str::to_owned);
+            let mut message = format!(
+                "{item}: {} by {}: rule {k} `{}` does not hold: {seen}",
+                a.statement.predicate_type,
+                a.origin,
+                rule.source()
+            );
+            if let Some(debug) = &debug {
+                message.push_str(" — ");
+                message.push_str(debug);
+            }
+            let mut subject = attestation_subject(item, kind, a, listed);
+            subject.attribute = Some(AttributeSubject {
+                index: k,
+                rule: rule.source().to_owned(),
+                debug,
+                value_seen: Some(seen),
+            });
+            let help = match code {
+                Code::AttributeNoClaim => {
+                    "the attestation does not make the claim the rule reads; set `allowIfNoClaim: true` on the rule if its absence is acceptable"
+                }
+                Code::AttributeError => {
+                    "the rule could not be evaluated over this attestation: check the types of the fields it reads"
+                }
+                _ => {
+                    "the attestation's claims break the policy: either the supply chain is not as the policy requires, or the rule must change"
+                }
+            };
+            self.push(Diagnostic::new(code, message, subject).with_help(help));
+        }
+    }
+
+    /// One item's materials and products rules over its artifacts.
+    fn artifact_rules(
+        &mut self,
+        item: &str,
+        kind: ItemKind,
+        own: &AttestedArtifacts,
+        lists: [&Vec<ArtifactRule>; 2],
+        destinations: &BTreeMap<String, AttestedArtifacts>,
+        subject: &Subject,
+    ) {
+        let lookup = |name: &str| {
+            destinations.get(name).map(|d| Lists {
+                materials: &d.materials,
+                products: &d.products,
+            })
+        };
+        let own_lists = Lists {
+            materials: &own.materials,
+            products: &own.products,
+        };
+        for (artifact_type, rules) in [ArtifactType::Materials, ArtifactType::Products]
+            .into_iter()
+            .zip(lists)
+        {
+            if artifact_type == ArtifactType::Products && !own.transforms {
+                continue;
+            }
+            let list = RuleList {
+                item,
+                item_kind: Some(kind),
+                artifact_type,
+                rules,
+                digests: DigestMatch::Shared,
+            };
+            if let Err(violation) = engine::evaluate(&list, own_lists, &lookup, Detail::None) {
+                let mut diagnostic = violation_diagnostic(
+                    &violation,
+                    subject.link_file.as_ref(),
+                    &Scope { folder: &[] },
+                );
+                diagnostic.subject.keyid.clone_from(&subject.keyid);
+                diagnostic
+                    .subject
+                    .predicate_type
+                    .clone_from(&subject.predicate_type);
+                if let Some(origin) = &subject.link_file {
+                    diagnostic.message = format!("{origin}: {}", diagnostic.message);
+                }
+                self.push(diagnostic);
+            }
+        }
+    }
+
+    /// Each final artifact must be a subject of a counted attestation of a
+    /// subject step (every step when the policy names none).
+    fn final_artifacts(
+        &mut self,
+        policy: &Policy,
+        finals: &[FinalArtifact],
+        counted_by_step: &BTreeMap<&str, BTreeSet<usize>>,
+    ) {
+        let steps: Vec<&str> = if policy.subjects.is_empty() {
+            policy.steps.iter().map(|s| s.name.as_str()).collect()
+        } else {
+            policy.subjects.iter().map(|s| s.as_str()).collect()
+        };
+        if finals.is_empty() {
+            if !policy.subjects.is_empty() {
+                self.push(Diagnostic::new(
+                    Code::SubjectsMissing,
+                    format!("the policy requires the final artifacts attested by step(s) {}, and none was given", steps.join(", ")),
+                    Subject::default(),
+                ).with_help("give the artifacts being released, so they are checked against what the policy's steps attest"));
+            }
+            return;
+        }
+        for f in finals {
+            let wanted = Digests::from_set(f.digests.clone());
+            let attested = steps.iter().any(|step| {
+                counted_by_step.get(step).into_iter().flatten().any(|&i| {
+                    self.attestations[i].statement.subject.iter().any(|d| {
+                        d.digest.as_ref().is_some_and(|digest| {
+                            Digests::from_set(digest.clone()).agrees_with(&wanted)
+                        })
+                    })
+                })
+            });
+            if !attested {
+                self.push(
+                    Diagnostic::new(
+                        Code::SubjectNotAttested,
+                        format!(
+                            "final artifact {}: no counted attestation of step(s) {} has a subject with its digests",
+                            f.name,
+                            steps.join(", ")
+                        ),
+                        Subject {
+                            artifacts: vec![crate::diagnostic::ArtifactSubject {
+                                path: f.name.clone(),
+                                digests: Some(f.digests.clone()),
+                                compared_with: None,
+                            }],
+                            artifact_count: 1,
+                            ..Subject::default()
+                        },
+                    )
+                    .with_help("the artifact is not the one the supply chain produced: it was changed after the step that attests it, or is another build"),
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

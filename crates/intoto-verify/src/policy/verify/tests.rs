@@ -1,0 +1,257 @@
+//! The policy verifier on the attestation verifier's own data (both
+//! layouts, parameters, tampered copies), and its stages one by one.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::TimeZone;
+use intoto_model::Envelope;
+
+use super::*;
+
+const DATA: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../tests/vectors/attestation-verifier"
+);
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 6, 1, 12, 0, 0).unwrap()
+}
+
+#[allow(clippy::disallowed_methods)]
+fn read(path: &str) -> Vec<u8> {
+    std::fs::read(format!("{DATA}/{path}")).unwrap()
+}
+
+fn parameters(path: Option<&str>) -> BTreeMap<String, String> {
+    path.map(|p| serde_json::from_slice(&read(p)).unwrap())
+        .unwrap_or_default()
+}
+
+/// The policy and its folder's attestations, each bound by file name.
+fn load(
+    layout: &str,
+    folder: &str,
+    steps: &[&str],
+    params: &BTreeMap<String, String>,
+) -> (Policy, Vec<Attestation>) {
+    let resolved = crate::policy::layout::resolve_parameters(params).unwrap();
+    let policy = Policy::parse(&read(layout), &resolved).unwrap();
+    let atts = steps
+        .iter()
+        .map(|step| {
+            let file = format!("{step}.fe1c6281.json");
+            let envelope = Envelope::from_value(
+                serde_json::from_slice(&read(&format!("{folder}/{file}"))).unwrap(),
+            )
+            .unwrap();
+            Attestation::from_envelope(file, &envelope, &policy)
+                .unwrap()
+                .in_file_for(*step)
+        })
+        .collect();
+    (policy, atts)
+}
+
+fn codes(verdict: &PolicyVerdict) -> Vec<&'static str> {
+    verdict
+        .verdict
+        .diagnostics
+        .iter()
+        .map(|d| d.code.as_str())
+        .collect()
+}
+
+fn verify(
+    policy: &Policy,
+    atts: &[Attestation],
+    params: &BTreeMap<String, String>,
+) -> PolicyVerdict {
+    let resolved = crate::policy::layout::resolve_parameters(params).unwrap();
+    PolicyVerifier::new(now())
+        .parameters(resolved)
+        .verify(policy, atts, &[])
+        .unwrap()
+}
+
+#[test]
+fn the_verifiers_own_layouts_verify_their_data() {
+    let params = BTreeMap::new();
+    let (policy, atts) = load(
+        "layouts/layout.yml",
+        "test-data",
+        &["clone", "test", "build"],
+        &params,
+    );
+    let verdict = verify(&policy, &atts, &params);
+    assert!(
+        verdict.verdict.passed(),
+        "{:#?}",
+        verdict.verdict.diagnostics
+    );
+    assert_eq!(verdict.counted.len(), 3);
+
+    let params = parameters(Some("parameters/npm-sigstore.json"));
+    let (policy, atts) = load(
+        "layouts/layout-npm.yml",
+        "test-data-npm",
+        &["build", "publish"],
+        &params,
+    );
+    let verdict = verify(&policy, &atts, &params);
+    assert!(
+        verdict.verdict.passed(),
+        "{:#?}",
+        verdict.verdict.diagnostics
+    );
+}
+
+#[test]
+fn tampered_copies_fail() {
+    let params = BTreeMap::new();
+    let (policy, mut atts) = load(
+        "layouts/layout.yml",
+        "test-data",
+        &["clone", "test", "build"],
+        &params,
+    );
+    // Without a valid signature the test step has no attestation.
+    atts[1].signers = BTreeSet::new();
+    let verdict = verify(&policy, &atts, &params);
+    assert_eq!(
+        codes(&verdict),
+        ["attestation-unsigned", "threshold-not-met"]
+    );
+
+    // The test result says FAILED.
+    let (policy, mut atts) = load(
+        "layouts/layout.yml",
+        "test-data",
+        &["clone", "test", "build"],
+        &params,
+    );
+    atts[1]
+        .statement
+        .predicate
+        .insert("result".into(), "FAILED".into());
+    let verdict = verify(&policy, &atts, &params);
+    assert_eq!(codes(&verdict), ["attribute-failed"]);
+    let d = &verdict.verdict.diagnostics[0];
+    assert_eq!(d.subject.item.as_deref(), Some("test"));
+    assert_eq!(d.subject.link_file.as_deref(), Some("test.fe1c6281.json"));
+    assert_eq!(
+        d.subject.attribute.as_ref().unwrap().rule,
+        "predicate.result == 'PASSED'"
+    );
+
+    // The build consumed another foo than clone produced.
+    let (policy, mut atts) = load(
+        "layouts/layout.yml",
+        "test-data",
+        &["clone", "test", "build"],
+        &params,
+    );
+    let deps = atts[2].statement.predicate["buildDefinition"]["resolvedDependencies"][0]["digest"]
+        .as_object()
+        .cloned()
+        .unwrap();
+    assert!(deps.contains_key("sha256"));
+    atts[2].statement.predicate["buildDefinition"]
+        .as_object_mut()
+        .unwrap()
+        .insert(
+            "resolvedDependencies".into(),
+            serde_json::json!([{"name": "foo", "digest": {"sha256": "00"}}]),
+        );
+    let verdict = verify(&policy, &atts, &params);
+    assert_eq!(codes(&verdict), ["rule-disallow-matched"]);
+    assert!(
+        verdict.verdict.diagnostics[0]
+            .message
+            .starts_with("build.fe1c6281.json: "),
+        "{}",
+        verdict.verdict.diagnostics[0].message
+    );
+
+    // Another builder.
+    let params = parameters(Some("parameters/npm-sigstore.json"));
+    let (policy, mut atts) = load(
+        "layouts/layout-npm.yml",
+        "test-data-npm",
+        &["build", "publish"],
+        &params,
+    );
+    atts[1]
+        .statement
+        .predicate
+        .insert("version".into(), "1.2.1".into());
+    let verdict = verify(&policy, &atts, &params);
+    assert_eq!(codes(&verdict), ["attribute-failed"]);
+}
+
+#[test]
+fn an_expired_policy_stops_verification() {
+    let params = BTreeMap::new();
+    let (policy, atts) = load(
+        "layouts/layout.yml",
+        "test-data",
+        &["clone", "test", "build"],
+        &params,
+    );
+    let later = Utc.with_ymd_and_hms(2101, 1, 1, 0, 0, 0).unwrap();
+    let verdict = PolicyVerifier::new(later)
+        .verify(&policy, &atts, &[])
+        .unwrap();
+    assert_eq!(codes(&verdict), ["layout-expired"]);
+}
+
+#[test]
+fn final_artifacts_must_be_attested() {
+    let params = BTreeMap::new();
+    let (policy, atts) = load(
+        "layouts/layout.yml",
+        "test-data",
+        &["clone", "test", "build"],
+        &params,
+    );
+    let good = FinalArtifact::new(
+        "bin/foo",
+        DigestSet::from_iter([(
+            "sha256".to_owned(),
+            "58eaf5a78d580f5dbd49d31a5b733094169b31bfdf49055b74bcac2877d8f58c".to_owned(),
+        )]),
+    );
+    let verifier = PolicyVerifier::new(now());
+    assert!(
+        verifier
+            .verify(&policy, &atts, &[good.clone()])
+            .unwrap()
+            .verdict
+            .passed()
+    );
+    let bad = FinalArtifact::new(
+        "bin/foo",
+        DigestSet::from_iter([("sha256".to_owned(), "11".repeat(32))]),
+    );
+    let verdict = verifier.verify(&policy, &atts, &[good, bad]).unwrap();
+    assert_eq!(codes(&verdict), ["subject-not-attested"]);
+}
+
+#[test]
+fn an_invalid_rule_names_its_step_and_field() {
+    let params = BTreeMap::new();
+    let (mut policy, atts) = load(
+        "layouts/layout.yml",
+        "test-data",
+        &["clone", "test", "build"],
+        &params,
+    );
+    policy.steps[1].expected_predicates[0].expected_attributes[0].rule = "size(".into();
+    let error = PolicyVerifier::new(now())
+        .verify(&policy, &atts, &[])
+        .unwrap_err();
+    let text = error.to_string();
+    assert!(
+        text.starts_with("steps[1].expectedPredicates[0].expectedAttributes[0] (of \"test\")"),
+        "{text}"
+    );
+}
