@@ -8,7 +8,7 @@ use std::sync::Arc;
 use anyhow::{Context as _, bail};
 use clap::Args;
 
-use intoto::crypto::KeyIdForm;
+use intoto::crypto::{KeyIdForm, PrivateKey};
 use intoto::fs;
 use intoto::gpg::{Gpg, GpgSigner};
 use intoto::link::LinkForm;
@@ -74,17 +74,30 @@ impl KeyArgs {
         let Some(path) = &self.signing_key else {
             bail!("give a signing key: --signing-key PATH or --gpg [KEYID]");
         };
-        let password = match &self.password {
-            None => None,
-            Some(Some(p)) => Some(p.as_bytes().to_vec()),
-            Some(None) => Some(password::prompt(&path.display().to_string())?),
-        };
-        // As in the reference, an empty password means an unencrypted key.
-        let password = password.filter(|p| !p.is_empty());
-        let key = fs::read_private_key(path, password.as_deref(), KeyIdForm::Modern)
-            .map_err(|e| with_password_hint(e, "-P (to be asked) or -P PASSWORD"))?;
-        Ok(LinkSigner::Key(key))
+        Ok(LinkSigner::Key(read_signing_key(
+            path,
+            self.password.as_ref(),
+        )?))
     }
+}
+
+/// Reads a PEM private key; `password` is `-P`: absent, given, or to be
+/// asked for. As in the reference, an empty password means an unencrypted
+/// key.
+pub(crate) fn read_signing_key(
+    path: &Path,
+    password: Option<&Option<String>>,
+) -> anyhow::Result<PrivateKey> {
+    let password = match password {
+        None => None,
+        Some(Some(p)) => Some(p.as_bytes().to_vec()),
+        Some(None) => Some(password::prompt(&path.display().to_string())?),
+    }
+    .filter(|p| !p.is_empty());
+    Ok(
+        fs::read_private_key(path, password.as_deref(), KeyIdForm::Modern)
+            .map_err(|e| with_password_hint(e, "-P (to be asked) or -P PASSWORD"))?,
+    )
 }
 
 /// `ALG:HEX` (a digest given on the command line) as its algorithm and its

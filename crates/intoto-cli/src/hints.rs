@@ -32,10 +32,39 @@ pub(crate) fn for_code(code: Code) -> Option<(&'static str, &'static str)> {
     })
 }
 
+/// The flag a diagnostic code of a policy verification is about, and a
+/// hint naming it.
+pub(crate) fn for_policy_code(code: Code) -> Option<(&'static str, &'static str)> {
+    Some(match code {
+        Code::ThresholdNotMet | Code::AttestationUnbound => (
+            "-a",
+            "attestations are read from the folders and bundles -a names: <step>.<keyid8>.json files bind to their step by name, bundle lines by signer and predicate type",
+        ),
+        Code::LayoutNoKeys => (
+            "--verification-keys",
+            "pass the policy owner's public key(s) with --verification-keys",
+        ),
+        Code::SubjectsMissing => ("--subject", "give each final artifact with --subject FILE"),
+        Code::InspectionNotRun => (
+            "--inspection-timeout",
+            "an inspection may run for --inspection-timeout seconds (default: 10)",
+        ),
+        _ => return None,
+    })
+}
+
 /// The hint line printed under a diagnostic (`  hint: ...`), when its code
 /// has one and neither its message nor its help names the flag already.
 pub(crate) fn line_for(d: &Diagnostic) -> Option<String> {
-    let (flag, hint) = for_code(d.code)?;
+    hint_line(d, for_code(d.code)?)
+}
+
+/// [`line_for`], for a policy verification.
+pub(crate) fn policy_line_for(d: &Diagnostic) -> Option<String> {
+    hint_line(d, for_policy_code(d.code)?)
+}
+
+fn hint_line(d: &Diagnostic, (flag, hint): (&str, &str)) -> Option<String> {
     let said = d.message.contains(flag) || d.help.as_deref().is_some_and(|h| h.contains(flag));
     (!said).then(|| format!("  hint: {hint}"))
 }

@@ -297,7 +297,7 @@ pub(crate) fn hash_reader(
 }
 
 /// Hashes an in-memory byte string with every algorithm in `algorithms`.
-pub(crate) fn hash_bytes(data: &[u8], algorithms: &[DigestAlgorithm]) -> DigestSet {
+pub fn hash_bytes(data: &[u8], algorithms: &[DigestAlgorithm]) -> DigestSet {
     let mut hasher = MultiHasher::new(algorithms);
     hasher.update(data);
     hasher.finish()

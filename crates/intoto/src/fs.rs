@@ -5,7 +5,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use intoto_crypto::{KeyError, KeyIdForm, PrivateKey, PublicKey};
-use intoto_model::{Metadata, ModelError};
+use intoto_model::{DigestAlgorithm, DigestSet, Metadata, ModelError};
 
 /// A file that could not be read, parsed or written.
 #[derive(Debug, thiserror::Error)]
@@ -255,6 +255,33 @@ pub fn read_public_key(path: &Path, form: KeyIdForm) -> Result<PublicKey, FileEr
         path: path.to_owned(),
         source,
     })
+}
+
+/// The sha256 and sha512 of the regular file at `path`, streamed.
+///
+/// # Errors
+///
+/// [`FileError::Read`] naming the file.
+pub fn hash_file(path: &Path) -> Result<DigestSet, FileError> {
+    let read_error = |source| FileError::Read {
+        path: path.to_owned(),
+        source,
+    };
+    if !path.is_file() {
+        return Err(read_error(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        )));
+    }
+    let name = path.display().to_string();
+    let found = intoto_record::RecordOptions::new()
+        .algorithms([DigestAlgorithm::Sha256, DigestAlgorithm::Sha512])
+        .record(&[name.as_str()])
+        .map_err(|e| read_error(std::io::Error::other(e.to_string())))?;
+    found
+        .into_values()
+        .next()
+        .ok_or_else(|| read_error(std::io::Error::other("nothing was hashed")))
 }
 
 /// Reads the regular file at `path`, of at most `limit` bytes, without

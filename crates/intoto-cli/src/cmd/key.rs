@@ -126,7 +126,7 @@ fn generate(args: GenerateArgs, format: Format) -> anyhow::Result<Outcome> {
     fs::write_private(&args.name, private_pem.as_bytes())?;
     fs::write_atomic(&public_path, public_pem.as_bytes())?;
     match format {
-        Format::Text => output::line(&format!(
+        Format::Text => output::lines(&format!(
             "{}\nwrote {} (private, {}) and {} (public); put the .pub in the layout with `intoto key layout {}`",
             key.keyid(),
             args.name.display(),

@@ -11,6 +11,7 @@ pub(crate) mod run;
 pub(crate) mod show;
 pub(crate) mod sign;
 pub(crate) mod verify;
+pub(crate) mod verify_policy;
 pub(crate) mod vsa;
 
 /// Lets go of a link that is no longer needed without freeing it piece by

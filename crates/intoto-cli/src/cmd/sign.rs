@@ -61,12 +61,21 @@ pub(crate) struct SignArgs {
     /// Verify the signatures with the given public keys instead of signing.
     #[arg(long)]
     verify: bool,
+    /// The file is a policy over attestations (YAML or JSON, ITE-10/11):
+    /// sign its bytes as they are into a DSSE envelope, written to --output
+    /// (default: FILE.dsse.json), for `intoto verify -l ENVELOPE -a ...
+    /// --verification-keys`.
+    #[arg(long, conflicts_with_all = ["verify", "append", "gpg"])]
+    policy: bool,
     /// Compute keyids the legacy way (in-toto-golang, in-toto < 2.2).
     #[arg(long)]
     legacy_keyid: bool,
 }
 
 pub(crate) fn run(args: SignArgs, format: Format) -> anyhow::Result<Outcome> {
+    if args.policy {
+        return sign_policy(&args, format);
+    }
     let md = fs::read_metadata(&args.file)?;
     let payload = md
         .payload()
@@ -275,4 +284,44 @@ fn output_name(file: &std::path::Path, name: &str) -> anyhow::Result<StepName> {
             file.display()
         ),
     }
+}
+
+/// `--policy`: the policy's bytes, signed as they are into an envelope.
+fn sign_policy(args: &SignArgs, format: Format) -> anyhow::Result<Outcome> {
+    let password = if args.prompt {
+        Some(password::prompt("the signing key")?)
+    } else {
+        None
+    };
+    let keys = args
+        .key
+        .iter()
+        .map(|path| {
+            fs::read_private_key(path, password.as_deref(), KeyIdForm::Modern).map_err(|e| {
+                crate::password::with_password_hint(e, "-p/--prompt (to be asked for it)")
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let signers: Vec<&dyn Signer> = keys.iter().map(|k| k as &dyn Signer).collect();
+    let bytes = fs::read(&args.file, intoto::policy::MAX_POLICY_FILE_BYTES)?;
+    let envelope = intoto::policy::sign_policy(bytes, &signers)
+        .with_context(|| format!("cannot sign {}", args.file.display()))?;
+    let out = args.output.clone().unwrap_or_else(|| {
+        let mut name = args.file.clone().into_os_string();
+        name.push(".dsse.json");
+        PathBuf::from(name)
+    });
+    intoto::attest::write_attestation(&envelope, &intoto::attest::Output::File(out.clone()))?;
+    match format {
+        Format::Json => output::json(&serde_json::json!({
+            "file": out.display().to_string(),
+            "keyids": keys.iter().map(|k| k.keyid().as_str().to_owned()).collect::<Vec<_>>(),
+        }))?,
+        Format::Text => output::line(&format!(
+            "signed the policy {} into {}",
+            args.file.display(),
+            out.display()
+        ))?,
+    }
+    Ok(Outcome::Success)
 }

@@ -55,8 +55,9 @@ pub(crate) struct VerifyArgs {
     /// The root layout.
     #[arg(short = 'l', long, value_name = "PATH", required = true)]
     layout: PathBuf,
-    /// The public keys (PEM) that must all have signed the layout.
-    #[arg(long = "verification-keys", value_name = "PATH", num_args = 1.., required_unless_present = "gpg")]
+    /// The public keys (PEM) that must all have signed the layout (for a
+    /// policy: that must all have signed it, when it is a DSSE envelope).
+    #[arg(long = "verification-keys", value_name = "PATH", num_args = 1.., required_unless_present_any = ["gpg", "attestations"])]
     verification_keys: Vec<PathBuf>,
     /// GnuPG keys (by keyid, from the keyring) that must all have signed the
     /// layout, besides any --verification-keys.
@@ -82,6 +83,8 @@ pub(crate) struct VerifyArgs {
     /// Skipped inspections are reported as warnings.
     #[arg(long)]
     no_sublayout_inspections: bool,
+    #[command(flatten)]
+    policy: crate::cmd::verify_policy::PolicyArgs,
 }
 
 fn parse_param(text: &str) -> Result<(String, String), String> {
@@ -103,6 +106,21 @@ pub(crate) fn run(
     quiet: bool,
     reference: Option<crate::compat::Program>,
 ) -> anyhow::Result<Outcome> {
+    if !args.policy.attestations.is_empty() {
+        let keys = keys(&args)?;
+        let parameters = parameters(&args)?;
+        let runner = CommandRunner::new().timeout(Duration::from_secs(args.inspection_timeout));
+        return crate::cmd::verify_policy::run(
+            &args.layout,
+            args.policy,
+            keys,
+            parameters,
+            runner,
+            format,
+            quiet,
+        );
+    }
+    args.policy.refuse_without_attestations()?;
     let request = VerifyRequest::new(args.layout.clone(), keys(&args)?).options(options(
         &args,
         verbose,
@@ -159,12 +177,7 @@ fn options(
     traces: bool,
     expires_required: bool,
 ) -> anyhow::Result<VerifyOptions> {
-    let mut parameters = BTreeMap::new();
-    for (name, value) in &args.params {
-        if parameters.insert(name.clone(), value.clone()).is_some() {
-            bail!("parameter {name} is given twice");
-        }
-    }
+    let parameters = parameters(args)?;
     let runner = CommandRunner::new().timeout(Duration::from_secs(args.inspection_timeout));
     let mut options = VerifyOptions::new()
         .link_dir(&args.link_dir)
@@ -176,4 +189,15 @@ fn options(
         options = options.parameters(parameters);
     }
     Ok(options)
+}
+
+/// The `--param` values, each name once.
+fn parameters(args: &VerifyArgs) -> anyhow::Result<BTreeMap<String, String>> {
+    let mut parameters = BTreeMap::new();
+    for (name, value) in &args.params {
+        if parameters.insert(name.clone(), value.clone()).is_some() {
+            bail!("parameter {name} is given twice");
+        }
+    }
+    Ok(parameters)
 }

@@ -10,12 +10,14 @@
 //!   functionaries that count towards each expected predicate;
 //! - [`artifacts`]: an attestation's materials and products, by predicate type;
 //! - [`verify`]: the policy verifier, stage by stage, into one verdict;
+//! - [`signed`]: a policy in a DSSE envelope, signed by every key given;
 //! - [`vsa`]: checking a signed verification summary about an artifact.
 
 pub mod artifacts;
 pub mod attribute;
 pub mod binding;
 pub mod layout;
+pub mod signed;
 pub mod verify;
 pub mod vsa;
 

@@ -131,11 +131,26 @@ pub fn sign_statement_bytes(
 }
 
 fn sign_payload(payload: Vec<u8>, signers: &[&dyn Signer]) -> Result<Envelope, AttestError> {
+    sign_envelope(PAYLOAD_TYPE_INTOTO, payload, signers)
+}
+
+/// A DSSE envelope of `payload` (of type `payload_type`), signed by each
+/// signer over its pre-authentication encoding.
+///
+/// # Errors
+///
+/// [`AttestError`] when there is no signer, a key repeats, or a signer
+/// fails.
+pub fn sign_envelope(
+    payload_type: &str,
+    payload: Vec<u8>,
+    signers: &[&dyn Signer],
+) -> Result<Envelope, AttestError> {
     if signers.is_empty() {
         return Err(AttestError::NoSigner);
     }
-    let signatures = sign_parts(&payload, signers)?;
-    let mut envelope = Envelope::new(PAYLOAD_TYPE_INTOTO, payload);
+    let signatures = sign_parts_of(payload_type, &payload, signers)?;
+    let mut envelope = Envelope::new(payload_type, payload);
     envelope.signatures = signatures;
     Ok(envelope)
 }
@@ -262,7 +277,15 @@ fn write_payload_part(
 /// Each signer's signature over the pre-authentication encoding, hashed in
 /// two pieces (header, payload).
 fn sign_parts(payload: &[u8], signers: &[&dyn Signer]) -> Result<Vec<Signature>, AttestError> {
-    let header = intoto_model::envelope::pae_header(PAYLOAD_TYPE_INTOTO, payload.len());
+    sign_parts_of(PAYLOAD_TYPE_INTOTO, payload, signers)
+}
+
+fn sign_parts_of(
+    payload_type: &str,
+    payload: &[u8],
+    signers: &[&dyn Signer],
+) -> Result<Vec<Signature>, AttestError> {
+    let header = intoto_model::envelope::pae_header(payload_type, payload.len());
     let mut signatures: Vec<Signature> = Vec::with_capacity(signers.len());
     for signer in signers {
         let failed = |source| AttestError::Sign {

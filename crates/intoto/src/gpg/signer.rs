@@ -108,18 +108,7 @@ impl Signer for GpgSigner {
 
     fn sign(&self, msg: &[u8]) -> Result<RawSignature, SignError> {
         self.sign_detached(msg).map_err(|e| SignError::External {
-            message: error_chain(&e),
+            message: crate::error_chain(&e),
         })
     }
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut message = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        message.push_str(": ");
-        message.push_str(&s.to_string());
-        source = s.source();
-    }
-    message
 }

@@ -17,15 +17,13 @@ use serde_json::json;
 use intoto::attest::{
     Output, envelope_text, sign_and_write, sign_statement, sign_statement_bytes, write_attestation,
 };
-use intoto::crypto::{KeyIdForm, PrivateKey, Signer};
-use intoto::fs;
+use intoto::crypto::{PrivateKey, Signer};
 use intoto::model::predicate::PredicateTypeArg;
 use intoto::model::{Envelope, Signature, Statement, StatementBuilder};
 
 use crate::exit::Outcome;
 use crate::flags::ArtifactArgs;
 use crate::output::{self, Format};
-use crate::password::{self, with_password_hint};
 use crate::progress::Meter;
 
 /// Sign a predicate about artifacts as an in-toto attestation (ITE-6
@@ -189,16 +187,7 @@ pub(crate) fn run(args: AttestArgs, format: Format, quiet: bool) -> anyhow::Resu
 fn load_keys(args: &AttestArgs) -> anyhow::Result<Vec<PrivateKey>> {
     args.signing_keys
         .iter()
-        .map(|path| {
-            let password = match &args.password {
-                None => None,
-                Some(Some(p)) => Some(p.as_bytes().to_vec()),
-                Some(None) => Some(password::prompt(&path.display().to_string())?),
-            }
-            .filter(|p| !p.is_empty());
-            fs::read_private_key(path, password.as_deref(), KeyIdForm::Modern)
-                .map_err(|e| with_password_hint(e, "-P (to be asked) or -P PASSWORD"))
-        })
+        .map(|path| crate::flags::read_signing_key(path, args.password.as_ref()))
         .collect()
 }
 

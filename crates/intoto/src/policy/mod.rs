@@ -1,0 +1,530 @@
+//! Policy verification (ITE-10/11) with files: the policy (YAML or JSON,
+//! unsigned or in a DSSE envelope), the attestation folders and bundles,
+//! the parameters and the final artifacts are read here, bounded and
+//! regular files only, and handed to the core's
+//! [`PolicyVerifier`](intoto_verify::policy::PolicyVerifier).
+//!
+//! - A folder holds envelopes named `<step>.<keyid8>.json`, each bound to
+//!   its step by its name (as the attestation verifier reads them), and
+//!   may hold bundles (`*.intoto.jsonl`). Other files are not read.
+//! - A bundle's attestations are bound by their signers and types; each
+//!   is named `BUNDLE:LINE` in findings.
+//! - An attestation that cannot be read is a warning (`attestation-malformed`)
+//!   and does not count, as in the attestation verifier; a folder or bundle
+//!   that cannot be read at all stops verification.
+//!
+//! The result is a [`PolicyReport`]: the same [`Report`] as classic
+//! verification prints, with what a verification summary (VSA) records:
+//! the policy's digest, the digest of every input, and the final artifacts.
+
+mod summary;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use intoto_crypto::PublicKey;
+use intoto_model::{
+    BundleItem, DigestAlgorithm, DigestSet, Envelope, LineNote, ResourceDescriptor, StepName,
+    read_bundle,
+};
+use intoto_record::hash::hash_bytes;
+use intoto_verify::Verdict;
+use intoto_verify::diagnostic::{Code, Diagnostic, Subject};
+use intoto_verify::policy::binding::Attestation;
+use intoto_verify::policy::layout::{
+    MAX_POLICY_BYTES, Policy, PolicyError, parse_document, resolve_parameters,
+};
+use intoto_verify::policy::signed::signed_policy;
+use intoto_verify::policy::{Counted, FinalArtifact, PolicyVerifier};
+
+use crate::attest::MAX_BUNDLE_BYTES;
+use crate::fs::{self, FileError};
+use crate::report::Report;
+use crate::verify::CommandRunner;
+
+pub use summary::{DEFAULT_VERIFIER_ID, SummaryOptions, summary_statement};
+
+/// The largest policy file read.
+pub const MAX_POLICY_FILE_BYTES: u64 = MAX_POLICY_BYTES as u64;
+/// The payload type of a signed policy in YAML.
+pub const POLICY_PAYLOAD_TYPE_YAML: &str = "application/vnd.in-toto.policy+yaml";
+/// The payload type of a signed policy in JSON.
+pub const POLICY_PAYLOAD_TYPE_JSON: &str = "application/vnd.in-toto.policy+json";
+
+/// Signs a policy's bytes as they are into a DSSE envelope, once they read
+/// as a policy document.
+///
+/// # Errors
+///
+/// [`SignPolicyError`] when the bytes are not a policy, or signing fails.
+pub fn sign_policy(
+    bytes: Vec<u8>,
+    signers: &[&dyn intoto_crypto::Signer],
+) -> Result<Envelope, SignPolicyError> {
+    // Parameters are substituted at verification time: the document is
+    // checked, not its rules.
+    let document = parse_document(&bytes).map_err(SignPolicyError::Policy)?;
+    if !document
+        .get("steps")
+        .is_some_and(serde_json::Value::is_array)
+    {
+        return Err(SignPolicyError::Policy(PolicyError::Field(
+            intoto_model::ModelError::MissingField {
+                field: "steps".into(),
+            },
+        )));
+    }
+    let json = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    let payload_type = if json {
+        POLICY_PAYLOAD_TYPE_JSON
+    } else {
+        POLICY_PAYLOAD_TYPE_YAML
+    };
+    Ok(crate::attest::sign_envelope(payload_type, bytes, signers)?)
+}
+
+/// Why a policy cannot be signed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignPolicyError {
+    /// It is not a policy.
+    #[error("not a policy")]
+    Policy(#[source] PolicyError),
+    /// Signing failed.
+    #[error(transparent)]
+    Sign(#[from] crate::attest::AttestError),
+}
+
+/// The largest single attestation file read.
+pub const MAX_ATTESTATION_BYTES: u64 = 64 << 20;
+/// The most attestation files read from the folders given.
+pub const MAX_ATTESTATION_FILES: usize = 100_000;
+/// The largest parameters file read.
+pub const MAX_PARAMETERS_BYTES: u64 = 1 << 20;
+
+/// What to verify, and how.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct PolicyRequest {
+    /// The policy file.
+    pub policy: PathBuf,
+    /// Keys that must all have signed the policy (a signed policy only).
+    pub keys: Vec<PublicKey>,
+    /// Attestation folders and bundles.
+    pub attestations: Vec<PathBuf>,
+    /// A JSON file of parameters (`{"name": "value"}`).
+    pub parameters_file: Option<PathBuf>,
+    /// Parameters given one by one; each overrides the file's.
+    pub parameters: BTreeMap<String, String>,
+    /// The final artifacts to find among the attested subjects.
+    pub finals: Vec<PathBuf>,
+    /// Runs inspections.
+    pub runner: CommandRunner,
+    /// The verification time (default: now).
+    pub now: Option<DateTime<Utc>>,
+}
+
+impl PolicyRequest {
+    /// Verifies `policy` against the attestations in `attestations`.
+    pub fn new(policy: impl Into<PathBuf>, attestations: Vec<PathBuf>) -> Self {
+        Self {
+            policy: policy.into(),
+            keys: Vec::new(),
+            attestations,
+            parameters_file: None,
+            parameters: BTreeMap::new(),
+            finals: Vec::new(),
+            runner: CommandRunner::new(),
+            now: None,
+        }
+    }
+}
+
+/// The outcome of verifying a policy.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct PolicyReport {
+    /// The verdict, printed as classic verification's is.
+    pub report: Report,
+    /// The policy, when it could be read (for pictures of the chain).
+    pub policy: Option<Policy>,
+    /// The sha256 of the policy file as received.
+    pub policy_digest: DigestSet,
+    /// Every attestation read (file, or bundle and line) and the parameters
+    /// file, with the sha256 of its bytes; sorted by name.
+    pub inputs: Vec<ResourceDescriptor>,
+    /// The final artifacts checked, with their sha256 and sha512.
+    pub finals: Vec<FinalArtifact>,
+    /// The subjects of the counted attestations of the policy's subject
+    /// steps (of its last step when it names none): what a summary is
+    /// about when no final artifact is given.
+    pub attested_subjects: Vec<ResourceDescriptor>,
+    /// Step name → the attestations that counted for it.
+    pub counted: BTreeMap<String, Vec<Counted>>,
+}
+
+impl PolicyReport {
+    /// Whether verification passed.
+    pub fn passed(&self) -> bool {
+        self.report.passed()
+    }
+}
+
+/// Why a policy cannot be verified at all.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PolicyFileError {
+    /// A file cannot be read.
+    #[error(transparent)]
+    File(#[from] FileError),
+    /// The policy cannot be read.
+    #[error("{}: {source}", path.display())]
+    Policy {
+        /// The policy file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: PolicyError,
+    },
+    /// Keys were given for a policy that is not signed.
+    #[error("{}: the policy is not a signed envelope, so there is nothing for --verification-keys to check; sign it, or leave the keys out to trust the file as given", path.display())]
+    NotSigned {
+        /// The policy file.
+        path: PathBuf,
+    },
+    /// A parameters file is not a JSON object of strings.
+    #[error("{}: {problem}", path.display())]
+    Parameters {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        problem: String,
+    },
+    /// An attestation folder cannot be listed, or is too large.
+    #[error("{}: {problem}", path.display())]
+    Attestations {
+        /// The folder or file.
+        path: PathBuf,
+        /// What is wrong.
+        problem: String,
+    },
+}
+
+/// Verifies a policy against attestations.
+///
+/// # Errors
+///
+/// [`PolicyFileError`] when verification cannot be carried out (an input
+/// that cannot be read, a policy that is not valid); a failed verification
+/// is a report that did not pass.
+pub fn verify_policy(request: &PolicyRequest) -> Result<PolicyReport, PolicyFileError> {
+    let now = request.now.unwrap_or_else(Utc::now);
+    let bytes = fs::read(&request.policy, MAX_POLICY_FILE_BYTES)?;
+    let policy_digest = sha256(&bytes);
+    let mut report = PolicyReport {
+        report: Report::new(request.policy.clone(), Verdict::default(), false),
+        policy: None,
+        policy_digest,
+        inputs: Vec::new(),
+        finals: Vec::new(),
+        attested_subjects: Vec::new(),
+        counted: BTreeMap::new(),
+    };
+    let envelope = as_envelope(&bytes);
+    let text: &[u8] = match &envelope {
+        Some(envelope) => match signed_policy(envelope, &request.keys, now.timestamp()) {
+            Ok(payload) => payload,
+            Err(findings) => {
+                report.report.verdict.diagnostics = findings;
+                return Ok(report);
+            }
+        },
+        None if !request.keys.is_empty() => {
+            return Err(PolicyFileError::NotSigned {
+                path: request.policy.clone(),
+            });
+        }
+        None => &bytes,
+    };
+
+    let mut parameters = BTreeMap::new();
+    if let Some(path) = &request.parameters_file {
+        let bytes = fs::read(path, MAX_PARAMETERS_BYTES)?;
+        report
+            .inputs
+            .push(descriptor(path.display().to_string(), &bytes));
+        parameters = read_parameters(&bytes).map_err(|problem| PolicyFileError::Parameters {
+            path: path.clone(),
+            problem,
+        })?;
+    }
+    parameters.extend(request.parameters.clone());
+    let policy_error = |source| PolicyFileError::Policy {
+        path: request.policy.clone(),
+        source,
+    };
+    let parameters = resolve_parameters(&parameters).map_err(policy_error)?;
+    let policy = Policy::parse(text, &parameters).map_err(policy_error)?;
+
+    let mut read = Read::default();
+    for path in &request.attestations {
+        read.path(path, &policy)?;
+    }
+    report.inputs.extend(read.inputs);
+    report.inputs.sort_by(|a, b| a.uri.cmp(&b.uri));
+    for path in &request.finals {
+        report.finals.push(final_artifact(path)?);
+    }
+
+    let verdict = PolicyVerifier::new(now)
+        .parameters(parameters)
+        .inspections(&request.runner)
+        .verify(&policy, &read.attestations, &report.finals)
+        .map_err(policy_error)?;
+    let mut diagnostics = read.findings;
+    diagnostics.extend(verdict.verdict.diagnostics);
+    report.report.verdict.diagnostics = diagnostics;
+    report.attested_subjects = attested_subjects(&policy, &read.attestations, &verdict.counted);
+    report.counted = verdict.counted;
+    report.policy = Some(policy);
+    Ok(report)
+}
+
+/// The envelope a policy file holds, if it is one.
+fn as_envelope(bytes: &[u8]) -> Option<Envelope> {
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace())?;
+    if *first != b'{' {
+        return None;
+    }
+    let value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    let object = value.as_object()?;
+    if !(object.contains_key("payload") && object.contains_key("signatures")) {
+        return None;
+    }
+    Envelope::from_value(value).ok()
+}
+
+fn read_parameters(bytes: &[u8]) -> Result<BTreeMap<String, String>, String> {
+    let value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| format!("not JSON: {e}"))?;
+    let object = value
+        .as_object()
+        .ok_or("must be a JSON object of parameter names and string values")?;
+    object
+        .iter()
+        .map(|(name, value)| match value {
+            serde_json::Value::String(text) => Ok((name.clone(), text.clone())),
+            _ => Err(format!("parameter {name:?} must be a string")),
+        })
+        .collect()
+}
+
+fn sha256(bytes: &[u8]) -> DigestSet {
+    hash_bytes(bytes, &[DigestAlgorithm::Sha256])
+}
+
+fn descriptor(uri: String, bytes: &[u8]) -> ResourceDescriptor {
+    let mut d = ResourceDescriptor::default();
+    d.uri = Some(uri);
+    d.digest = Some(sha256(bytes));
+    d
+}
+
+/// A final artifact, hashed with sha256 and sha512.
+fn final_artifact(path: &Path) -> Result<FinalArtifact, PolicyFileError> {
+    let digests = crate::fs::hash_file(path)?;
+    Ok(FinalArtifact::new(path.display().to_string(), digests))
+}
+
+/// What the attestation inputs held.
+#[derive(Default)]
+struct Read {
+    attestations: Vec<Attestation>,
+    findings: Vec<Diagnostic>,
+    inputs: Vec<ResourceDescriptor>,
+    files: usize,
+}
+
+impl Read {
+    fn path(&mut self, path: &Path, policy: &Policy) -> Result<(), PolicyFileError> {
+        let problem = |problem: String| PolicyFileError::Attestations {
+            path: path.to_owned(),
+            problem,
+        };
+        let meta = std::fs::metadata(path).map_err(|e| problem(format!("cannot read: {e}")))?;
+        if !meta.is_dir() {
+            return self.file(path, policy, true);
+        }
+        let mut names = Vec::new();
+        for entry in std::fs::read_dir(path).map_err(|e| problem(format!("cannot list: {e}")))? {
+            let entry = entry.map_err(|e| problem(format!("cannot list: {e}")))?;
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else {
+                continue;
+            };
+            if name.ends_with(".json") || name.ends_with(".jsonl") {
+                names.push(name.to_owned());
+            }
+        }
+        names.sort();
+        for name in names {
+            self.file(&path.join(name), policy, false)?;
+        }
+        Ok(())
+    }
+
+    /// One file: a bundle (`.jsonl`), else one envelope. A file given by
+    /// name that cannot be read stops verification; one found in a folder
+    /// is a warning.
+    fn file(&mut self, path: &Path, policy: &Policy, given: bool) -> Result<(), PolicyFileError> {
+        self.files += 1;
+        if self.files > MAX_ATTESTATION_FILES {
+            return Err(PolicyFileError::Attestations {
+                path: path.to_owned(),
+                problem: format!("more than {MAX_ATTESTATION_FILES} attestation files"),
+            });
+        }
+        let origin = path.display().to_string();
+        let is_bundle = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.ends_with(".jsonl"));
+        let limit = if is_bundle {
+            MAX_BUNDLE_BYTES
+        } else {
+            MAX_ATTESTATION_BYTES
+        };
+        let bytes = match fs::read(path, limit) {
+            Ok(bytes) => bytes,
+            Err(e) if given => return Err(e.into()),
+            Err(e) => {
+                self.malformed(&origin, &crate::error_chain(&e));
+                return Ok(());
+            }
+        };
+        if is_bundle {
+            self.bundle(&origin, &bytes, policy);
+            return Ok(());
+        }
+        self.inputs.push(descriptor(origin.clone(), &bytes));
+        let envelope = serde_json::from_slice(&bytes)
+            .map_err(|e| e.to_string())
+            .and_then(|value| Envelope::from_value(value).map_err(|e| e.to_string()));
+        let envelope = match envelope {
+            Ok(envelope) => envelope,
+            Err(e) => {
+                self.malformed(&origin, &format!("not a DSSE envelope: {e}"));
+                return Ok(());
+            }
+        };
+        match Attestation::from_envelope(origin.clone(), &envelope, policy) {
+            Ok(attestation) => {
+                let step = path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .and_then(step_of_file_name);
+                self.attestations.push(match step {
+                    Some(step) => attestation.in_file_for(step),
+                    None => attestation,
+                });
+            }
+            Err(e) => self.malformed(&origin, &format!("its payload is not a statement: {e}")),
+        }
+        Ok(())
+    }
+
+    fn bundle(&mut self, origin: &str, bytes: &[u8], policy: &Policy) {
+        for line in read_bundle(bytes) {
+            let place = format!("{origin}:{}", line.number);
+            let envelope = match line.item {
+                BundleItem::Statement { envelope, .. } | BundleItem::Flagged { envelope, .. } => {
+                    envelope
+                }
+                BundleItem::Skipped(LineNote::Blank) => continue,
+                BundleItem::Skipped(note) => {
+                    self.malformed(&place, &note.to_string());
+                    continue;
+                }
+                _ => continue,
+            };
+            self.inputs.push(descriptor(place.clone(), line.bytes));
+            match Attestation::from_envelope(place.clone(), &envelope, policy) {
+                Ok(attestation) => self.attestations.push(attestation),
+                Err(e) => self.malformed(&place, &format!("its payload is not a statement: {e}")),
+            }
+        }
+    }
+
+    fn malformed(&mut self, origin: &str, problem: &str) {
+        let mut subject = Subject::default();
+        subject.link_file = Some(origin.to_owned());
+        self.findings.push(Diagnostic::new(
+            Code::AttestationMalformed,
+            format!("{origin}: {problem}; it does not count"),
+            subject,
+        ));
+    }
+}
+
+/// The step a folder file `<step>.<keyid8>.json` is for.
+fn step_of_file_name(name: &str) -> Option<String> {
+    let stem = name.strip_suffix(".json")?;
+    let (step, keyid) = stem.rsplit_once('.')?;
+    if keyid.len() != 8 || !keyid.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    StepName::new(step).ok().map(|s| s.to_string())
+}
+
+/// The subjects a summary is about when no final artifact is given.
+fn attested_subjects(
+    policy: &Policy,
+    attestations: &[Attestation],
+    counted: &BTreeMap<String, Vec<Counted>>,
+) -> Vec<ResourceDescriptor> {
+    let steps: Vec<&str> = if policy.subjects.is_empty() {
+        policy
+            .steps
+            .last()
+            .map(|s| s.name.as_str())
+            .into_iter()
+            .collect()
+    } else {
+        policy.subjects.iter().map(StepName::as_str).collect()
+    };
+    let mut out: Vec<ResourceDescriptor> = Vec::new();
+    for step in steps {
+        for c in counted.get(step).into_iter().flatten() {
+            let Some(a) = attestations.iter().find(|a| a.origin == c.origin) else {
+                continue;
+            };
+            for s in &a.statement.subject {
+                if !out.contains(s) {
+                    out.push(s.clone());
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folder_files_name_their_step() {
+        assert_eq!(
+            step_of_file_name("build.fe1c6281.json").as_deref(),
+            Some("build")
+        );
+        assert_eq!(
+            step_of_file_name("a.b.fe1c6281.json").as_deref(),
+            Some("a.b")
+        );
+        assert_eq!(step_of_file_name("build.json"), None);
+        assert_eq!(step_of_file_name("build.zzzzzzzz.json"), None);
+        assert_eq!(step_of_file_name("...fe1c6281.json"), None);
+    }
+}
