@@ -94,10 +94,8 @@ pub(crate) fn read_signing_key(
         Some(None) => Some(password::prompt(&path.display().to_string())?),
     }
     .filter(|p| !p.is_empty());
-    Ok(
-        fs::read_private_key(path, password.as_deref(), KeyIdForm::Modern)
-            .map_err(|e| with_password_hint(e, "-P (to be asked) or -P PASSWORD"))?,
-    )
+    fs::read_private_key(path, password.as_deref(), KeyIdForm::Modern)
+        .map_err(|e| with_password_hint(e, "-P (to be asked) or -P PASSWORD"))
 }
 
 /// `ALG:HEX` (a digest given on the command line) as its algorithm and its

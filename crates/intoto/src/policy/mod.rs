@@ -185,7 +185,7 @@ pub enum PolicyFileError {
         path: PathBuf,
         /// Why.
         #[source]
-        source: PolicyError,
+        source: Box<PolicyError>,
     },
     /// Keys were given for a policy that is not signed.
     #[error("{}: the policy is not a signed envelope, so there is nothing for --verification-keys to check; sign it, or leave the keys out to trust the file as given", path.display())]
@@ -262,7 +262,7 @@ pub fn verify_policy(request: &PolicyRequest) -> Result<PolicyReport, PolicyFile
     parameters.extend(request.parameters.clone());
     let policy_error = |source| PolicyFileError::Policy {
         path: request.policy.clone(),
-        source,
+        source: Box::new(source),
     };
     let parameters = resolve_parameters(&parameters).map_err(policy_error)?;
     let policy = Policy::parse(text, &parameters).map_err(policy_error)?;

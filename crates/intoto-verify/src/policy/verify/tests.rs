@@ -223,7 +223,7 @@ fn final_artifacts_must_be_attested() {
     let verifier = PolicyVerifier::new(now());
     assert!(
         verifier
-            .verify(&policy, &atts, &[good.clone()])
+            .verify(&policy, &atts, std::slice::from_ref(&good))
             .unwrap()
             .verdict
             .passed()
