@@ -467,3 +467,191 @@ fn classic_layouts_keep_working_with_the_same_command() {
     assert!(code == 0 || code == 1, "{out}");
     assert!(!out.contains("attestation"), "{out}");
 }
+
+/// The keyid of `name`.pub, and its `intoto key layout` entry.
+fn key_entry(dir: &Path, name: &str) -> (String, Value) {
+    let out = intoto(dir)
+        .args(["key", "layout", &format!("{name}.pub")])
+        .output()
+        .unwrap();
+    let entry: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (keyid, key) = entry.as_object().unwrap().iter().next().unwrap();
+    (keyid.clone(), key.clone())
+}
+
+fn provenance(dir: &Path, out: &str, key: &str, source_digest: &str) {
+    let predicate = serde_json::json!({
+        "buildDefinition": {
+            "buildType": "https://example.com/build/v1",
+            "externalParameters": {},
+            "resolvedDependencies": [{"name": "src/main.c", "digest": {"sha256": source_digest}}],
+        },
+        "runDetails": {"builder": {"id": "https://ci.example.com"}},
+    });
+    fs::write(dir.join("provenance.json"), predicate.to_string()).unwrap();
+    intoto(dir)
+        .args([
+            "attest",
+            "--type",
+            "provenance",
+            "--predicate",
+            "provenance.json",
+        ])
+        .args(["--subject", "bin/app", "--signing-key", key, "-o", out])
+        .assert()
+        .success();
+}
+
+#[test]
+fn a_sublayout_stands_for_its_step_with_its_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for name in ["builder", "compiler", "releaser"] {
+        intoto(d).args(["key", "generate", name]).assert().success();
+    }
+    let (builder, builder_key) = key_entry(d, "builder");
+    let (compiler, compiler_key) = key_entry(d, "compiler");
+    let (releaser, releaser_key) = key_entry(d, "releaser");
+    fs::create_dir_all(d.join("bin")).unwrap();
+    fs::write(d.join("bin/app"), "the program\n").unwrap();
+    // The builder's own chain: one compile step.
+    let sub = serde_json::json!({
+        "expires": "2100-01-01T00:00:00Z",
+        "functionaries": {compiler.clone(): compiler_key},
+        "steps": [{
+            "name": "compile",
+            "expectedMaterials": ["ALLOW src/*", "DISALLOW *"],
+            "expectedProducts": ["CREATE bin/app", "DISALLOW *"],
+            "expectedPredicates": [{
+                "predicateType": "https://slsa.dev/provenance/v1",
+                "expectedAttributes": [{"rule": "predicate.runDetails.builder.id == 'https://ci.example.com'"}],
+                "functionaries": [compiler.clone()],
+            }],
+        }],
+    });
+    fs::write(d.join("sub.json"), sub.to_string()).unwrap();
+    fs::create_dir_all(d.join("atts")).unwrap();
+    let short = |k: &str| k[..8].to_owned();
+    let sub_file = format!("atts/build.{}.json", short(&builder));
+    intoto(d)
+        .args([
+            "sign", "--policy", "-f", "sub.json", "-k", "builder", "-o", &sub_file,
+        ])
+        .assert()
+        .success();
+    let sub_dir = format!("atts/build.{}", short(&builder));
+    fs::create_dir_all(d.join(&sub_dir)).unwrap();
+    provenance(
+        d,
+        &format!("{sub_dir}/compile.{}.json", short(&compiler)),
+        "compiler",
+        &"aa".repeat(32),
+    );
+    // The root policy delegates the build step, and releases its product.
+    let root = serde_json::json!({
+        "expires": "2100-01-01T00:00:00Z",
+        "functionaries": {builder.clone(): builder_key, releaser.clone(): releaser_key},
+        "steps": [
+            {
+                "name": "build",
+                "expectedProducts": ["CREATE bin/app", "DISALLOW *"],
+                "expectedPredicates": [{
+                    "predicateType": "https://example.invalid/intoto/attestation/sublayout/v0.1",
+                    "functionaries": [builder.clone()],
+                }],
+            },
+            {
+                "name": "release",
+                "expectedMaterials": ["MATCH bin/app WITH products FROM build", "DISALLOW *"],
+                "expectedPredicates": [{
+                    "predicateType": "https://example.com/release/v1",
+                    "functionaries": [releaser.clone()],
+                }],
+            },
+        ],
+    });
+    fs::write(d.join("root.json"), root.to_string()).unwrap();
+    fs::write(d.join("release.json"), "{}").unwrap();
+    intoto(d)
+        .args([
+            "attest",
+            "--type",
+            "custom",
+            "--predicate-type-uri",
+            "https://example.com/release/v1",
+        ])
+        .args([
+            "--predicate",
+            "release.json",
+            "--subject",
+            "bin/app",
+            "--signing-key",
+            "releaser",
+        ])
+        .args(["-o", &format!("atts/release.{}.json", short(&releaser))])
+        .assert()
+        .success();
+    let (code, codes, report) = json_codes(d, &["verify", "-l", "root.json", "-a", "atts"]);
+    assert_eq!((code, &codes), (0, &vec![]), "{report}");
+
+    // The compiler's provenance from another builder fails the sublayout,
+    // and the finding says where.
+    let compile = format!("{sub_dir}/compile.{}.json", short(&compiler));
+    tamper(&d.join(&compile), |s| {
+        s["predicate"]["runDetails"]["builder"]["id"] = "https://evil.example.com".into();
+    });
+    let (code, codes, report) = json_codes(d, &["verify", "-l", "root.json", "-a", "atts"]);
+    assert_eq!(code, 1);
+    assert!(
+        codes.contains(&"attestation-unsigned".to_owned()),
+        "{codes:?}"
+    );
+    assert!(codes.contains(&"threshold-not-met".to_owned()), "{codes:?}");
+    let threshold = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "threshold-not-met")
+        .unwrap();
+    assert_eq!(threshold["subject"]["sublayout"][0], sub_file);
+    assert_eq!(threshold["subject"]["item"], "compile");
+
+    // Re-signed by the compiler with the wrong builder: the attribute rule
+    // inside the sublayout fails.
+    fs::remove_file(d.join(&compile)).unwrap();
+    let predicate = serde_json::json!({
+        "buildDefinition": {
+            "buildType": "https://example.com/build/v1",
+            "externalParameters": {},
+            "resolvedDependencies": [{"name": "src/main.c", "digest": {"sha256": "aa".repeat(32)}}],
+        },
+        "runDetails": {"builder": {"id": "https://evil.example.com"}},
+    });
+    fs::write(d.join("evil.json"), predicate.to_string()).unwrap();
+    intoto(d)
+        .args(["attest", "--type", "provenance", "--predicate", "evil.json"])
+        .args([
+            "--subject",
+            "bin/app",
+            "--signing-key",
+            "compiler",
+            "-o",
+            &compile,
+        ])
+        .assert()
+        .success();
+    let (code, codes, _) = json_codes(d, &["verify", "-l", "root.json", "-a", "atts"]);
+    assert_eq!((code, codes), (1, vec!["attribute-failed".to_owned()]));
+
+    // A sublayout signed by a key the step does not list does not count.
+    provenance(d, &compile, "compiler", &"aa".repeat(32));
+    intoto(d)
+        .args([
+            "sign", "--policy", "-f", "sub.json", "-k", "releaser", "-o", &sub_file,
+        ])
+        .assert()
+        .success();
+    let (code, codes, _) = json_codes(d, &["verify", "-l", "root.json", "-a", "atts"]);
+    assert_eq!(code, 1);
+    assert!(codes.contains(&"threshold-not-met".to_owned()), "{codes:?}");
+}

@@ -84,6 +84,11 @@ pub const RUNTIME_TRACE_V0_1: &str = "https://in-toto.io/attestation/runtime-tra
 /// `predicateType` of this project's code-review predicate v0.1.
 pub const REVIEW_V0_1: &str = "https://example.invalid/intoto/attestation/review/v0.1";
 
+/// The `predicateType` a policy step expects when its functionaries
+/// delegate it to a sublayout: a policy of their own, signed by them in a
+/// DSSE envelope, verified recursively over its own attestations.
+pub const SUBLAYOUT_V0_1: &str = "https://example.invalid/intoto/attestation/sublayout/v0.1";
+
 impl PredicateKind {
     /// The alias `--type` takes.
     pub fn alias(self) -> &'static str {

@@ -35,6 +35,22 @@ pub struct Attestation {
     pub statement: Statement,
     /// The policy keyids whose signatures on it verified.
     pub signers: BTreeSet<KeyId>,
+    /// For a sublayout: the policy its functionary signed, with its own
+    /// attestations. Its statement is then of type
+    /// [`SUBLAYOUT_V0_1`](intoto_model::predicate::kind::SUBLAYOUT_V0_1),
+    /// with no subjects.
+    pub sublayout: Option<Box<SubPolicy>>,
+}
+
+/// A policy a functionary signed for its step, and the attestations of its
+/// own supply chain (their signatures checked against its functionaries).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct SubPolicy {
+    /// The sublayout.
+    pub policy: Policy,
+    /// Its attestations.
+    pub attestations: Vec<Attestation>,
 }
 
 impl Attestation {
@@ -45,7 +61,31 @@ impl Attestation {
             file_step: None,
             statement,
             signers,
+            sublayout: None,
         }
+    }
+
+    /// A sublayout: `envelope` carries a policy (read as `policy`), signed
+    /// by those of `parent`'s functionaries whose signatures verify over
+    /// the payload as received; `attestations` are its supply chain's.
+    pub fn sublayout(
+        origin: impl Into<String>,
+        envelope: &Envelope,
+        parent: &Policy,
+        policy: Policy,
+        attestations: Vec<Attestation>,
+    ) -> Self {
+        let statement = Statement::new(
+            Vec::new(),
+            intoto_model::predicate::kind::SUBLAYOUT_V0_1,
+            serde_json::Map::new(),
+        );
+        let mut a = Self::new(origin, statement, signers_of(envelope, parent));
+        a.sublayout = Some(Box::new(SubPolicy {
+            policy,
+            attestations,
+        }));
+        a
     }
 
     /// The attestation an envelope holds, with the policy functionaries whose
@@ -62,16 +102,7 @@ impl Attestation {
         policy: &Policy,
     ) -> Result<Self, ModelError> {
         let statement = statement_of(envelope)?;
-        let msg = envelope.pae();
-        let signers = policy
-            .functionaries
-            .iter()
-            .filter(|(_, key)| {
-                check_signature_over(&msg, EnvelopeKind::Dsse, &envelope.signatures, key).is_ok()
-            })
-            .map(|(keyid, _)| keyid.clone())
-            .collect();
-        Ok(Self::new(origin, statement, signers))
+        Ok(Self::new(origin, statement, signers_of(envelope, policy)))
     }
 
     /// Bound to `step` by its file name.
@@ -79,6 +110,20 @@ impl Attestation {
         self.file_step = Some(step.into());
         self
     }
+}
+
+/// The policy functionaries whose signatures on `envelope` verify over the
+/// pre-authentication encoding of its payload as received.
+fn signers_of(envelope: &Envelope, policy: &Policy) -> BTreeSet<KeyId> {
+    let msg = envelope.pae();
+    policy
+        .functionaries
+        .iter()
+        .filter(|(_, key)| {
+            check_signature_over(&msg, EnvelopeKind::Dsse, &envelope.signatures, key).is_ok()
+        })
+        .map(|(keyid, _)| keyid.clone())
+        .collect()
 }
 
 /// Why an attestation cannot be bound.

@@ -609,16 +609,23 @@ fn functionary_key(keyid: &str, value: &Value) -> Result<PublicKey, PolicyError>
             written: written.clone(),
         });
     }
+    // The verifier's camelCase names, or the key dict's own (what `intoto
+    // key layout` prints), so a key can be pasted either way.
+    let name = |camel: &'static str, snake: &'static str| {
+        if f.contains_key(camel) { camel } else { snake }
+    };
+    let key_val_name = name("keyVal", "keyval");
+    let key_val_path = format!("{path}.{key_val_name}");
     let key_val = object(
-        optional(f, "keyVal").ok_or_else(|| ModelError::MissingField {
-            field: format!("{path}.keyVal"),
+        optional(f, key_val_name).ok_or_else(|| ModelError::MissingField {
+            field: key_val_path.clone(),
         })?,
-        &format!("{path}.keyVal"),
+        &key_val_path,
     )?;
     let mut dict = serde_json::Map::new();
     dict.insert(
         "keytype".into(),
-        Value::String(string(f, "keyType", &path)?.to_owned()),
+        Value::String(string(f, name("keyType", "keytype"), &path)?.to_owned()),
     );
     dict.insert(
         "scheme".into(),
@@ -627,10 +634,10 @@ fn functionary_key(keyid: &str, value: &Value) -> Result<PublicKey, PolicyError>
     let mut keyval = serde_json::Map::new();
     keyval.insert(
         "public".into(),
-        Value::String(string(key_val, "public", &format!("{path}.keyVal"))?.to_owned()),
+        Value::String(string(key_val, "public", &key_val_path)?.to_owned()),
     );
     dict.insert("keyval".into(), Value::Object(keyval));
-    if let Some(algs) = optional(f, "keyIDHashAlgorithms") {
+    if let Some(algs) = optional(f, name("keyIDHashAlgorithms", "keyid_hash_algorithms")) {
         dict.insert("keyid_hash_algorithms".into(), algs.clone());
     }
     PublicKey::from_key_dict(KeyId::new(keyid.to_owned()), &KeyDict::from_map(dict)).map_err(

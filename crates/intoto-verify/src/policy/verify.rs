@@ -19,6 +19,15 @@
 //! 6. inspections, run only when nothing failed before, with their artifact
 //!    and attribute rules.
 //!
+//! A step whose expected predicate is
+//! [`SUBLAYOUT_V0_1`](intoto_model::predicate::kind::SUBLAYOUT_V0_1) is
+//! delegated: its functionary signs a policy of its own ([`SubPolicy`]),
+//! verified recursively over its own attestations (at most
+//! [`MAX_SUBLAYOUT_DEPTH`] deep; its inspections are not run). A sublayout
+//! that passes stands for the step with its summary: its first step's
+//! materials and its last step's products; its findings are the root's,
+//! under its origin.
+//!
 //! Every finding is a [`Diagnostic`] naming the step, the attestation, the
 //! functionary, the predicate type and the rule, in one [`Verdict`].
 //! Unlike the attestation verifier, every counted attestation must pass its
@@ -33,7 +42,7 @@ use serde_json::Value;
 
 use super::artifacts::{AttestedArtifacts, merged};
 use super::attribute::{AttributeInput, AttributeRule, CompiledRule, Outcome};
-use super::binding::{Attestation, BindingProblem, bind};
+use super::binding::{Attestation, BindingProblem, SubPolicy, bind};
 use super::layout::{Policy, PolicyError};
 use crate::artifacts::Digests;
 use crate::chain::{ChainLink, ReturnValue};
@@ -42,7 +51,7 @@ use crate::rules::ItemKind;
 use crate::rules::engine::{self, Detail, DigestMatch, Lists, RuleList};
 use crate::session::Scope;
 use crate::stage::rules::violation_diagnostic;
-use crate::verifier::{InspectionRunner, NoInspections};
+use crate::verifier::{InspectionRunner, MAX_SUBLAYOUT_DEPTH, NoInspections};
 
 /// A final artifact to find among the attested subjects (`--subject`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,9 +151,50 @@ impl<'a> PolicyVerifier<'a> {
         let mut run = Run {
             verdict: PolicyVerdict::default(),
             attestations,
+            folder: Vec::new(),
+            summary: None,
         };
         run.verify(self, policy, &compiled, finals);
         Ok(run.verdict)
+    }
+
+    /// Verifies a sublayout in `folder` (its origin, under its parents'):
+    /// its findings, and its summary when it passed.
+    fn sublayout(
+        &self,
+        sub: &SubPolicy,
+        folder: Vec<String>,
+    ) -> (Vec<Diagnostic>, Option<AttestedArtifacts>) {
+        let mut run = Run {
+            verdict: PolicyVerdict::default(),
+            attestations: &sub.attestations,
+            folder,
+            summary: None,
+        };
+        if run.folder.len() > MAX_SUBLAYOUT_DEPTH {
+            run.push(Diagnostic::new(
+                Code::SublayoutTooDeep,
+                format!(
+                    "sublayouts nest deeper than {MAX_SUBLAYOUT_DEPTH}: {}",
+                    run.folder.join(" > ")
+                ),
+                Subject::default(),
+            ));
+            return (run.verdict.verdict.diagnostics, None);
+        }
+        match self.compile(&sub.policy) {
+            Ok(compiled) => run.verify(self, &sub.policy, &compiled, &[]),
+            Err(e) => run.push(Diagnostic::new(
+                Code::AttributeError,
+                format!("the sublayout cannot be verified: {e}"),
+                Subject::default(),
+            )),
+        }
+        let passed = run.verdict.verdict.passed();
+        (
+            run.verdict.verdict.diagnostics,
+            run.summary.filter(|_| passed),
+        )
     }
 
     fn compile(&self, policy: &Policy) -> Result<Compiled, PolicyError> {
@@ -191,10 +241,16 @@ impl<'a> PolicyVerifier<'a> {
     }
 }
 
-/// One verification in progress.
+/// One verification in progress: of the root policy, or of a sublayout.
 struct Run<'i> {
     verdict: PolicyVerdict,
     attestations: &'i [Attestation],
+    /// The sublayouts this one is in (their origins), outermost first;
+    /// empty for the root.
+    folder: Vec<String>,
+    /// The chain's summary: its first step's materials and its last
+    /// step's products.
+    summary: Option<AttestedArtifacts>,
 }
 
 /// Who and what a finding about one attestation is about.
@@ -218,8 +274,11 @@ fn short(keyid: &KeyId) -> String {
 }
 
 impl Run<'_> {
-    fn push(&mut self, diagnostic: Diagnostic) {
+    fn push(&mut self, mut diagnostic: Diagnostic) {
         tracing::debug!(code = diagnostic.code.as_str(), "{}", diagnostic.message);
+        if diagnostic.subject.sublayout.is_empty() {
+            diagnostic.subject.sublayout.clone_from(&self.folder);
+        }
         self.verdict.verdict.diagnostics.push(diagnostic);
     }
 
@@ -422,9 +481,23 @@ impl Run<'_> {
 
         // Artifact rules.
         let mut artifacts: BTreeMap<usize, AttestedArtifacts> = BTreeMap::new();
+        let mut sublayout_failed = false;
         for (step, indices) in &counted_by_step {
             for &i in indices {
                 let a = &self.attestations[i];
+                if let Some(sub) = &a.sublayout {
+                    let mut folder = self.folder.clone();
+                    folder.push(a.origin.clone());
+                    let (findings, summary) = verifier.sublayout(sub, folder);
+                    self.verdict.verdict.diagnostics.extend(findings);
+                    match summary {
+                        Some(summary) => {
+                            artifacts.insert(i, summary);
+                        }
+                        None => sublayout_failed = true,
+                    }
+                    continue;
+                }
                 match AttestedArtifacts::of(&a.statement) {
                     Ok(found) => {
                         artifacts.insert(i, found);
@@ -442,6 +515,11 @@ impl Run<'_> {
                     }
                 }
             }
+        }
+        // As in classic verification, a failed sublayout stops before the
+        // artifact rules: its step has no artifacts to check them against.
+        if sublayout_failed {
+            return;
         }
         let mut destinations: BTreeMap<String, AttestedArtifacts> = counted_by_step
             .iter()
@@ -472,10 +550,24 @@ impl Run<'_> {
             }
         }
 
+        let (first, last) = (policy.steps.first(), policy.steps.last());
+        self.summary = Some(AttestedArtifacts {
+            materials: first
+                .and_then(|s| destinations.get(s.name.as_str()))
+                .map(|d| d.materials.clone())
+                .unwrap_or_default(),
+            products: last
+                .and_then(|s| destinations.get(s.name.as_str()))
+                .map(|d| d.products.clone())
+                .unwrap_or_default(),
+            transforms: true,
+        });
+
         // Final artifacts.
         self.final_artifacts(policy, finals, &counted_by_step);
 
-        // Inspections, only on a chain that passed so far.
+        // Inspections, only on a chain that passed so far, and not those
+        // of sublayouts (commands a functionary chose).
         if self.errors() > 0 {
             return;
         }
@@ -486,6 +578,17 @@ impl Run<'_> {
                 item_kind: Some(ItemKind::Inspection),
                 ..Subject::default()
             };
+            if !self.folder.is_empty() {
+                self.push(Diagnostic::new(
+                    Code::InspectionSkipped,
+                    format!(
+                        "inspection '{name}' ({}) of the sublayout was not run: a sublayout's inspections are commands its functionary chose",
+                        inspection.run.join(" ")
+                    ),
+                    subject,
+                ));
+                continue;
+            }
             let mut model = Inspection::new(name, inspection.run.clone());
             model
                 .expected_materials

@@ -267,7 +267,10 @@ pub fn verify_policy(request: &PolicyRequest) -> Result<PolicyReport, PolicyFile
     let parameters = resolve_parameters(&parameters).map_err(policy_error)?;
     let policy = Policy::parse(text, &parameters).map_err(policy_error)?;
 
-    let mut read = Read::default();
+    let mut read = Read {
+        parameters: parameters.clone(),
+        ..Read::default()
+    };
     for path in &request.attestations {
         read.path(path, &policy)?;
     }
@@ -344,6 +347,10 @@ struct Read {
     findings: Vec<Diagnostic>,
     inputs: Vec<ResourceDescriptor>,
     files: usize,
+    /// Parameters, for sublayouts.
+    parameters: BTreeMap<String, String>,
+    /// How deep in sublayouts the files being read are.
+    depth: usize,
 }
 
 impl Read {
@@ -418,12 +425,21 @@ impl Read {
                 return Ok(());
             }
         };
+        let step = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(step_of_file_name);
+        if is_policy(&envelope) {
+            if let Some(sub) = self.sublayout(path, &origin, &envelope, policy)? {
+                self.attestations.push(match step {
+                    Some(step) => sub.in_file_for(step),
+                    None => sub,
+                });
+            }
+            return Ok(());
+        }
         match Attestation::from_envelope(origin.clone(), &envelope, policy) {
             Ok(attestation) => {
-                let step = path
-                    .file_name()
-                    .and_then(|n| n.to_str())
-                    .and_then(step_of_file_name);
                 self.attestations.push(match step {
                     Some(step) => attestation.in_file_for(step),
                     None => attestation,
@@ -449,11 +465,54 @@ impl Read {
                 _ => continue,
             };
             self.inputs.push(descriptor(place.clone(), line.bytes));
+            if is_policy(&envelope) {
+                self.malformed(
+                    &place,
+                    "a signed policy (a sublayout) is read from an attestation folder, as <step>.<keyid8>.json with its attestations in <step>.<keyid8>/",
+                );
+                continue;
+            }
             match Attestation::from_envelope(place.clone(), &envelope, policy) {
                 Ok(attestation) => self.attestations.push(attestation),
                 Err(e) => self.malformed(&place, &format!("its payload is not a statement: {e}")),
             }
         }
+    }
+
+    /// A signed policy in a folder: a sublayout, with its attestations in
+    /// the folder named like it without `.json` (when there is one).
+    fn sublayout(
+        &mut self,
+        path: &Path,
+        origin: &str,
+        envelope: &Envelope,
+        parent: &Policy,
+    ) -> Result<Option<Attestation>, PolicyFileError> {
+        if self.depth >= intoto_verify::MAX_SUBLAYOUT_DEPTH {
+            self.malformed(origin, "sublayouts nest too deep; it is not read");
+            return Ok(None);
+        }
+        let policy = match Policy::parse(&envelope.payload, &self.parameters) {
+            Ok(policy) => policy,
+            Err(e) => {
+                self.malformed(origin, &format!("its policy cannot be read: {e}"));
+                return Ok(None);
+            }
+        };
+        let folder = path.with_extension("");
+        let outer = std::mem::take(&mut self.attestations);
+        self.depth += 1;
+        let found = if folder.is_dir() {
+            self.path(&folder, &policy)
+        } else {
+            Ok(())
+        };
+        self.depth -= 1;
+        let inner = std::mem::replace(&mut self.attestations, outer);
+        found?;
+        Ok(Some(Attestation::sublayout(
+            origin, envelope, parent, policy, inner,
+        )))
     }
 
     fn malformed(&mut self, origin: &str, problem: &str) {
@@ -465,6 +524,12 @@ impl Read {
             subject,
         ));
     }
+}
+
+/// Whether an envelope carries a signed policy.
+fn is_policy(envelope: &Envelope) -> bool {
+    envelope.payload_type == POLICY_PAYLOAD_TYPE_YAML
+        || envelope.payload_type == POLICY_PAYLOAD_TYPE_JSON
 }
 
 /// The step a folder file `<step>.<keyid8>.json` is for.
