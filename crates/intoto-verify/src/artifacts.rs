@@ -343,6 +343,27 @@ mod tests {
     }
 
     #[test]
+    fn policies_take_digest_sets_that_agree_on_a_strong_shared_algorithm() {
+        let d = |pairs: &[(&str, &str)]| Digests::from_set(set(pairs));
+        let a = "a".repeat(64);
+        let b = "b".repeat(64);
+        // Same compact sha256; different.
+        assert!(d(&[("sha256", &a)]).agrees_with(&d(&[("sha256", &a)])));
+        assert!(!d(&[("sha256", &a)]).agrees_with(&d(&[("sha256", &b)])));
+        // An extra algorithm on one side is fine; case is not a difference.
+        assert!(d(&[("sha256", &a)]).agrees_with(&d(&[("sha256", &a.to_uppercase()), ("sha512", "cc")])));
+        // Disagreeing on any shared algorithm is not.
+        assert!(!d(&[("sha256", &a), ("sha512", "cc")]).agrees_with(&d(&[("sha256", &a), ("sha512", "dd")])));
+        // Nothing shared, or only weak algorithms shared: not the same.
+        assert!(!d(&[("sha256", &a)]).agrees_with(&d(&[("sha512", "cc")])));
+        assert!(!d(&[("sha1", "ab")]).agrees_with(&d(&[("sha1", "ab")])));
+        assert!(!d(&[("md5", "ab"), ("sha1", "cd")]).agrees_with(&d(&[("md5", "ab"), ("sha1", "cd")])));
+        assert!(d(&[("sha1", "ab"), ("gitCommit", "ef")]).agrees_with(&d(&[("sha1", "ab"), ("gitCommit", "ef")])));
+        // Empty sets never match.
+        assert!(!d(&[]).agrees_with(&d(&[])));
+    }
+
+    #[test]
     fn only_a_lone_lower_case_sha256_is_compact() {
         let hex = "ab".repeat(32);
         assert!(matches!(

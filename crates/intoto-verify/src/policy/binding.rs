@@ -33,8 +33,9 @@ pub struct Attestation {
     pub file_step: Option<String>,
     /// The statement.
     pub statement: Statement,
-    /// The policy keyids whose signatures on it verified.
-    pub signers: BTreeSet<KeyId>,
+    /// The policy keyids whose signatures on it verified (read with
+    /// [`Attestation::signers`]; only a signature check sets them).
+    pub(crate) signers: BTreeSet<KeyId>,
     /// For a sublayout: the policy its functionary signed, with its own
     /// attestations. Its statement is then of type
     /// [`SUBLAYOUT_V0_1`](intoto_model::predicate::kind::SUBLAYOUT_V0_1),
@@ -54,8 +55,14 @@ pub struct SubPolicy {
 }
 
 impl Attestation {
-    /// An attestation found at `origin`, signed by `signers`.
-    pub fn new(origin: impl Into<String>, statement: Statement, signers: BTreeSet<KeyId>) -> Self {
+    /// The policy keyids whose signatures on it verified.
+    pub fn signers(&self) -> &BTreeSet<KeyId> {
+        &self.signers
+    }
+
+    /// An attestation found at `origin`, signed by `signers` (for the
+    /// crate's own checks and tests: others come through a signature check).
+    pub(crate) fn new(origin: impl Into<String>, statement: Statement, signers: BTreeSet<KeyId>) -> Self {
         Self {
             origin: origin.into(),
             file_step: None,
