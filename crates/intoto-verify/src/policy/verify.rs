@@ -8,7 +8,9 @@
 //!    count;
 //! 3. for each step and expected predicate, the threshold of **distinct**
 //!    listed functionaries, and every counted attestation's attribute rules
-//!    ([`super::attribute`]);
+//!    ([`super::attribute`]); with a threshold above one, the counted
+//!    attestations must record the same materials and products (names, and
+//!    digests that agree), as a classic step's links must;
 //! 4. every counted attestation's artifact rules, with the classic engine
 //!    over its materials and products ([`super::artifacts`]); a MATCH looks
 //!    up the named step's attestations, merged. Digest sets are the same
@@ -34,7 +36,7 @@ use serde_json::Value;
 use super::artifacts::{AttestedArtifacts, merged};
 use super::attribute::{AttributeInput, AttributeRule, CompiledRule, Outcome};
 use super::binding::{Attestation, BindingProblem, bind};
-use super::layout::{Policy, PolicyError};
+use super::layout::{ExpectedPredicate, Policy, PolicyError};
 use crate::artifacts::Digests;
 use crate::chain::{ChainLink, ReturnValue};
 use crate::diagnostic::{AttributeSubject, Code, Diagnostic, Subject, Verdict};
@@ -315,6 +317,7 @@ impl Run<'_> {
         // Thresholds and attribute rules.
         let mut counted_by_step: BTreeMap<&str, BTreeSet<usize>> = BTreeMap::new();
         let mut listed_by: BTreeMap<usize, Vec<KeyId>> = BTreeMap::new();
+        let mut must_agree: Vec<(&str, &ExpectedPredicate, Vec<usize>)> = Vec::new();
         for (s, step) in policy.steps.iter().enumerate() {
             let name = step.name.as_str();
             let bound: &[usize] = binding.steps.get(name).map_or(&[], Vec::as_slice);
@@ -387,6 +390,9 @@ impl Run<'_> {
                         &compiled.steps[s][j],
                     );
                 }
+                if expected.threshold.is_multiple() {
+                    must_agree.push((name, expected, counted));
+                }
             }
             for &i in bound {
                 let a = &self.attestations[i];
@@ -401,6 +407,10 @@ impl Run<'_> {
                     ));
                 }
             }
+        }
+        // Functionaries of a threshold attest the same artifacts.
+        for (step, expected, counted) in &must_agree {
+            self.agreement(step, expected, counted);
         }
         for (step, indices) in &counted_by_step {
             let counted = indices
@@ -548,6 +558,84 @@ impl Run<'_> {
                 &subject,
             );
             destinations.insert(name.to_owned(), own);
+        }
+    }
+
+    /// `artifacts-disagree` when the attestations counted for an expected
+    /// predicate with a threshold above one record different materials or
+    /// products: a name only one of them has, or digests that do not agree.
+    /// Otherwise one functionary's claims would stand for all of them: a
+    /// MATCH reads the first attestation's artifacts, and a final artifact
+    /// is accepted as a subject of any.
+    fn agreement(&mut self, step: &str, expected: &ExpectedPredicate, counted: &[usize]) {
+        let Some((&first, others)) = counted.split_first() else {
+            return;
+        };
+        let a = &self.attestations[first];
+        // An attestation whose artifacts cannot be read is reported with the
+        // artifact rules.
+        let Ok(reference) = AttestedArtifacts::of(&a.statement) else {
+            return;
+        };
+        for &i in others {
+            let b = &self.attestations[i];
+            let Ok(other) = AttestedArtifacts::of(&b.statement) else {
+                continue;
+            };
+            for (artifact_type, x, y) in [
+                (
+                    ArtifactType::Materials,
+                    &reference.materials,
+                    &other.materials,
+                ),
+                (ArtifactType::Products, &reference.products, &other.products),
+            ] {
+                let differing: Vec<&str> = x
+                    .iter()
+                    .filter(|(n, d)| y.get(n).is_none_or(|e| !d.agrees_with(e)))
+                    .map(|(n, _)| n)
+                    .chain(y.names().filter(|n| !x.contains(n)))
+                    .collect();
+                let Some(&path) = differing.first() else {
+                    continue;
+                };
+                let count = differing.len();
+                let describe = |d: Option<&Digests>| match d {
+                    Some(d) => crate::rules::short_digest(&d.to_set()),
+                    None => "absent".to_owned(),
+                };
+                let field = artifact_type.field();
+                let message = format!(
+                    "step '{step}': {} attestations {} and {} record different {field}: '{path}' is {} in one and {} in the other ({count} artifact{} differ{}); with threshold {} each functionary must attest the same artifacts",
+                    expected.predicate_type,
+                    a.origin,
+                    b.origin,
+                    describe(x.get(path)),
+                    describe(y.get(path)),
+                    if count == 1 { "" } else { "s" },
+                    if count == 1 { "s" } else { "" },
+                    expected.threshold,
+                );
+                let mut subject =
+                    attestation_subject(step, ItemKind::Step, a, &expected.functionaries);
+                subject.other_link_file = Some(b.origin.clone());
+                subject.artifacts = vec![crate::diagnostic::ArtifactSubject {
+                    path: path.to_owned(),
+                    digests: x.get(path).map(Digests::to_set),
+                    compared_with: Some(crate::diagnostic::Compared {
+                        location: b.origin.clone(),
+                        path: path.to_owned(),
+                        digests: y.get(path).map(Digests::to_set),
+                    }),
+                }];
+                subject.artifact_count = count;
+                self.push(
+                    Diagnostic::new(Code::ArtifactsDisagree, message, subject).with_help(
+                        "functionaries of a step with a threshold must attest the same artifacts; one of them worked on different inputs or was tampered with",
+                    ),
+                );
+                break;
+            }
         }
     }
 

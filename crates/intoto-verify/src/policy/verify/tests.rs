@@ -223,7 +223,7 @@ fn final_artifacts_must_be_attested() {
     let verifier = PolicyVerifier::new(now());
     assert!(
         verifier
-            .verify(&policy, &atts, &[good.clone()])
+            .verify(&policy, &atts, std::slice::from_ref(&good))
             .unwrap()
             .verdict
             .passed()
@@ -253,5 +253,127 @@ fn an_invalid_rule_names_its_step_and_field() {
     assert!(
         text.starts_with("steps[1].expectedPredicates[0].expectedAttributes[0] (of \"test\")"),
         "{text}"
+    );
+}
+
+/// A policy whose two functionaries `k1` and `k2` must both attest build's
+/// provenance, after clone's link by `k1` (one public key under two keyids:
+/// these tests give attestations their signers directly).
+fn two_functionary_policy() -> Policy {
+    let key = "keyType: ed25519\n    scheme: ed25519\n    keyVal:\n      public: 7345b83c121ea0d9ffc3b38d69958718b8435e8cb0552f889d695586693e1b89";
+    let yaml = format!(
+        r#"expires: "2100-10-10T12:23:22Z"
+functionaries:
+  k1:
+    {key}
+  k2:
+    {key}
+subjects: [build]
+steps:
+  - name: clone
+    expectedProducts: ["CREATE foo", "DISALLOW *"]
+    expectedPredicates:
+      - predicateType: https://in-toto.io/attestation/link/v0.3
+        functionaries: [k1]
+  - name: build
+    expectedMaterials: ["MATCH foo WITH products FROM clone", "DISALLOW *"]
+    expectedProducts: ["CREATE bin/foo", "DISALLOW *"]
+    expectedPredicates:
+      - predicateType: https://slsa.dev/provenance/v1
+        functionaries: [k1, k2]
+        threshold: 2
+"#
+    );
+    Policy::parse(yaml.as_bytes(), &BTreeMap::new()).unwrap()
+}
+
+fn attestation(origin: &str, signer: &str, statement: serde_json::Value) -> Attestation {
+    Attestation::new(
+        origin,
+        Statement::from_value(statement, "statement").unwrap(),
+        BTreeSet::from([KeyId::new(signer.to_owned())]),
+    )
+}
+
+fn clone_link(digests: serde_json::Value) -> serde_json::Value {
+    serde_json::json!({
+        "_type": "https://in-toto.io/Statement/v1",
+        "predicateType": "https://in-toto.io/attestation/link/v0.3",
+        "subject": [{"name": "foo", "digest": digests}],
+        "predicate": {"name": "clone", "materials": []}
+    })
+}
+
+fn provenance(material: &str, product: &str) -> serde_json::Value {
+    serde_json::json!({
+        "_type": "https://in-toto.io/Statement/v1",
+        "predicateType": "https://slsa.dev/provenance/v1",
+        "subject": [{"name": "bin/foo", "digest": {"sha256": product}}],
+        "predicate": {"buildDefinition": {"resolvedDependencies": [
+            {"name": "foo", "digest": {"sha256": material}}
+        ]}}
+    })
+}
+
+fn sha256(byte: &str) -> DigestSet {
+    DigestSet::from_iter([("sha256".to_owned(), byte.repeat(32))])
+}
+
+#[test]
+fn functionaries_of_a_threshold_must_attest_the_same_artifacts() {
+    let policy = two_functionary_policy();
+    let atts = |k2_product: &str| {
+        vec![
+            attestation(
+                "clone.k1.json",
+                "k1",
+                clone_link(serde_json::json!({"sha256": "aa".repeat(32)})),
+            )
+            .in_file_for("clone"),
+            attestation(
+                "build.k1.json",
+                "k1",
+                provenance(&"aa".repeat(32), &"bb".repeat(32)),
+            )
+            .in_file_for("build"),
+            attestation(
+                "build.k2.json",
+                "k2",
+                provenance(&"aa".repeat(32), &k2_product.repeat(32)),
+            )
+            .in_file_for("build"),
+        ]
+    };
+    let verifier = PolicyVerifier::new(now());
+    let agreeing = verifier
+        .verify(
+            &policy,
+            &atts("bb"),
+            &[FinalArtifact::new("bin/foo", sha256("bb"))],
+        )
+        .unwrap();
+    assert!(agreeing.verdict.passed(), "{:#?}", agreeing.verdict);
+
+    // k2 alone attests the final artifact: threshold 2 must not accept it.
+    let verdict = verifier
+        .verify(
+            &policy,
+            &atts("cc"),
+            &[FinalArtifact::new("bin/foo", sha256("cc"))],
+        )
+        .unwrap();
+    assert_eq!(codes(&verdict), ["artifacts-disagree"]);
+    let d = &verdict.verdict.diagnostics[0];
+    assert_eq!(d.subject.link_file.as_deref(), Some("build.k1.json"));
+    assert_eq!(d.subject.other_link_file.as_deref(), Some("build.k2.json"));
+    assert_eq!(d.subject.artifacts[0].path, "bin/foo");
+    assert!(
+        d.message.starts_with(
+            "step 'build': https://slsa.dev/provenance/v1 attestations build.k1.json and \
+             build.k2.json record different products: 'bin/foo' is sha256:bbbbbbbb… in one and \
+             sha256:cccccccc… in the other"
+        ),
+        "{}",
+        d.message
     );
 }
