@@ -215,6 +215,20 @@ fn attestation_subject(step: &str, kind: ItemKind, a: &Attestation, listed: &[Ke
     }
 }
 
+/// `predicate.name` of a link statement.
+fn link_step_name(statement: &Statement) -> Option<&str> {
+    if !statement.is_link() {
+        return None;
+    }
+    statement.predicate.get("name").and_then(Value::as_str)
+}
+
+/// The functionaries that signed an attestation, by their keyids' first 8
+/// characters.
+fn signers(a: &Attestation) -> String {
+    a.signers.iter().map(short).collect::<Vec<_>>().join(", ")
+}
+
 fn short(keyid: &KeyId) -> String {
     keyid.as_str().chars().take(8).collect()
 }
@@ -265,23 +279,22 @@ impl Run<'_> {
             Ok(binding) => binding,
             Err(problems) => {
                 for problem in problems {
-                    let (code, subject) = match &problem {
-                        BindingProblem::Ambiguous { origin, .. } => (
-                            Code::BindingAmbiguous,
-                            Subject {
-                                link_file: Some(origin.clone()),
-                                ..Subject::default()
-                            },
-                        ),
-                        BindingProblem::LinkName { origin, step, .. } => (
-                            Code::BindingLinkName,
-                            Subject {
-                                item: Some(step.clone()),
-                                item_kind: Some(ItemKind::Step),
-                                link_file: Some(origin.clone()),
-                                ..Subject::default()
-                            },
-                        ),
+                    let (code, origin, step) = match &problem {
+                        BindingProblem::Ambiguous { origin, .. } => {
+                            (Code::BindingAmbiguous, origin, None)
+                        }
+                        BindingProblem::LinkName { origin, step, .. } => {
+                            (Code::BindingLinkName, origin, Some(step))
+                        }
+                    };
+                    let found = self.attestations.iter().find(|a| a.origin == *origin);
+                    let subject = Subject {
+                        item: step.cloned(),
+                        item_kind: step.map(|_| ItemKind::Step),
+                        link_file: Some(origin.clone()),
+                        keyid: found.and_then(|a| a.signers.iter().next().cloned()),
+                        predicate_type: found.map(|a| a.statement.predicate_type.clone()),
+                        ..Subject::default()
                     };
                     self.push(Diagnostic::new(code, problem.to_string(), subject));
                 }
@@ -298,10 +311,25 @@ impl Run<'_> {
                     "{}: the policy has no step {step:?}; the attestation does not count",
                     a.origin
                 ),
-                None => format!(
-                    "{}: no step of the policy expects a {} attestation from its signers; it does not count",
-                    a.origin, a.statement.predicate_type
-                ),
+                None => match link_step_name(&a.statement) {
+                    // A link in a bundle is only for the step it names.
+                    Some(name) if !policy.steps.iter().any(|s| s.name.as_str() == name) => format!(
+                        "{}: the link's predicate.name is {name:?}, and the policy has no step {name:?}; it does not count",
+                        a.origin
+                    ),
+                    Some(name) => format!(
+                        "{}: the link's predicate.name is {name:?}, and step '{name}' expects no {} attestation from its signers ({}); it does not count",
+                        a.origin,
+                        a.statement.predicate_type,
+                        signers(a)
+                    ),
+                    None => format!(
+                        "{}: no step of the policy expects a {} attestation from its signers ({}); it does not count",
+                        a.origin,
+                        a.statement.predicate_type,
+                        signers(a)
+                    ),
+                },
             };
             self.push(Diagnostic::new(
                 Code::AttestationUnbound,
@@ -354,8 +382,13 @@ impl Run<'_> {
                         "none was found".to_owned()
                     } else {
                         format!(
-                            "found {} ({})",
+                            "found {} ({}) in {}",
                             functionaries.len(),
+                            functionaries
+                                .iter()
+                                .map(|k| short(k))
+                                .collect::<Vec<_>>()
+                                .join(", "),
                             counted
                                 .iter()
                                 .map(|&i| self.attestations[i].origin.as_str())
@@ -400,8 +433,8 @@ impl Run<'_> {
                     self.push(Diagnostic::new(
                         Code::AttestationNotExpected,
                         format!(
-                            "{}: step '{name}' expects no {} attestation from its signers; it does not count",
-                            a.origin, a.statement.predicate_type
+                            "{}: step '{name}' expects no {} attestation from its signers ({}); it does not count",
+                            a.origin, a.statement.predicate_type, signers(a)
                         ),
                         attestation_subject(name, ItemKind::Step, a, &[]),
                     ));
@@ -660,17 +693,18 @@ impl Run<'_> {
                 Ok(input) => rule.evaluate_input(input),
                 Err(e) => Outcome::Error(e.to_string()),
             };
-            let (code, seen) = match &outcome {
+            let (code, seen, value_seen) = match &outcome {
                 Outcome::Passed | Outcome::Skipped => continue,
                 Outcome::Failed { value_seen } => (
                     Code::AttributeFailed,
                     format!("it evaluated to {value_seen}"),
+                    value_seen.clone(),
                 ),
-                Outcome::NoClaim { field } => (
-                    Code::AttributeNoClaim,
-                    format!("the attestation has no {field:?}"),
-                ),
-                Outcome::Error(message) => (Code::AttributeError, message.clone()),
+                Outcome::NoClaim { field } => {
+                    let seen = format!("the attestation has no {field:?}");
+                    (Code::AttributeNoClaim, seen.clone(), seen)
+                }
+                Outcome::Error(message) => (Code::AttributeError, message.clone(), message.clone()),
             };
             let code = if rule.is_warning(&outcome) {
                 Code::AttributeWarned
@@ -678,22 +712,36 @@ impl Run<'_> {
                 code
             };
             let debug = rule.debug().map(str::to_owned);
+            let mut subject = attestation_subject(item, kind, a, listed);
+            let about = match (kind, &subject.keyid) {
+                (ItemKind::Inspection, _) => format!(
+                    "inspection '{item}': its link ({})",
+                    a.statement.predicate_type
+                ),
+                (_, Some(keyid)) => format!(
+                    "step '{item}': {} attestation {} by {}",
+                    a.statement.predicate_type,
+                    a.origin,
+                    short(keyid)
+                ),
+                (_, None) => format!(
+                    "step '{item}': {} attestation {}",
+                    a.statement.predicate_type, a.origin
+                ),
+            };
             let mut message = format!(
-                "{item}: {} by {}: rule {k} `{}` does not hold: {seen}",
-                a.statement.predicate_type,
-                a.origin,
+                "{about}: rule {k} `{}` does not hold: {seen}",
                 rule.source()
             );
             if let Some(debug) = &debug {
                 message.push_str(" — ");
                 message.push_str(debug);
             }
-            let mut subject = attestation_subject(item, kind, a, listed);
             subject.attribute = Some(AttributeSubject {
                 index: k,
                 rule: rule.source().to_owned(),
                 debug,
-                value_seen: Some(seen),
+                value_seen: Some(value_seen),
             });
             let help = match code {
                 Code::AttributeNoClaim => {
@@ -756,7 +804,12 @@ impl Run<'_> {
                     .predicate_type
                     .clone_from(&subject.predicate_type);
                 if let Some(origin) = &subject.link_file {
-                    diagnostic.message = format!("{origin}: {}", diagnostic.message);
+                    let by = subject
+                        .keyid
+                        .as_ref()
+                        .map(|k| format!(" by {}", short(k)))
+                        .unwrap_or_default();
+                    diagnostic.message = format!("{origin}{by}: {}", diagnostic.message);
                 }
                 self.push(diagnostic);
             }

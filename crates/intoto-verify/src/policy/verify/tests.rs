@@ -138,9 +138,17 @@ fn tampered_copies_fail() {
     let d = &verdict.verdict.diagnostics[0];
     assert_eq!(d.subject.item.as_deref(), Some("test"));
     assert_eq!(d.subject.link_file.as_deref(), Some("test.fe1c6281.json"));
-    assert_eq!(
-        d.subject.attribute.as_ref().unwrap().rule,
-        "predicate.result == 'PASSED'"
+    let attribute = d.subject.attribute.as_ref().unwrap();
+    assert_eq!(attribute.rule, "predicate.result == 'PASSED'");
+    assert_eq!(attribute.value_seen.as_deref(), Some("false"));
+    assert!(
+        d.message.starts_with(
+            "step 'test': https://in-toto.io/attestation/test-result/v0.1 attestation \
+             test.fe1c6281.json by fe1c6281: rule 1 `predicate.result == 'PASSED'` does not \
+             hold: it evaluated to false"
+        ),
+        "{}",
+        d.message
     );
 
     // The build consumed another foo than clone produced.
@@ -167,7 +175,7 @@ fn tampered_copies_fail() {
     assert!(
         verdict.verdict.diagnostics[0]
             .message
-            .starts_with("build.fe1c6281.json: "),
+            .starts_with("build.fe1c6281.json by fe1c6281: step 'build': "),
         "{}",
         verdict.verdict.diagnostics[0].message
     );
@@ -375,5 +383,61 @@ fn functionaries_of_a_threshold_must_attest_the_same_artifacts() {
         ),
         "{}",
         d.message
+    );
+}
+
+#[test]
+fn a_match_failing_on_weak_digests_says_so() {
+    let policy = two_functionary_policy();
+    let mut clone =
+        clone_link(serde_json::json!({"sha1": "11".repeat(20), "sha512": "22".repeat(64)}));
+    clone["subject"][0]["name"] = "foo".into();
+    let mut build = provenance(&"aa".repeat(32), &"bb".repeat(32));
+    build["predicate"]["buildDefinition"]["resolvedDependencies"][0]["digest"] =
+        serde_json::json!({"sha1": "11".repeat(20), "sha256": "33".repeat(32)});
+    let atts = vec![
+        attestation("clone.k1.json", "k1", clone).in_file_for("clone"),
+        attestation("build.k1.json", "k1", build.clone()).in_file_for("build"),
+        attestation("build.k2.json", "k2", build).in_file_for("build"),
+    ];
+    let verdict = PolicyVerifier::new(now())
+        .verify(
+            &policy,
+            &atts,
+            &[FinalArtifact::new("bin/foo", sha256("bb"))],
+        )
+        .unwrap();
+    assert_eq!(
+        codes(&verdict),
+        ["rule-disallow-matched", "rule-disallow-matched"]
+    );
+    let message = &verdict.verdict.diagnostics[0].message;
+    assert!(
+        message.ends_with(
+            "(algorithms {sha1, sha256} vs {sha1, sha512}: they share only sha1, too weak to \
+             identify an artifact)"
+        ),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_bundle_link_naming_another_step_is_unbound_and_says_why() {
+    let policy = two_functionary_policy();
+    let mut link = clone_link(serde_json::json!({"sha256": "aa".repeat(32)}));
+    link["predicate"]["name"] = "fetch".into();
+    let atts = vec![attestation("bundle.jsonl:1", "k1", link)];
+    let verdict = PolicyVerifier::new(now())
+        .verify(
+            &policy,
+            &atts,
+            &[FinalArtifact::new("bin/foo", sha256("bb"))],
+        )
+        .unwrap();
+    let d = &verdict.verdict.diagnostics[0];
+    assert_eq!(d.code.as_str(), "attestation-unbound");
+    assert_eq!(
+        d.message,
+        "bundle.jsonl:1: the link's predicate.name is \"fetch\", and the policy has no step \"fetch\"; it does not count"
     );
 }
