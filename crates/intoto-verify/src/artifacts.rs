@@ -351,14 +351,25 @@ mod tests {
         assert!(d(&[("sha256", &a)]).agrees_with(&d(&[("sha256", &a)])));
         assert!(!d(&[("sha256", &a)]).agrees_with(&d(&[("sha256", &b)])));
         // An extra algorithm on one side is fine; case is not a difference.
-        assert!(d(&[("sha256", &a)]).agrees_with(&d(&[("sha256", &a.to_uppercase()), ("sha512", "cc")])));
+        assert!(
+            d(&[("sha256", &a)])
+                .agrees_with(&d(&[("sha256", &a.to_uppercase()), ("sha512", "cc")]))
+        );
         // Disagreeing on any shared algorithm is not.
-        assert!(!d(&[("sha256", &a), ("sha512", "cc")]).agrees_with(&d(&[("sha256", &a), ("sha512", "dd")])));
+        assert!(
+            !d(&[("sha256", &a), ("sha512", "cc")])
+                .agrees_with(&d(&[("sha256", &a), ("sha512", "dd")]))
+        );
         // Nothing shared, or only weak algorithms shared: not the same.
         assert!(!d(&[("sha256", &a)]).agrees_with(&d(&[("sha512", "cc")])));
         assert!(!d(&[("sha1", "ab")]).agrees_with(&d(&[("sha1", "ab")])));
-        assert!(!d(&[("md5", "ab"), ("sha1", "cd")]).agrees_with(&d(&[("md5", "ab"), ("sha1", "cd")])));
-        assert!(d(&[("sha1", "ab"), ("gitCommit", "ef")]).agrees_with(&d(&[("sha1", "ab"), ("gitCommit", "ef")])));
+        assert!(
+            !d(&[("md5", "ab"), ("sha1", "cd")]).agrees_with(&d(&[("md5", "ab"), ("sha1", "cd")]))
+        );
+        assert!(
+            d(&[("sha1", "ab"), ("gitCommit", "ef")])
+                .agrees_with(&d(&[("sha1", "ab"), ("gitCommit", "ef")]))
+        );
         // Empty sets never match.
         assert!(!d(&[]).agrees_with(&d(&[])));
     }

@@ -19,6 +19,9 @@
 //! escaping; a literal `{name}` text is written with a CEL escape,
 //! `'\x7bname}'`.
 //!
+//! A rule's `debug` text has the parameters it names substituted too; other
+//! braces in it, and placeholders without a parameter, are kept as written.
+//!
 //! # Bounded cost
 //!
 //! An expression cannot hang the verifier. Before parsing, a rule is at
@@ -265,6 +268,7 @@ impl AttributeInput {
 pub struct CompiledRule {
     rule: AttributeRule,
     source: String,
+    debug: Option<String>,
     expression: IdedExpr,
     degree: u32,
     comprehensions: u32,
@@ -317,6 +321,10 @@ impl CompiledRule {
         Ok(Self {
             rule: rule.clone(),
             source,
+            debug: rule
+                .debug
+                .as_deref()
+                .map(|text| substitute_known(text, params)),
             expression,
             degree,
             comprehensions: u32::try_from(shape.comprehensions).unwrap_or(u32::MAX),
@@ -333,9 +341,9 @@ impl CompiledRule {
         &self.source
     }
 
-    /// The text to show when the rule fails.
+    /// The text to show when the rule fails, its parameters substituted.
     pub fn debug(&self) -> Option<&str> {
-        self.rule.debug.as_deref()
+        self.debug.as_deref()
     }
 
     /// Whether `outcome` is a failure that the rule turns into a warning.
@@ -451,6 +459,31 @@ fn substitute(rule: &str, params: &BTreeMap<String, String>) -> Result<String, R
     }
     out.push_str(rest);
     Ok(out)
+}
+
+/// Replaces every `{identifier}` in a rule's `debug` text that names a
+/// parameter by its value, as the attestation verifier does; free text, so
+/// other braces are left as written.
+fn substitute_known(text: &str, params: &BTreeMap<String, String>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let name_len = placeholder_len(after);
+        match params.get(&after[..name_len]) {
+            Some(value) if name_len > 0 && after[name_len..].starts_with('}') => {
+                out.push_str(value);
+                rest = &after[name_len + 1..];
+            }
+            _ => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The length of the identifier at the start of `text` (0 if none).

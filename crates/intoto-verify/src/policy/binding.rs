@@ -62,7 +62,11 @@ impl Attestation {
 
     /// An attestation found at `origin`, signed by `signers` (for the
     /// crate's own checks and tests: others come through a signature check).
-    pub(crate) fn new(origin: impl Into<String>, statement: Statement, signers: BTreeSet<KeyId>) -> Self {
+    pub(crate) fn new(
+        origin: impl Into<String>,
+        statement: Statement,
+        signers: BTreeSet<KeyId>,
+    ) -> Self {
         Self {
             origin: origin.into(),
             file_step: None,
@@ -138,10 +142,14 @@ fn signers_of(envelope: &Envelope, policy: &Policy) -> BTreeSet<KeyId> {
 #[non_exhaustive]
 pub enum BindingProblem {
     /// Several steps expect it from its signers.
-    #[error("{origin}: the attestation could be for steps {}: bind it by file name (<step>.<keyid8>.json) or give each step its own signer or predicate type", steps.join(", "))]
+    #[error("{origin}: the {predicate_type} attestation signed by {} could be for steps {}: bind it by file name (<step>.<keyid8>.json) or give each step its own signer or predicate type", signers.join(", "), steps.join(", "))]
     Ambiguous {
         /// The attestation.
         origin: String,
+        /// Its predicate type.
+        predicate_type: String,
+        /// Its signers (the first 8 characters of their keyids).
+        signers: Vec<String>,
         /// The steps it could be for.
         steps: Vec<String>,
     },
@@ -202,6 +210,12 @@ pub fn bind(policy: &Policy, attestations: &[Attestation]) -> Result<Binding, Ve
                     _ => {
                         problems.push(BindingProblem::Ambiguous {
                             origin: a.origin.clone(),
+                            predicate_type: a.statement.predicate_type.clone(),
+                            signers: a
+                                .signers
+                                .iter()
+                                .map(|k| k.as_str().chars().take(8).collect())
+                                .collect(),
                             steps: candidates,
                         });
                         continue;

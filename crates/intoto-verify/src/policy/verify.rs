@@ -8,7 +8,9 @@
 //!    count;
 //! 3. for each step and expected predicate, the threshold of **distinct**
 //!    listed functionaries, and every counted attestation's attribute rules
-//!    ([`super::attribute`]);
+//!    ([`super::attribute`]); with a threshold above one, the counted
+//!    attestations must record the same materials and products (names, and
+//!    digests that agree), as a classic step's links must;
 //! 4. every counted attestation's artifact rules, with the classic engine
 //!    over its materials and products ([`super::artifacts`]); a MATCH looks
 //!    up the named step's attestations, merged. Digest sets are the same
@@ -43,7 +45,7 @@ use serde_json::Value;
 use super::artifacts::{AttestedArtifacts, merged};
 use super::attribute::{AttributeInput, AttributeRule, CompiledRule, Outcome};
 use super::binding::{Attestation, BindingProblem, SubPolicy, bind};
-use super::layout::{Policy, PolicyError};
+use super::layout::{ExpectedPredicate, Policy, PolicyError};
 use crate::artifacts::Digests;
 use crate::chain::{ChainLink, ReturnValue};
 use crate::diagnostic::{AttributeSubject, Code, Diagnostic, Subject, Verdict};
@@ -269,6 +271,20 @@ fn attestation_subject(step: &str, kind: ItemKind, a: &Attestation, listed: &[Ke
     }
 }
 
+/// `predicate.name` of a link statement.
+fn link_step_name(statement: &Statement) -> Option<&str> {
+    if !statement.is_link() {
+        return None;
+    }
+    statement.predicate.get("name").and_then(Value::as_str)
+}
+
+/// The functionaries that signed an attestation, by their keyids' first 8
+/// characters.
+fn signers(a: &Attestation) -> String {
+    a.signers.iter().map(short).collect::<Vec<_>>().join(", ")
+}
+
 fn short(keyid: &KeyId) -> String {
     keyid.as_str().chars().take(8).collect()
 }
@@ -322,23 +338,22 @@ impl Run<'_> {
             Ok(binding) => binding,
             Err(problems) => {
                 for problem in problems {
-                    let (code, subject) = match &problem {
-                        BindingProblem::Ambiguous { origin, .. } => (
-                            Code::BindingAmbiguous,
-                            Subject {
-                                link_file: Some(origin.clone()),
-                                ..Subject::default()
-                            },
-                        ),
-                        BindingProblem::LinkName { origin, step, .. } => (
-                            Code::BindingLinkName,
-                            Subject {
-                                item: Some(step.clone()),
-                                item_kind: Some(ItemKind::Step),
-                                link_file: Some(origin.clone()),
-                                ..Subject::default()
-                            },
-                        ),
+                    let (code, origin, step) = match &problem {
+                        BindingProblem::Ambiguous { origin, .. } => {
+                            (Code::BindingAmbiguous, origin, None)
+                        }
+                        BindingProblem::LinkName { origin, step, .. } => {
+                            (Code::BindingLinkName, origin, Some(step))
+                        }
+                    };
+                    let found = self.attestations.iter().find(|a| a.origin == *origin);
+                    let subject = Subject {
+                        item: step.cloned(),
+                        item_kind: step.map(|_| ItemKind::Step),
+                        link_file: Some(origin.clone()),
+                        keyid: found.and_then(|a| a.signers.iter().next().cloned()),
+                        predicate_type: found.map(|a| a.statement.predicate_type.clone()),
+                        ..Subject::default()
                     };
                     self.push(Diagnostic::new(code, problem.to_string(), subject));
                 }
@@ -355,10 +370,25 @@ impl Run<'_> {
                     "{}: the policy has no step {step:?}; the attestation does not count",
                     a.origin
                 ),
-                None => format!(
-                    "{}: no step of the policy expects a {} attestation from its signers; it does not count",
-                    a.origin, a.statement.predicate_type
-                ),
+                None => match link_step_name(&a.statement) {
+                    // A link in a bundle is only for the step it names.
+                    Some(name) if !policy.steps.iter().any(|s| s.name.as_str() == name) => format!(
+                        "{}: the link's predicate.name is {name:?}, and the policy has no step {name:?}; it does not count",
+                        a.origin
+                    ),
+                    Some(name) => format!(
+                        "{}: the link's predicate.name is {name:?}, and step '{name}' expects no {} attestation from its signers ({}); it does not count",
+                        a.origin,
+                        a.statement.predicate_type,
+                        signers(a)
+                    ),
+                    None => format!(
+                        "{}: no step of the policy expects a {} attestation from its signers ({}); it does not count",
+                        a.origin,
+                        a.statement.predicate_type,
+                        signers(a)
+                    ),
+                },
             };
             self.push(Diagnostic::new(
                 Code::AttestationUnbound,
@@ -374,6 +404,7 @@ impl Run<'_> {
         // Thresholds and attribute rules.
         let mut counted_by_step: BTreeMap<&str, BTreeSet<usize>> = BTreeMap::new();
         let mut listed_by: BTreeMap<usize, Vec<KeyId>> = BTreeMap::new();
+        let mut must_agree: Vec<(&str, &ExpectedPredicate, Vec<usize>)> = Vec::new();
         for (s, step) in policy.steps.iter().enumerate() {
             let name = step.name.as_str();
             let bound: &[usize] = binding.steps.get(name).map_or(&[], Vec::as_slice);
@@ -410,8 +441,13 @@ impl Run<'_> {
                         "none was found".to_owned()
                     } else {
                         format!(
-                            "found {} ({})",
+                            "found {} ({}) in {}",
                             functionaries.len(),
+                            functionaries
+                                .iter()
+                                .map(|k| short(k))
+                                .collect::<Vec<_>>()
+                                .join(", "),
                             counted
                                 .iter()
                                 .map(|&i| self.attestations[i].origin.as_str())
@@ -446,6 +482,9 @@ impl Run<'_> {
                         &compiled.steps[s][j],
                     );
                 }
+                if expected.threshold.is_multiple() {
+                    must_agree.push((name, expected, counted));
+                }
             }
             for &i in bound {
                 let a = &self.attestations[i];
@@ -453,13 +492,17 @@ impl Run<'_> {
                     self.push(Diagnostic::new(
                         Code::AttestationNotExpected,
                         format!(
-                            "{}: step '{name}' expects no {} attestation from its signers; it does not count",
-                            a.origin, a.statement.predicate_type
+                            "{}: step '{name}' expects no {} attestation from its signers ({}); it does not count",
+                            a.origin, a.statement.predicate_type, signers(a)
                         ),
                         attestation_subject(name, ItemKind::Step, a, &[]),
                     ));
                 }
             }
+        }
+        // Functionaries of a threshold attest the same artifacts.
+        for (step, expected, counted) in &must_agree {
+            self.agreement(step, expected, counted);
         }
         for (step, indices) in &counted_by_step {
             let counted = indices
@@ -654,6 +697,84 @@ impl Run<'_> {
         }
     }
 
+    /// `artifacts-disagree` when the attestations counted for an expected
+    /// predicate with a threshold above one record different materials or
+    /// products: a name only one of them has, or digests that do not agree.
+    /// Otherwise one functionary's claims would stand for all of them: a
+    /// MATCH reads the first attestation's artifacts, and a final artifact
+    /// is accepted as a subject of any.
+    fn agreement(&mut self, step: &str, expected: &ExpectedPredicate, counted: &[usize]) {
+        let Some((&first, others)) = counted.split_first() else {
+            return;
+        };
+        let a = &self.attestations[first];
+        // An attestation whose artifacts cannot be read is reported with the
+        // artifact rules.
+        let Ok(reference) = AttestedArtifacts::of(&a.statement) else {
+            return;
+        };
+        for &i in others {
+            let b = &self.attestations[i];
+            let Ok(other) = AttestedArtifacts::of(&b.statement) else {
+                continue;
+            };
+            for (artifact_type, x, y) in [
+                (
+                    ArtifactType::Materials,
+                    &reference.materials,
+                    &other.materials,
+                ),
+                (ArtifactType::Products, &reference.products, &other.products),
+            ] {
+                let differing: Vec<&str> = x
+                    .iter()
+                    .filter(|(n, d)| y.get(n).is_none_or(|e| !d.agrees_with(e)))
+                    .map(|(n, _)| n)
+                    .chain(y.names().filter(|n| !x.contains(n)))
+                    .collect();
+                let Some(&path) = differing.first() else {
+                    continue;
+                };
+                let count = differing.len();
+                let describe = |d: Option<&Digests>| match d {
+                    Some(d) => crate::rules::short_digest(&d.to_set()),
+                    None => "absent".to_owned(),
+                };
+                let field = artifact_type.field();
+                let message = format!(
+                    "step '{step}': {} attestations {} and {} record different {field}: '{path}' is {} in one and {} in the other ({count} artifact{} differ{}); with threshold {} each functionary must attest the same artifacts",
+                    expected.predicate_type,
+                    a.origin,
+                    b.origin,
+                    describe(x.get(path)),
+                    describe(y.get(path)),
+                    if count == 1 { "" } else { "s" },
+                    if count == 1 { "s" } else { "" },
+                    expected.threshold,
+                );
+                let mut subject =
+                    attestation_subject(step, ItemKind::Step, a, &expected.functionaries);
+                subject.other_link_file = Some(b.origin.clone());
+                subject.artifacts = vec![crate::diagnostic::ArtifactSubject {
+                    path: path.to_owned(),
+                    digests: x.get(path).map(Digests::to_set),
+                    compared_with: Some(crate::diagnostic::Compared {
+                        location: b.origin.clone(),
+                        path: path.to_owned(),
+                        digests: y.get(path).map(Digests::to_set),
+                    }),
+                }];
+                subject.artifact_count = count;
+                self.push(
+                    Diagnostic::new(Code::ArtifactsDisagree, message, subject).with_help(
+                        "functionaries of a step with a threshold must attest the same artifacts; one of them worked on different inputs or was tampered with",
+                    ),
+                );
+                break;
+            }
+        }
+    }
+
     /// One attestation's attribute rules.
     fn attribute_rules(
         &mut self,
@@ -675,17 +796,18 @@ impl Run<'_> {
                 Ok(input) => rule.evaluate_input(input),
                 Err(e) => Outcome::Error(e.to_string()),
             };
-            let (code, seen) = match &outcome {
+            let (code, seen, value_seen) = match &outcome {
                 Outcome::Passed | Outcome::Skipped => continue,
                 Outcome::Failed { value_seen } => (
                     Code::AttributeFailed,
                     format!("it evaluated to {value_seen}"),
+                    value_seen.clone(),
                 ),
-                Outcome::NoClaim { field } => (
-                    Code::AttributeNoClaim,
-                    format!("the attestation has no {field:?}"),
-                ),
-                Outcome::Error(message) => (Code::AttributeError, message.clone()),
+                Outcome::NoClaim { field } => {
+                    let seen = format!("the attestation has no {field:?}");
+                    (Code::AttributeNoClaim, seen.clone(), seen)
+                }
+                Outcome::Error(message) => (Code::AttributeError, message.clone(), message.clone()),
             };
             let code = if rule.is_warning(&outcome) {
                 Code::AttributeWarned
@@ -693,22 +815,36 @@ impl Run<'_> {
                 code
             };
             let debug = rule.debug().map(str::to_owned);
+            let mut subject = attestation_subject(item, kind, a, listed);
+            let about = match (kind, &subject.keyid) {
+                (ItemKind::Inspection, _) => format!(
+                    "inspection '{item}': its link ({})",
+                    a.statement.predicate_type
+                ),
+                (_, Some(keyid)) => format!(
+                    "step '{item}': {} attestation {} by {}",
+                    a.statement.predicate_type,
+                    a.origin,
+                    short(keyid)
+                ),
+                (_, None) => format!(
+                    "step '{item}': {} attestation {}",
+                    a.statement.predicate_type, a.origin
+                ),
+            };
             let mut message = format!(
-                "{item}: {} by {}: rule {k} `{}` does not hold: {seen}",
-                a.statement.predicate_type,
-                a.origin,
+                "{about}: rule {k} `{}` does not hold: {seen}",
                 rule.source()
             );
             if let Some(debug) = &debug {
                 message.push_str(" — ");
                 message.push_str(debug);
             }
-            let mut subject = attestation_subject(item, kind, a, listed);
             subject.attribute = Some(AttributeSubject {
                 index: k,
                 rule: rule.source().to_owned(),
                 debug,
-                value_seen: Some(seen),
+                value_seen: Some(value_seen),
             });
             let help = match code {
                 Code::AttributeNoClaim => {
@@ -771,7 +907,12 @@ impl Run<'_> {
                     .predicate_type
                     .clone_from(&subject.predicate_type);
                 if let Some(origin) = &subject.link_file {
-                    diagnostic.message = format!("{origin}: {}", diagnostic.message);
+                    let by = subject
+                        .keyid
+                        .as_ref()
+                        .map(|k| format!(" by {}", short(k)))
+                        .unwrap_or_default();
+                    diagnostic.message = format!("{origin}{by}: {}", diagnostic.message);
                 }
                 self.push(diagnostic);
             }

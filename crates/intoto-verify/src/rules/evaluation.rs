@@ -372,6 +372,7 @@ impl<'a> Evaluation<'a, '_> {
                     path: dest_path,
                     source_digests: source_digests.to_set(),
                     destination_digests: digests.to_set(),
+                    whole: matches!(self.digests, DigestMatch::Exact),
                 })
             }
             // Equal digests: the rule consumed it, so it cannot be queued.

@@ -127,8 +127,9 @@ pub enum NearMissReason {
         /// The name looked up (destination prefix applied).
         path: String,
     },
-    /// MATCH: the destination artifact's digest set differs (the sets must
-    /// be equal as a whole).
+    /// MATCH: the destination artifact's digest set differs (in a classic
+    /// layout the sets must be equal as a whole; in a policy they must
+    /// share an accepted algorithm and agree on every algorithm they share).
     DigestMismatch {
         /// The destination step or inspection.
         step: String,
@@ -140,6 +141,9 @@ pub enum NearMissReason {
         source_digests: DigestSet,
         /// The destination artifact's digests.
         destination_digests: DigestSet,
+        /// Whether the sets were compared whole (classic layouts), or on
+        /// the algorithms they share (policies).
+        whole: bool,
     },
     /// MATCH with a source prefix: the reference rebuilds the selected name
     /// with `os.path.join` and `\` to `/` (an absolute remainder or a
@@ -183,11 +187,16 @@ impl fmt::Display for NearMissReason {
                 path,
                 source_digests,
                 destination_digests,
+                whole,
             } => write!(
                 f,
                 "its digests differ from those of '{path}' among the {} of '{step}' ({})",
                 artifact_type.field(),
-                digest_difference(source_digests, destination_digests)
+                if *whole {
+                    digest_difference(source_digests, destination_digests)
+                } else {
+                    shared_digest_difference(source_digests, destination_digests)
+                }
             ),
             NearMissReason::SourceNameRebuilt { source_path } => {
                 write!(f, "the reference looks it up as '{source_path}'")
@@ -308,6 +317,48 @@ fn digest_difference(source: &DigestSet, destination: &DigestSet) -> String {
         format!("{}:{}", differing.unwrap_or_default(), abbreviate(hex))
     };
     format!("{} vs {}", cut(source), cut(destination))
+}
+
+/// How two digest sets that do not name the same artifact under a policy's
+/// rule differ: the first algorithm they share and disagree on, else the
+/// absence of a digest, else that they share no accepted algorithm.
+fn shared_digest_difference(source: &DigestSet, destination: &DigestSet) -> String {
+    let disagreeing = source.iter().find_map(|(alg, ours)| {
+        destination
+            .get(alg)
+            .filter(|theirs| !theirs.eq_ignore_ascii_case(ours))
+            .map(|theirs| (alg, ours, theirs))
+    });
+    if let Some((alg, ours, theirs)) = disagreeing {
+        return format!("{alg}:{} vs {alg}:{}", abbreviate(ours), abbreviate(theirs));
+    }
+    if source.is_empty() {
+        return "it has no digest".to_owned();
+    }
+    if destination.is_empty() {
+        return "that one has no digest".to_owned();
+    }
+    let algorithms = |d: &DigestSet| d.iter().map(|(alg, _)| alg).collect::<Vec<_>>().join(", ");
+    // The sets agree on every algorithm they share, so what they share is
+    // not accepted (md5, sha1), or nothing.
+    let common: Vec<&str> = source
+        .iter()
+        .map(|(alg, _)| alg)
+        .filter(|alg| destination.get(alg).is_some())
+        .collect();
+    let shared = if common.is_empty() {
+        "no algorithm".to_owned()
+    } else {
+        format!(
+            "only {}, too weak to identify an artifact",
+            common.join(" and ")
+        )
+    };
+    format!(
+        "algorithms {{{}}} vs {{{}}}: they share {shared}",
+        algorithms(source),
+        algorithms(destination)
+    )
 }
 
 /// The first 8 characters, with `…` when cut.

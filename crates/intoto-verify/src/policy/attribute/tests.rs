@@ -241,6 +241,26 @@ fn warn_turns_failures_into_warnings_and_debug_is_kept() {
 }
 
 #[test]
+fn debug_text_has_its_parameters_substituted() {
+    let rule = CompiledRule::compile(
+        &AttributeRule {
+            debug: Some("expected {package_name} {v}, not {other} or {'a': 1}".to_owned()),
+            ..AttributeRule::new("predicate.name == '{package_name}'")
+        },
+        &params(&[("package_name", "sigstore"), ("v", "1.2.0")]),
+    )
+    .unwrap();
+    assert_eq!(
+        rule.debug(),
+        Some("expected sigstore 1.2.0, not {other} or {'a': 1}")
+    );
+    assert_eq!(
+        rule.rule().debug.as_deref(),
+        Some("expected {package_name} {v}, not {other} or {'a': 1}")
+    );
+}
+
+#[test]
 fn placeholders_are_substituted_and_unknown_ones_are_errors() {
     let p = params(&[("package_name", "sigstore"), ("v", "1.2.0")]);
     let rule =

@@ -98,8 +98,9 @@ fn two_steps_expecting_the_same_type_from_the_same_signer_is_ambiguous() {
     let problems = bind(&policy, &atts).unwrap_err();
     assert_eq!(
         problems[0].to_string(),
-        "b:7: the attestation could be for steps test, retest: bind it by file name \
-         (<step>.<keyid8>.json) or give each step its own signer or predicate type"
+        "b:7: the https://in-toto.io/attestation/test-result/v0.1 attestation signed by fe1c6281 \
+         could be for steps test, retest: bind it by file name (<step>.<keyid8>.json) or give \
+         each step its own signer or predicate type"
     );
     // A file name settles it.
     let atts = vec![atts[0].clone().in_file_for("retest")];
