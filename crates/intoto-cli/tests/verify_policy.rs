@@ -655,3 +655,32 @@ fn a_sublayout_stands_for_its_step_with_its_summary() {
     assert_eq!(code, 1);
     assert!(codes.contains(&"threshold-not-met".to_owned()), "{codes:?}");
 }
+
+#[test]
+fn the_report_pictures_a_policy_verification() {
+    let dir = tempfile::tempdir().unwrap();
+    setup(dir.path());
+    tamper(&dir.path().join("test-data/test.fe1c6281.json"), |s| {
+        s["predicate"]["result"] = "FAILED".into();
+    });
+    let (code, out) = run(
+        dir.path(),
+        &[
+            "verify",
+            "-l",
+            "layouts/layout.yml",
+            "-a",
+            "test-data",
+            "--report",
+            "report.html",
+        ],
+    );
+    assert_eq!(code, 1, "{out}");
+    let html = fs::read_to_string(dir.path().join("report.html")).unwrap();
+    assert!(
+        html.contains("https://in-toto.io/attestation/test-result/v0.1"),
+        "{html}"
+    );
+    assert!(html.contains("threshold-not-met"));
+    assert!(html.contains("counted test-data/build.fe1c6281.json"));
+}

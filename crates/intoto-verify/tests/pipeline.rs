@@ -875,7 +875,7 @@ fn every_code_is_catalogued() {
         domains.is_sorted(),
         "codes are declared by domain, in stage order"
     );
-    assert_eq!(sections.len(), 6, "{sections:?}");
+    assert_eq!(sections.len(), 7, "{sections:?}");
 }
 
 /// Serves, at every sublayout depth, a sublayout by `bob` that delegates

@@ -18,7 +18,10 @@
 //! - [`layout`]: the default expiry of layouts that are signed;
 //! - [`verify`]: verifying a supply chain against its layout, with links
 //!   from a folder and inspections run locally ([`verify::verify_supply_chain`]);
-//! - [`report`]: a verdict as the JSON document and text `intoto verify` prints;
+//! - [`report`]: a verdict as the JSON document and text `intoto verify`
+//!   prints, and as a picture: the supply chain as a graph with the
+//!   findings in place ([`report::graph`]), drawn as one HTML page
+//!   ([`report::html`]);
 //! - [`generate`]: attestation predicates from the reports of tools teams
 //!   already run (JUnit test results, SARIF/Grype/Trivy scans, SPDX and
 //!   CycloneDX SBOMs).

@@ -10,7 +10,7 @@ use clap::Args;
 
 use intoto::crypto::{KeyIdForm, PublicKey};
 use intoto::fs;
-use intoto::verify::{CommandRunner, VerifyOptions, VerifyRequest, verify_supply_chain};
+use intoto::verify::{CommandRunner, Report, VerifyOptions, VerifyRequest, verify_supply_chain};
 
 use crate::exit::Outcome;
 use crate::output;
@@ -29,6 +29,7 @@ use crate::output::Format;
 /// Findings name the check, step, link file, functionary keyid, rule
 /// (position and text), artifact and digests involved; `--format json`
 /// gives them with stable codes, and -v adds the rule-by-rule trace.
+/// `--report` also writes a picture of the verification as one HTML file.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Checks, in this order: every key given signed the layout; the layout has not \
@@ -48,7 +49,9 @@ use crate::output::Format;
     # A layout signed with a GnuPG key from the keyring in ~/.gnupg\n  \
     intoto verify -l root.layout --gpg 3BF8135765A07E21BD12BF89A5627F6BF439F3C2\n\n  \
     # Findings as JSON, with their codes (see docs/diagnostics.md)\n  \
-    intoto verify -l root.layout --verification-keys alice.pub --format json\n\n\
+    intoto verify -l root.layout --verification-keys alice.pub --format json\n\n  \
+    # Also draw the supply chain with the findings in place, to attach to a ticket\n  \
+    intoto verify -l root.layout --verification-keys alice.pub --report report.html\n\n\
     Exit status: 0 verified; 1 verification failed; 2 usage error, or an input that cannot be read."
 )]
 pub(crate) struct VerifyArgs {
@@ -83,6 +86,14 @@ pub(crate) struct VerifyArgs {
     /// Skipped inspections are reported as warnings.
     #[arg(long)]
     no_sublayout_inspections: bool,
+    /// Also write a picture of the verification to PATH: one self-contained
+    /// HTML file (no scripts, nothing loaded from elsewhere) showing the
+    /// steps and inspections as a graph, the artifacts flowing between them,
+    /// each marked passed or failed, and the findings in place. Written
+    /// whether verification passes or fails (not when it cannot be carried
+    /// out); a report that cannot be written exits with 2.
+    #[arg(long, value_name = "PATH")]
+    report: Option<PathBuf>,
     #[command(flatten)]
     policy: crate::cmd::verify_policy::PolicyArgs,
 }
@@ -112,6 +123,7 @@ pub(crate) fn run(
         let runner = CommandRunner::new().timeout(Duration::from_secs(args.inspection_timeout));
         return crate::cmd::verify_policy::run(
             &args.layout,
+            args.report.as_deref(),
             args.policy,
             keys,
             parameters,
@@ -128,6 +140,28 @@ pub(crate) fn run(
     )?);
     let report = verify_supply_chain(&request)
         .with_context(|| "verification could not be carried out".to_owned())?;
+    let printed = print(&report, format, quiet, reference);
+    // The report is written even if printing failed (a closed output pipe
+    // counts as success); printing's outcome is returned after.
+    if let Some(path) = &args.report {
+        fs::write_atomic(path, report.html().as_bytes())
+            .with_context(|| format!("cannot write the report {}", path.display()))?;
+    }
+    printed?;
+    Ok(if report.passed() {
+        Outcome::Success
+    } else {
+        Outcome::Failed
+    })
+}
+
+/// Prints the report as `format` asks.
+fn print(
+    report: &Report,
+    format: Format,
+    quiet: bool,
+    reference: Option<crate::compat::Program>,
+) -> anyhow::Result<()> {
     match format {
         Format::Json => output::json(&report.to_json()?)?,
         // As in-toto-verify: its warnings, and the first failure in its
@@ -142,11 +176,7 @@ pub(crate) fn run(
             .iter()
             .try_for_each(|l| output::line(l))?,
     }
-    Ok(if report.passed() {
-        Outcome::Success
-    } else {
-        Outcome::Failed
-    })
+    Ok(())
 }
 
 /// The layout owner's keys: PEM files, then keys exported from the GnuPG

@@ -72,6 +72,7 @@ impl PolicyArgs {
 /// Verifies the policy at `policy`.
 pub(crate) fn run(
     policy: &Path,
+    picture: Option<&Path>,
     args: PolicyArgs,
     keys: Vec<PublicKey>,
     parameters: BTreeMap<String, String>,
@@ -109,6 +110,10 @@ pub(crate) fn run(
             .with_context(|| "cannot sign the verification summary".to_owned())?;
         write_attestation(&envelope, &Output::File(out.clone()))
             .with_context(|| format!("cannot write {}", out.display()))?;
+    }
+    if let Some(path) = picture {
+        intoto::fs::write_atomic(path, report.html().as_bytes())
+            .with_context(|| format!("cannot write the report {}", path.display()))?;
     }
     match format {
         Format::Json => output::json(&report.report.to_json()?)?,

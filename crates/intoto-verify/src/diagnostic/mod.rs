@@ -57,6 +57,52 @@ pub struct Compared {
     pub digests: Option<DigestSet>,
 }
 
+impl RuleSubject {
+    /// The rule at `index` of the `artifact_type` rules, written `text`.
+    pub fn new(artifact_type: ArtifactType, index: usize, text: impl Into<String>) -> Self {
+        Self {
+            artifact_type,
+            index,
+            text: text.into(),
+        }
+    }
+}
+
+impl ArtifactSubject {
+    /// The artifact `path`, with its digests if it has any; compared with
+    /// nothing.
+    pub fn new(path: impl Into<String>, digests: Option<DigestSet>) -> Self {
+        Self {
+            path: path.into(),
+            digests,
+            compared_with: None,
+        }
+    }
+
+    /// The artifact, compared with `other`.
+    #[must_use]
+    pub fn compared_with(mut self, other: Compared) -> Self {
+        self.compared_with = Some(other);
+        self
+    }
+}
+
+impl Compared {
+    /// The artifact `path` in `location`, with its digests there if it is
+    /// there.
+    pub fn new(
+        location: impl Into<String>,
+        path: impl Into<String>,
+        digests: Option<DigestSet>,
+    ) -> Self {
+        Self {
+            location: location.into(),
+            path: path.into(),
+            digests,
+        }
+    }
+}
+
 /// What a diagnostic is about; fields that do not apply are empty.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]

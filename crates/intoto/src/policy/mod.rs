@@ -169,6 +169,31 @@ impl PolicyReport {
     pub fn passed(&self) -> bool {
         self.report.passed()
     }
+
+    /// The picture of the verification.
+    pub fn graph(&self) -> crate::report::ChainGraph {
+        let title = self.report.layout.display().to_string();
+        match &self.policy {
+            Some(policy) => crate::report::ChainGraph::from_policy(
+                title,
+                policy,
+                &self.counted,
+                &self.report.verdict,
+            ),
+            None => {
+                let mut graph =
+                    crate::report::ChainGraph::new(title, crate::report::GraphKind::Policy)
+                        .note("The policy could not be read to draw its steps.");
+                graph.apply(&self.report.verdict);
+                graph
+            }
+        }
+    }
+
+    /// The picture as one self-contained HTML page.
+    pub fn html(&self) -> String {
+        crate::report::html::render(&self.graph())
+    }
 }
 
 /// Why a policy cannot be verified at all.

@@ -1,11 +1,23 @@
 //! The report of a verification: the [`Verdict`] with the layout it is
 //! about, as the JSON document (`Serialize`) and the text lines that
-//! `intoto verify` prints. Callers only print them.
+//! `intoto verify` prints, and as a picture: [`graph`] is the supply chain
+//! as a graph with the findings attached where they belong (filled from a
+//! layout here, from a policy later), [`html`] draws it as one
+//! self-contained HTML page (`intoto verify --report`). Callers only print
+//! or write them.
 
 use std::path::{Path, PathBuf};
 
+use intoto_model::Payload;
 use intoto_verify::{Diagnostic, RuleTrace, Severity, Verdict};
 use serde::{Serialize, Serializer};
+
+pub mod graph;
+pub mod html;
+
+pub use graph::{
+    ChainGraph, Finding, FlowRule, GraphFlow, GraphKind, GraphNode, NodeKind, NodeStatus,
+};
 
 /// A verdict and what it is about.
 #[derive(Debug, Clone)]
@@ -60,6 +72,40 @@ impl Report {
     /// Whether verification passed.
     pub fn passed(&self) -> bool {
         self.verdict.passed()
+    }
+
+    /// The supply chain as a graph, with the verdict applied
+    /// ([`ChainGraph::from_layout`]).
+    ///
+    /// The layout file is read again for this, for display only: nothing
+    /// in it is verified or trusted here (the verdict says what holds).
+    /// When it cannot be read as a layout, the graph has no nodes, only the
+    /// verdict's findings, and a note saying why.
+    pub fn graph(&self) -> ChainGraph {
+        let title = self.layout.display().to_string();
+        let layout = crate::fs::read_metadata(&self.layout)
+            .map_err(|e| error_chain(&e))
+            .and_then(|md| md.into_payload().map_err(|e| error_chain(&e)))
+            .and_then(|payload| match payload {
+                Payload::Layout(layout) => Ok(layout),
+                other => Err(format!("it holds a {}, not a layout", other.kind())),
+            });
+        match layout {
+            Ok(layout) => ChainGraph::from_layout(title, &layout, &self.verdict),
+            Err(why) => {
+                let mut graph = ChainGraph::new(title, GraphKind::Layout).note(format!(
+                    "The layout could not be read to draw its steps: {why}."
+                ));
+                graph.apply(&self.verdict);
+                graph
+            }
+        }
+    }
+
+    /// The picture of the verification: one self-contained HTML page
+    /// ([`html::render`] of [`Report::graph`]).
+    pub fn html(&self) -> String {
+        html::render(&self.graph())
     }
 
     /// The JSON document.
@@ -127,14 +173,83 @@ impl Report {
     }
 }
 
+/// An error and its sources, joined by `: `.
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+    use intoto_model::{EnvelopeKind, Expires, Layout, Link, Metadata, Step};
     use intoto_verify::{Code, Subject};
     use serde_json::json;
 
     use super::*;
+
+    fn expired() -> Verdict {
+        let mut verdict = Verdict::default();
+        verdict.diagnostics.push(Diagnostic::new(
+            Code::LayoutExpired,
+            "the layout expired",
+            Subject::default(),
+        ));
+        verdict
+    }
+
+    #[test]
+    fn the_graph_is_drawn_from_the_layout_file_read_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("root.layout");
+        let mut layout = Layout::new(Expires::parse("2020-01-01T00:00:00Z").unwrap());
+        layout.steps.push(Step::new("build"));
+        let md = Metadata::wrap(&layout.to_value(), EnvelopeKind::Dsse);
+        crate::fs::write_metadata(&path, &md).unwrap();
+        let graph = Report::new(&path, expired(), false).graph();
+        assert_eq!(graph.title, path.display().to_string());
+        assert_eq!(graph.nodes.len(), 1);
+        assert_eq!(graph.nodes[0].status, NodeStatus::NotReached);
+        assert_eq!(graph.findings[0].code, "layout-expired");
+        assert!(graph.notes.is_empty());
+        assert!(
+            Report::new(&path, expired(), false)
+                .html()
+                .contains("data-node=\"build\"")
+        );
+    }
+
+    #[test]
+    fn a_layout_that_cannot_be_read_gives_the_findings_without_nodes() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = Report::new(dir.path().join("missing.layout"), expired(), false).graph();
+        assert!(missing.nodes.is_empty());
+        assert!(!missing.passed);
+        assert_eq!(missing.findings.len(), 1);
+        assert!(
+            missing.notes[0].starts_with("The layout could not be read to draw its steps: "),
+            "{:?}",
+            missing.notes
+        );
+
+        let path = dir.path().join("build.link");
+        let md = Metadata::wrap(&Link::new("build").to_value(), EnvelopeKind::Legacy);
+        crate::fs::write_metadata(&path, &md).unwrap();
+        let link = Report::new(&path, expired(), false).graph();
+        assert!(link.nodes.is_empty());
+        assert!(
+            link.notes[0].ends_with("it holds a link, not a layout."),
+            "{:?}",
+            link.notes
+        );
+    }
 
     #[test]
     fn the_json_document_has_the_traces_only_when_asked_for() {
