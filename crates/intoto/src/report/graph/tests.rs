@@ -376,6 +376,15 @@ fn a_finding_about_an_unknown_item_stays_on_the_graph() {
     let mut graph = graph;
     graph.apply(&verdict(vec![d]));
     assert_eq!(graph.findings.len(), 1);
+    // A policy's thresholds do not stop its other checks: build was checked.
+    assert_eq!(graph.nodes[0].status, NodeStatus::Passed);
+    // A binding error does stop them.
+    let d = Diagnostic::new(
+        Code::BindingAmbiguous,
+        "x: the attestation could be for steps build, deploy",
+        Subject::default(),
+    );
+    graph.apply(&verdict(vec![d]));
     assert_eq!(graph.nodes[0].status, NodeStatus::NotReached);
 }
 
