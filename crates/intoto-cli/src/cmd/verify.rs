@@ -51,7 +51,14 @@ use crate::output::Format;
     # Findings as JSON, with their codes (see docs/diagnostics.md)\n  \
     intoto verify -l root.layout --verification-keys alice.pub --format json\n\n  \
     # Also draw the supply chain with the findings in place, to attach to a ticket\n  \
-    intoto verify -l root.layout --verification-keys alice.pub --report report.html\n\n\
+    intoto verify -l root.layout --verification-keys alice.pub --report report.html\n\n  \
+    # A policy over attestations (ITE-10/11, docs/policies.md): a folder of\n  \
+    # <step>.<keyid8>.json envelopes and a bundle, with its parameters\n  \
+    intoto verify -l policy.yml -a attestations -a release.intoto.jsonl \\\n    \
+    --substitute-parameters params.json\n\n  \
+    # The same, checking the released file, and leaving a signed verification summary\n  \
+    intoto verify -l policy.yml -a attestations --subject app.tar.gz \\\n    \
+    --vsa app.vsa.json --signing-key verifier --resource-uri pkg:generic/app@1.0\n\n\
     Exit status: 0 verified; 1 verification failed; 2 usage error, or an input that cannot be read."
 )]
 pub(crate) struct VerifyArgs {
