@@ -4,9 +4,12 @@
 //! regular files only, and handed to the core's
 //! [`PolicyVerifier`](intoto_verify::policy::PolicyVerifier).
 //!
-//! - A folder holds envelopes named `<step>.<keyid8>.json`, each bound to
-//!   its step by its name (as the attestation verifier reads them), and
-//!   may hold bundles (`*.intoto.jsonl`). Other files are not read.
+//! - A folder's envelopes (`*.json`) named `<step>.<keyid8>.json` are
+//!   each bound to their step by their name (as the attestation verifier
+//!   reads them); those named otherwise (such as the
+//!   `<step>.<keyid8>.provenance.json` of `intoto run --attest provenance`)
+//!   are bound as a bundle's are. A folder may hold bundles
+//!   (`*.intoto.jsonl`). Other files are not read.
 //! - A bundle's attestations are bound by their signers and types; each
 //!   is named `BUNDLE:LINE` in findings.
 //! - An attestation that cannot be read is a warning (`attestation-malformed`)
@@ -524,6 +527,8 @@ mod tests {
             Some("a.b")
         );
         assert_eq!(step_of_file_name("build.json"), None);
+        // Bound by signer and type, as in a bundle.
+        assert_eq!(step_of_file_name("build.fe1c6281.provenance.json"), None);
         assert_eq!(step_of_file_name("build.zzzzzzzz.json"), None);
         assert_eq!(step_of_file_name("...fe1c6281.json"), None);
     }
