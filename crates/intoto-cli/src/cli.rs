@@ -59,7 +59,7 @@ pub(crate) enum Command {
     /// Check signed SLSA verification summaries (VSA v1).
     #[command(subcommand)]
     Vsa(cmd::vsa::VsaCommand),
-    /// Record, verify, tamper with and catch a whole demo supply chain.
+    /// Record, verify, tamper with and catch a demo supply chain, or a release policy (--policy).
     Demo(cmd::demo::DemoArgs),
     /// Show what metadata files and bundles hold, and which keys verify them.
     Show(cmd::show::ShowArgs),

@@ -38,7 +38,7 @@ pub(crate) fn for_policy_code(code: Code) -> Option<(&'static str, &'static str)
     Some(match code {
         Code::ThresholdNotMet | Code::AttestationUnbound => (
             "-a",
-            "attestations are read from the folders and bundles -a names: <step>.<keyid8>.json files bind to their step by name, bundle lines by signer and predicate type",
+            "attestations are read from the folders and bundles -a names: <step>.<keyid8>.json (and .link) files bind to their step by name, bundle lines and other .json files by signer and predicate type",
         ),
         Code::LayoutNoKeys => (
             "--verification-keys",

@@ -26,7 +26,7 @@ pub(crate) fn line(text: &str) -> anyhow::Result<()> {
 }
 
 /// Prints text of several lines (separated by `\n`), each escaped as
-/// [`line`] does.
+/// [`line()`] does.
 pub(crate) fn lines(text: &str) -> anyhow::Result<()> {
     text.split('\n').try_for_each(line)
 }

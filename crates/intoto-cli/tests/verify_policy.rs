@@ -684,3 +684,47 @@ fn the_report_pictures_a_policy_verification() {
     assert!(html.contains("threshold-not-met"));
     assert!(html.contains("counted test-data/build.fe1c6281.json"));
 }
+
+#[test]
+fn a_folder_binds_the_link_attestations_of_run_attest_and_passes_over_classic_links() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    intoto(d)
+        .args(["key", "generate", "bob"])
+        .assert()
+        .success();
+    fs::write(d.join("foo"), "foo\n").unwrap();
+    fs::create_dir(d.join("links")).unwrap();
+    // clone.<keyid8>.link holds a link attestation; other.<keyid8>.link a
+    // classic link, which the policy does not read.
+    for (step, attest) in [("clone", true), ("other", false)] {
+        intoto(d)
+            .args(["run", "-n", step, "-p", "foo", "--signing-key", "bob"])
+            .args(["-d", "links"])
+            .args(if attest { &["--attest"][..] } else { &[] })
+            .args(["--", "true"])
+            .assert()
+            .success();
+    }
+    let key =
+        intoto::fs::read_public_key(&d.join("bob.pub"), intoto::crypto::KeyIdForm::Modern).unwrap();
+    let keyid = key.keyid().as_str();
+    let public = key.key_dict().as_map()["keyval"]["public"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    fs::write(
+        d.join("policy.yml"),
+        format!(
+            "expires: \"2100-01-01T00:00:00Z\"\n\
+             functionaries:\n  \"{keyid}\":\n    keyType: ed25519\n    scheme: ed25519\n    \
+             keyVal: {{public: \"{public}\"}}\n\
+             steps:\n  - name: clone\n    expectedProducts: [\"CREATE foo\", \"DISALLOW *\"]\n    \
+             expectedPredicates:\n      - predicateType: https://in-toto.io/attestation/link/v0.3\n        \
+             functionaries: [\"{keyid}\"]\n"
+        ),
+    )
+    .unwrap();
+    let (code, codes, _) = json_codes(d, &["verify", "-l", "policy.yml", "-a", "links"]);
+    assert_eq!((code, codes), (0, Vec::<String>::new()));
+}

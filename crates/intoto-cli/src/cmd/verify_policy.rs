@@ -21,9 +21,10 @@ use crate::output::{self, Format};
 #[command(next_help_heading = "Policies over attestations (ITE-10/11)")]
 pub(crate) struct PolicyArgs {
     /// Verify LAYOUT as a policy over attestations: folders of envelopes
-    /// named <step>.<keyid8>.json (bound to their step by name) and JSON
-    /// Lines bundles (.intoto.jsonl, bound by signer and predicate type).
-    /// Repeatable.
+    /// (`<step>.<keyid8>.json` and the link attestations of `intoto run
+    /// --attest`, `<step>.<keyid8>.link`, bound to their step by name;
+    /// other `*.json` by signer and predicate type) and JSON Lines bundles
+    /// (`.intoto.jsonl`, bound by signer and predicate type). Repeatable.
     #[arg(short = 'a', long = "attestations", value_name = "PATH", num_args = 1..)]
     pub(crate) attestations: Vec<PathBuf>,
     /// A JSON file of policy parameters ({"name": "value"}); values may

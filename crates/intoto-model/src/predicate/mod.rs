@@ -216,11 +216,15 @@ impl Predicate {
                 t.failed_tests.len()
             ),
             Self::Vsa(v) => format!(
-                "verification summary by {}: {} for {} ({})",
+                "verification summary by {}: {} for {}{}",
                 v.verifier_id,
                 if v.passed { "PASSED" } else { "FAILED" },
                 v.resource_uri,
-                v.verified_levels.join(", ")
+                if v.verified_levels.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", v.verified_levels.join(", "))
+                }
             ),
             Self::OpenVex(v) => format!(
                 "OpenVEX {} by {}: {}",
@@ -396,5 +400,27 @@ mod tests {
             Predicate::Unknown { .. }
         ));
         assert!(st.typed_predicate().unwrap().summary().contains("anything"));
+    }
+
+    #[test]
+    fn a_summary_names_its_levels_only_when_it_has_some() {
+        let summary = |levels: serde_json::Value| {
+            let Value::Object(p) = json!({
+                "verifier": {"id": "https://gate.example"}, "resourceUri": "pkg:generic/a@1",
+                "policy": {"uri": "policy.yml"}, "verificationResult": "PASSED",
+                "verifiedLevels": levels,
+            }) else {
+                unreachable!()
+            };
+            Predicate::Vsa(Vsa::from_predicate(&p).unwrap()).summary()
+        };
+        assert_eq!(
+            summary(json!([])),
+            "verification summary by https://gate.example: PASSED for pkg:generic/a@1"
+        );
+        assert_eq!(
+            summary(json!(["SLSA_BUILD_LEVEL_3"])),
+            "verification summary by https://gate.example: PASSED for pkg:generic/a@1 (SLSA_BUILD_LEVEL_3)"
+        );
     }
 }

@@ -3,10 +3,11 @@
 //!
 //! - An attestation read from a folder is bound by its file name
 //!   (`<step>.<keyid[:8]>.json`), as the attestation verifier binds it.
-//! - One read from a bundle is bound by its signers and predicate type: to
-//!   the step that expects that exact `predicateType` from one of its
-//!   signers. Two such steps make the binding ambiguous, which is an error
-//!   naming the attestation and the steps, never a guess.
+//! - One read from a bundle, or from a folder file named otherwise, is
+//!   bound by its signers and predicate type: to the step that expects
+//!   that exact `predicateType` from one of its signers. Two such steps
+//!   make the binding ambiguous, which is an error naming the attestation
+//!   and the steps, never a guess.
 //! - A link predicate's `name` must equal its step, in folders too.
 //!
 //! Thresholds count **distinct functionaries**: several attestations by one

@@ -4,9 +4,15 @@
 //! regular files only, and handed to the core's
 //! [`PolicyVerifier`](intoto_verify::policy::PolicyVerifier).
 //!
-//! - A folder holds envelopes named `<step>.<keyid8>.json`, each bound to
-//!   its step by its name (as the attestation verifier reads them), and
-//!   may hold bundles (`*.intoto.jsonl`). Other files are not read.
+//! - A folder's envelopes (`*.json`) named `<step>.<keyid8>.json` are
+//!   each bound to their step by their name (as the attestation verifier
+//!   reads them); those named otherwise (such as the
+//!   `<step>.<keyid8>.provenance.json` of `intoto run --attest provenance`)
+//!   are bound as a bundle's are. A folder may hold bundles
+//!   (`*.intoto.jsonl`), and link attestations in `<step>.<keyid8>.link`
+//!   files (`intoto run --attest`), bound by name; a `.link` file that
+//!   holds no statement (a classic link, for layouts) is passed over
+//!   without a finding. Other files are not read.
 //! - A bundle's attestations are bound by their signers and types; each
 //!   is named `BUNDLE:LINE` in findings.
 //! - An attestation that cannot be read is a warning (`attestation-malformed`)
@@ -395,7 +401,7 @@ impl Read {
             let Some(name) = name.to_str() else {
                 continue;
             };
-            if name.ends_with(".json") || name.ends_with(".jsonl") {
+            if name.ends_with(".json") || name.ends_with(".jsonl") || name.ends_with(".link") {
                 names.push(name.to_owned());
             }
         }
@@ -435,6 +441,14 @@ impl Read {
                 return Ok(());
             }
         };
+        let is_link = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.ends_with(".link"));
+        if is_link && !given && !holds_statement(&bytes) {
+            // A classic link, read by layouts; policies read attestations.
+            return Ok(());
+        }
         if is_bundle {
             self.bundle(&origin, &bytes, policy);
             return Ok(());
@@ -557,9 +571,19 @@ fn is_policy(envelope: &Envelope) -> bool {
         || envelope.payload_type == POLICY_PAYLOAD_TYPE_JSON
 }
 
-/// The step a folder file `<step>.<keyid8>.json` is for.
+/// Whether `bytes` are a DSSE envelope of a statement.
+fn holds_statement(bytes: &[u8]) -> bool {
+    serde_json::from_slice(bytes)
+        .ok()
+        .and_then(|value| Envelope::from_value(value).ok())
+        .is_some_and(|envelope| intoto_model::bundle::statement_of(&envelope).is_ok())
+}
+
+/// The step a folder file `<step>.<keyid8>.json` (or `.link`) is for.
 fn step_of_file_name(name: &str) -> Option<String> {
-    let stem = name.strip_suffix(".json")?;
+    let stem = name
+        .strip_suffix(".json")
+        .or_else(|| name.strip_suffix(".link"))?;
     let (step, keyid) = stem.rsplit_once('.')?;
     if keyid.len() != 8 || !keyid.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
@@ -614,6 +638,13 @@ mod tests {
             Some("a.b")
         );
         assert_eq!(step_of_file_name("build.json"), None);
+        // Bound by signer and type, as in a bundle.
+        assert_eq!(step_of_file_name("build.fe1c6281.provenance.json"), None);
+        // A link attestation of `intoto run --attest`.
+        assert_eq!(
+            step_of_file_name("build.fe1c6281.link").as_deref(),
+            Some("build")
+        );
         assert_eq!(step_of_file_name("build.zzzzzzzz.json"), None);
         assert_eq!(step_of_file_name("...fe1c6281.json"), None);
     }

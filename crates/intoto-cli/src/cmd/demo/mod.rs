@@ -8,6 +8,11 @@
 //! is swapped in transit. Verification catches both and says why. Along the
 //! way the build's SLSA provenance, the package's test results and its
 //! vulnerability scan are signed as attestations into a bundle.
+//!
+//! With `--policy`, a second demo ([`release`]): hello's release gated by a
+//! policy over signed attestations (code review, SLSA provenance, tests, a
+//! vulnerability scan, an SBOM and the release), a verification summary of
+//! the release, and three releases that must not ship, stopped.
 
 use std::path::{Path, PathBuf};
 
@@ -26,6 +31,9 @@ use crate::output::Format;
 
 mod attestations;
 mod chain;
+mod pipeline;
+mod policy;
+mod release;
 
 use chain::*;
 
@@ -33,18 +41,38 @@ use chain::*;
 ///
 /// Everything happens in a temporary folder (or --dir), with keys made on
 /// the spot; the steps run `cp`, `sh` and `tar`.
+///
+/// With --policy, the release story instead: reviewers, a CI builder, a
+/// scanner and a release manager sign a code review, SLSA provenance, test
+/// results, a vulnerability scan, an SBOM and the release (each step run
+/// with this intoto binary); the policy owner's policy over those
+/// attestations passes and the release gate signs a verification summary;
+/// then a critical vulnerability, a build of an unreviewed commit and
+/// provenance from the wrong builder are each stopped, with the finding
+/// that says why.
+///
+/// Exit status: 0 when everything turned out as the demo expects (the
+/// untampered chain passes, every attack is caught), 1 otherwise, 2 when
+/// the demo cannot run.
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  \
     intoto demo                       # in a temporary folder, removed afterwards\n  \
     intoto demo --dir /tmp/chain      # keep the files and try the commands yourself\n  \
-    intoto demo --use-dsse --format json")]
+    intoto demo --use-dsse --format json\n  \
+    intoto demo --policy              # a release gated by a policy over attestations\n  \
+    intoto demo --policy --dir /tmp/release")]
 pub(crate) struct DemoArgs {
     /// Keep the demo's files in this folder (it must not exist yet or be empty).
     #[arg(long, value_name = "DIR")]
     dir: Option<PathBuf>,
     /// Write links and the layout as DSSE envelopes instead of legacy metadata.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "policy")]
     use_dsse: bool,
+    /// Tell the release story instead: a policy over signed attestations
+    /// (review, provenance, tests, scan, SBOM, release), a verification
+    /// summary, and three releases that must not ship.
+    #[arg(long)]
+    policy: bool,
 }
 
 /// A party of the demo supply chain and its key.
@@ -66,6 +94,19 @@ impl Party {
 
     fn short_id(&self) -> &str {
         self.key.keyid().short()
+    }
+
+    /// Writes the private key to `dir/NAME` and the public key to
+    /// `dir/NAME.pub`.
+    fn write_keys(&self, dir: &Path) -> anyhow::Result<()> {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let private = self.key.to_pkcs8_pem(None)?;
+        fs::write_private(&dir.join(self.name), private.as_bytes())?;
+        fs::write_atomic(
+            &dir.join(format!("{}.pub", self.name)),
+            self.key.public_key_pem()?.as_bytes(),
+        )?;
+        Ok(())
     }
 }
 
@@ -150,11 +191,19 @@ pub(crate) fn run(args: DemoArgs, format: Format) -> anyhow::Result<Outcome> {
         format,
         events: Vec::new(),
     };
-    let ok = demo(&root, kind, &mut n, args.dir.is_some())?;
+    let kept = args.dir.is_some();
+    let ok = if args.policy {
+        release::demo(&root, &mut n, kept)?
+    } else {
+        demo(&root, kind, &mut n, kept)?
+    };
     if format == Format::Json {
-        output::json(
-            &json!({"workspace": root, "envelope": kind.name(), "ok": ok, "events": n.events}),
-        )?;
+        let mut report = json!({"workspace": root, "ok": ok, "events": n.events});
+        report["demo"] = if args.policy { "policy" } else { "chain" }.into();
+        if !args.policy {
+            report["envelope"] = kind.name().into();
+        }
+        output::json(&report)?;
     }
     Ok(if ok {
         Outcome::Success
@@ -173,12 +222,7 @@ fn demo(root: &Path, kind: EnvelopeKind, n: &mut Narrator, kept: bool) -> anyhow
     let bob = Party::new("bob", KeyType::Ed25519)?;
     let carol = Party::new("carol", KeyType::EcdsaP256)?;
     for p in [&alice, &bob, &carol] {
-        let private = p.key.to_pkcs8_pem(None)?;
-        fs::write_private(&f.keys.join(p.name), private.as_bytes())?;
-        fs::write_atomic(
-            &f.keys.join(format!("{}.pub", p.name)),
-            p.key.public_key_pem()?.as_bytes(),
-        )?;
+        p.write_keys(&f.keys)?;
     }
     n.say(&format!(
         "1. keys: owner alice ({}), functionaries bob ({}) and carol ({}) in keys/",
