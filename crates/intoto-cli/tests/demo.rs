@@ -136,8 +136,10 @@ const STOPS: [(&str, &str, &[&str]); 3] = [
         "attack-critical-vulnerability",
         "attribute-failed",
         &[
-            "error[attribute-failed]: scan: https://in-toto.io/attestation/vulns/v0.2 by attack-critical-vulnerability/attestations/hello-1.4.2.intoto.jsonl:",
-            "does not hold: it evaluated to false — no CRITICAL vulnerability may ship",
+            "error[attribute-failed]: step 'scan': https://in-toto.io/attestation/vulns/v0.2 attestation attack-critical-vulnerability/attestations/hello-1.4.2.intoto.jsonl:",
+            "does not hold: it evaluated to false (predicate.scanner.result = [",
+            "\"id\": \"CVE-2022-37434\"",
+            ") — no CRITICAL vulnerability may ship",
         ],
     ),
     (
@@ -153,8 +155,8 @@ const STOPS: [(&str, &str, &[&str]); 3] = [
         "attack-wrong-builder",
         "attribute-failed",
         &[
-            "error[attribute-failed]: build: https://slsa.dev/provenance/v1 by attack-wrong-builder/attestations/build.",
-            "`predicate.runDetails.builder.id == 'https://ci.example.com/hosted-runner'` does not hold: it evaluated to false — the release must be built by the hosted builder",
+            "error[attribute-failed]: step 'build': https://slsa.dev/provenance/v1 attestation attack-wrong-builder/attestations/build.",
+            "`predicate.runDetails.builder.id == 'https://ci.example.com/hosted-runner'` does not hold: it evaluated to false (predicate.runDetails.builder.id = \"https://ci.example.com/self-hosted/runner-7\") — the release must be built by the hosted builder",
         ],
     ),
 ];

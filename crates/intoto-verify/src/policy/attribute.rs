@@ -197,6 +197,10 @@ pub enum Outcome {
     Failed {
         /// What it evaluated to, as CEL-like text (`false`, `"abc"`, `1`).
         value_seen: String,
+        /// The fields the rule reads, with their values in the attestation
+        /// (`predicate.runDetails.builder.id = "https://…"`, or `… is
+        /// absent`), so a failure shows what was there.
+        reads: Vec<String>,
     },
     /// The rule failed because a field it refers to is absent, and the rule
     /// does not allow that.
@@ -272,7 +276,13 @@ pub struct CompiledRule {
     expression: IdedExpr,
     degree: u32,
     comprehensions: u32,
+    /// The fields the rule reads outside macro bodies (at most
+    /// [`MAX_READS_SHOWN`]), by their path.
+    reads: Vec<(String, IdedExpr)>,
 }
+
+/// How many of the fields a failed rule reads are shown with their values.
+pub const MAX_READS_SHOWN: usize = 4;
 
 impl CompiledRule {
     /// Substitutes `params` into `rule`, checks the bounds and parses it.
@@ -318,6 +328,8 @@ impl CompiledRule {
             });
         }
         let degree = shape.max_nesting + u32::from(shape.open_body);
+        let mut reads = Vec::new();
+        field_reads(&expression, &mut reads);
         Ok(Self {
             rule: rule.clone(),
             source,
@@ -328,6 +340,7 @@ impl CompiledRule {
             expression,
             degree,
             comprehensions: u32::try_from(shape.comprehensions).unwrap_or(u32::MAX),
+            reads,
         })
     }
 
@@ -395,6 +408,15 @@ impl CompiledRule {
             Ok(Value::Bool(true)) => Outcome::Passed,
             Ok(value) => Outcome::Failed {
                 value_seen: render(&value),
+                reads: self
+                    .reads
+                    .iter()
+                    .map(|(path, read)| match Value::resolve(read, &context) {
+                        Ok(value) => format!("{path} = {}", render(&value)),
+                        Err(ExecutionError::NoSuchKey(_)) => format!("{path} is absent"),
+                        Err(e) => format!("{path}: {e}"),
+                    })
+                    .collect(),
             },
             Err(ExecutionError::NoSuchKey(field)) => {
                 if self.rule.allow_if_no_claim {
@@ -536,6 +558,56 @@ struct Shape {
     comprehensions: usize,
     max_nesting: u32,
     open_body: bool,
+}
+
+/// The fields an expression reads: `predicate.a.b` chains (and
+/// `predicateType`) outside macro bodies, outermost only, each once, at most
+/// [`MAX_READS_SHOWN`].
+fn field_reads(expr: &IdedExpr, out: &mut Vec<(String, IdedExpr)>) {
+    if out.len() >= MAX_READS_SHOWN {
+        return;
+    }
+    if let Some(path) = field_path(expr) {
+        if !out.iter().any(|(p, _)| *p == path) {
+            out.push((path, expr.clone()));
+        }
+        return;
+    }
+    match &expr.expr {
+        Expr::Call(call) => {
+            if let Some(target) = &call.target {
+                field_reads(target, out);
+            }
+            for arg in &call.args {
+                field_reads(arg, out);
+            }
+        }
+        Expr::Comprehension(comprehension) => field_reads(&comprehension.iter_range, out),
+        Expr::List(list) => {
+            for element in &list.elements {
+                field_reads(element, out);
+            }
+        }
+        Expr::Select(select) => field_reads(&select.operand, out),
+        _ => {}
+    }
+}
+
+/// `predicate.a.b` for a chain of field selections on an input (not a
+/// `has()` test); `predicateType` alone; else `None` (a whole `predicate` or
+/// `subject` is too large to show).
+fn field_path(expr: &IdedExpr) -> Option<String> {
+    match &expr.expr {
+        Expr::Ident(name) if name == "predicateType" => Some(name.clone()),
+        Expr::Select(select) if !select.test => {
+            let base = match &select.operand.expr {
+                Expr::Ident(name) if VARIABLES.contains(&name.as_str()) => name.clone(),
+                _ => field_path(&select.operand)?,
+            };
+            Some(format!("{base}.{}", select.field))
+        }
+        _ => None,
+    }
 }
 
 impl Shape {

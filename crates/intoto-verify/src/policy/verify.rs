@@ -798,9 +798,13 @@ impl Run<'_> {
             };
             let (code, seen, value_seen) = match &outcome {
                 Outcome::Passed | Outcome::Skipped => continue,
-                Outcome::Failed { value_seen } => (
+                Outcome::Failed { value_seen, reads } => (
                     Code::AttributeFailed,
-                    format!("it evaluated to {value_seen}"),
+                    if reads.is_empty() {
+                        format!("it evaluated to {value_seen}")
+                    } else {
+                        format!("it evaluated to {value_seen} ({})", reads.join("; "))
+                    },
                     value_seen.clone(),
                 ),
                 Outcome::NoClaim { field } => {

@@ -143,13 +143,41 @@ fn a_false_or_non_bool_result_fails_and_says_what_it_was() {
         ("predicate.nested.n == 'a'", "false"),
     ];
     for (rule, seen) in cases {
-        assert_eq!(
-            eval(rule),
-            Outcome::Failed {
-                value_seen: seen.to_owned()
-            },
-            "{rule}"
-        );
+        match eval(rule) {
+            Outcome::Failed { value_seen, .. } => assert_eq!(value_seen, seen, "{rule}"),
+            other => panic!("{rule}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_failure_shows_the_fields_the_rule_read() {
+    let rule = CompiledRule::compile(
+        &AttributeRule::new(
+            "predicate.runDetails.builder.id == 'https://ci.example.com' && predicate.missing == 1 && predicateType != '' && predicate.list.all(x, x.y > 0)",
+        ),
+        &BTreeMap::new(),
+    )
+    .unwrap();
+    let predicate = serde_json::json!({"runDetails": {"builder": {"id": "https://evil.example.com"}}, "list": []});
+    match rule.evaluate(
+        "https://slsa.dev/provenance/v1",
+        &predicate,
+        &serde_json::json!([]),
+    ) {
+        Outcome::Failed { value_seen, reads } => {
+            assert_eq!(value_seen, "false");
+            assert_eq!(
+                reads,
+                [
+                    "predicate.runDetails.builder.id = \"https://evil.example.com\"",
+                    "predicate.missing is absent",
+                    "predicateType = \"https://slsa.dev/provenance/v1\"",
+                    "predicate.list = []",
+                ]
+            );
+        }
+        other => panic!("{other:?}"),
     }
 }
 
