@@ -17,6 +17,7 @@
 #
 # Usage: benches/policy.sh [rules|match]...   (default: both)
 # RUNS (default 5) timed runs after one warm-up; the median is printed.
+# BENCH_WORK=DIR keeps the generated attestations and policies in DIR.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,8 +29,14 @@ echo "building the release binary..." >&2
 (cd "$root" && cargo build --release -q -p intoto-cli)
 intoto=$root/target/release/intoto
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/intoto-policy-bench.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+# BENCH_WORK=DIR keeps the generated workloads in DIR (for profiling).
+if [[ -n ${BENCH_WORK:-} ]]; then
+  work=$BENCH_WORK
+  mkdir -p "$work"
+else
+  work=$(mktemp -d "${TMPDIR:-/tmp}/intoto-policy-bench.XXXXXX")
+  trap 'rm -rf "$work"' EXIT
+fi
 
 # The median wall time of RUNS runs of a command (after one warm-up), in
 # seconds; the command's exit status must be 0.

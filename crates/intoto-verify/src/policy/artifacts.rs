@@ -18,7 +18,7 @@ use intoto_model::statement::PREDICATE_LINK_V0_3;
 use intoto_model::{Artifacts, DigestSet, ResourceDescriptor, Statement};
 use serde_json::Value;
 
-use crate::artifacts::ArtifactMap;
+use crate::artifacts::{ArtifactMap, ArtifactMapBuilder, Digests};
 
 /// An attestation's artifacts before and after.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -73,19 +73,8 @@ impl AttestedArtifacts {
         }
         let field = format!("predicate.{}", path.join("."));
         let materials = match value {
-            None | Some(Value::Null) => Vec::new(),
-            Some(Value::Array(items)) => items
-                .iter()
-                .enumerate()
-                .map(|(i, item)| {
-                    ResourceDescriptor::from_value(item.clone(), &format!("{field}[{i}]")).map_err(
-                        |e| ArtifactsError {
-                            field: format!("{field}[{i}]"),
-                            problem: e.to_string(),
-                        },
-                    )
-                })
-                .collect::<Result<Vec<_>, _>>()?,
+            None | Some(Value::Null) => ArtifactMap::new(),
+            Some(Value::Array(items)) => descriptor_values(items, &field)?,
             Some(_) => {
                 return Err(ArtifactsError {
                     field,
@@ -94,7 +83,7 @@ impl AttestedArtifacts {
             }
         };
         Ok(Self {
-            materials: descriptors(materials.iter()),
+            materials,
             products: subject,
             transforms,
         })
@@ -102,24 +91,79 @@ impl AttestedArtifacts {
 }
 
 /// Descriptors by name (else URI); the last of a name wins.
-fn descriptors<'a>(items: impl Iterator<Item = &'a ResourceDescriptor>) -> ArtifactMap {
-    let artifacts: Artifacts = items
-        .filter_map(|d| {
-            let name = d.name.as_ref().or(d.uri.as_ref())?;
-            Some((
-                name.clone(),
-                d.digest.clone().unwrap_or_else(DigestSet::new),
-            ))
-        })
-        .collect();
-    ArtifactMap::from(&artifacts)
+fn descriptors<'a>(items: impl ExactSizeIterator<Item = &'a ResourceDescriptor>) -> ArtifactMap {
+    let mut builder = ArtifactMapBuilder::with_capacity(items.len(), 0);
+    for d in items {
+        if let Some(name) = d.name.as_ref().or(d.uri.as_ref()) {
+            builder.push(
+                name,
+                Digests::from_set(d.digest.clone().unwrap_or_default()),
+            );
+        }
+    }
+    builder.finish()
+}
+
+/// Resource descriptors as JSON, read in place (a provenance may list tens
+/// of thousands): each an object whose `name` (else `uri`) is a string and
+/// whose `digest`, if any, maps algorithms to strings.
+fn descriptor_values(items: &[Value], field: &str) -> Result<ArtifactMap, ArtifactsError> {
+    let mut builder = ArtifactMapBuilder::with_capacity(items.len(), 0);
+    for (i, item) in items.iter().enumerate() {
+        let problem = |problem: &str| ArtifactsError {
+            field: format!("{field}[{i}]"),
+            problem: problem.to_owned(),
+        };
+        let Value::Object(d) = item else {
+            return Err(problem("is not a resource descriptor (an object)"));
+        };
+        let text = |key: &str| match d.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(_) => Err(problem(&format!("`{key}` is not a string"))),
+        };
+        let (name, uri) = (text("name")?, text("uri")?);
+        let digests = match d.get("digest") {
+            None | Some(Value::Null) => Digests::from_set(DigestSet::new()),
+            Some(Value::Object(map)) => {
+                for (algorithm, hex) in map {
+                    if !hex.is_string() {
+                        return Err(problem(&format!("`digest.{algorithm}` is not a string")));
+                    }
+                }
+                // The common case, one lower-case sha256, without a set.
+                let single = match (map.len(), map.get("sha256")) {
+                    (1, Some(Value::String(hex))) => Digests::sha256_lower(hex),
+                    _ => None,
+                };
+                single.unwrap_or_else(|| {
+                    Digests::from_set(
+                        map.iter()
+                            .filter_map(|(a, h)| Some((a.clone(), h.as_str()?.to_owned())))
+                            .collect(),
+                    )
+                })
+            }
+            Some(_) => return Err(problem("`digest` is not an object")),
+        };
+        if let Some(name) = name.or(uri) {
+            builder.push(name, digests);
+        }
+    }
+    Ok(builder.finish())
 }
 
 /// Several attestations' artifacts as one: what a MATCH rule naming their
 /// step looks up. A name two attestations give with disagreeing digests
 /// keeps the first one's (sorted by where they came from), so it cannot
 /// match both.
-pub(crate) fn merged<'a>(all: impl Iterator<Item = &'a AttestedArtifacts>) -> AttestedArtifacts {
+pub(crate) fn merged<'a>(
+    all: impl Iterator<Item = &'a AttestedArtifacts> + Clone,
+) -> AttestedArtifacts {
+    let mut several = all.clone();
+    if let (Some(one), None) = (several.next(), several.next()) {
+        return one.clone();
+    }
     let mut materials = Artifacts::new();
     let mut products = Artifacts::new();
     let mut transforms = false;

@@ -65,7 +65,7 @@
 //! The module is pure: no I/O, no clock; the cost bound is computed, not
 //! timed.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::sync::{Arc, OnceLock};
 
@@ -260,6 +260,51 @@ impl AttributeInput {
         })
     }
 
+    /// Converts what `rules` can read of an attestation: the predicate
+    /// fields they select (the whole predicate if one reads it otherwise),
+    /// and the subjects if one reads them. The rules see the same values
+    /// as over the whole input.
+    ///
+    /// # Errors
+    ///
+    /// Fails when a value read nests deeper than [`MAX_INPUT_DEPTH`].
+    pub fn for_rules(
+        rules: &[CompiledRule],
+        predicate_type: &str,
+        predicate: &serde_json::Map<String, serde_json::Value>,
+        subject: &[intoto_model::ResourceDescriptor],
+    ) -> Result<Self, InputTooDeep> {
+        let whole = rules.iter().any(|r| r.needs.whole_predicate);
+        let fields: BTreeSet<&str> = rules
+            .iter()
+            .flat_map(|r| r.needs.predicate_fields.iter().map(String::as_str))
+            .collect();
+        let mut size = 1 + predicate_type.len() as u128;
+        let mut map = HashMap::new();
+        for (key, item) in predicate {
+            if whole || fields.contains(key.as_str()) {
+                size = size.saturating_add(key.len() as u128);
+                map.insert(
+                    Key::String(Arc::new(key.clone())),
+                    to_cel(item, 1, &mut size)?,
+                );
+            }
+        }
+        size = size.saturating_add(1);
+        let subject = if rules.iter().any(|r| r.needs.subject) {
+            let list = serde_json::Value::Array(subject.iter().map(|d| d.to_value()).collect());
+            to_cel(&list, 0, &mut size)?
+        } else {
+            Value::List(Arc::new(Vec::new()))
+        };
+        Ok(Self {
+            predicate_type: Value::String(Arc::new(predicate_type.to_owned())),
+            predicate: Value::Map(Map { map: Arc::new(map) }),
+            subject,
+            size,
+        })
+    }
+
     /// The input's size for the cost bound: its JSON values plus the bytes
     /// of its strings and keys.
     pub fn size(&self) -> u128 {
@@ -279,6 +324,84 @@ pub struct CompiledRule {
     /// The fields the rule reads outside macro bodies (at most
     /// [`MAX_READS_SHOWN`]), by their path.
     reads: Vec<(String, IdedExpr)>,
+    /// Which parts of the input the rule can read.
+    needs: Needs,
+}
+
+/// The parts of an attestation a rule can read: converting only those to
+/// CEL keeps a rule about `predicate.runDetails` cheap on a provenance with
+/// 20,000 dependencies.
+#[derive(Debug, Clone, Default)]
+struct Needs {
+    /// The top-level predicate fields it selects (`predicate.x...`).
+    predicate_fields: BTreeSet<String>,
+    /// Whether it reads `predicate` other than by selecting a field.
+    whole_predicate: bool,
+    /// Whether it reads `subject`.
+    subject: bool,
+}
+
+impl Needs {
+    fn of(expr: &IdedExpr, needs: &mut Needs) {
+        match &expr.expr {
+            Expr::Unspecified | Expr::Literal(_) => {}
+            Expr::Ident(name) => match name.as_str() {
+                "predicate" => needs.whole_predicate = true,
+                "subject" => needs.subject = true,
+                _ => {}
+            },
+            Expr::Select(select) => match &select.operand.expr {
+                Expr::Ident(name) if name == "predicate" => {
+                    needs.predicate_fields.insert(select.field.clone());
+                }
+                _ => Needs::of(&select.operand, needs),
+            },
+            Expr::Call(call) => {
+                if let Some(target) = &call.target {
+                    Needs::of(target, needs);
+                }
+                for arg in &call.args {
+                    Needs::of(arg, needs);
+                }
+            }
+            Expr::Comprehension(c) => {
+                for e in [
+                    &c.iter_range,
+                    &c.accu_init,
+                    &c.loop_cond,
+                    &c.loop_step,
+                    &c.result,
+                ] {
+                    Needs::of(e, needs);
+                }
+            }
+            Expr::List(list) => {
+                for element in &list.elements {
+                    Needs::of(element, needs);
+                }
+            }
+            Expr::Map(map) => {
+                for entry in &map.entries {
+                    Needs::of_entry(&entry.expr, needs);
+                }
+            }
+            Expr::Struct(structure) => {
+                for entry in &structure.entries {
+                    Needs::of_entry(&entry.expr, needs);
+                }
+            }
+        }
+    }
+
+    fn of_entry(entry: &EntryExpr, needs: &mut Needs) {
+        match entry {
+            EntryExpr::StructField(field) => Needs::of(&field.value, needs),
+            EntryExpr::MapEntry(entry) => {
+                Needs::of(&entry.key, needs);
+                Needs::of(&entry.value, needs);
+            }
+        }
+    }
 }
 
 /// How many of the fields a failed rule reads are shown with their values.
@@ -330,6 +453,8 @@ impl CompiledRule {
         let degree = shape.max_nesting + u32::from(shape.open_body);
         let mut reads = Vec::new();
         field_reads(&expression, &mut reads);
+        let mut needs = Needs::default();
+        Needs::of(&expression, &mut needs);
         Ok(Self {
             rule: rule.clone(),
             source,
@@ -341,6 +466,7 @@ impl CompiledRule {
             degree,
             comprehensions: u32::try_from(shape.comprehensions).unwrap_or(u32::MAX),
             reads,
+            needs,
         })
     }
 

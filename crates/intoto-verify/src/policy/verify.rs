@@ -787,10 +787,12 @@ impl Run<'_> {
         if rules.is_empty() {
             return;
         }
-        let subject_value =
-            Value::Array(a.statement.subject.iter().map(|d| d.to_value()).collect());
-        let predicate = Value::Object(a.statement.predicate.clone());
-        let input = AttributeInput::new(&a.statement.predicate_type, &predicate, &subject_value);
+        let input = AttributeInput::for_rules(
+            rules,
+            &a.statement.predicate_type,
+            &a.statement.predicate,
+            &a.statement.subject,
+        );
         for (k, rule) in rules.iter().enumerate() {
             let outcome = match &input {
                 Ok(input) => rule.evaluate_input(input),
