@@ -256,3 +256,42 @@ fn a_report_that_cannot_be_written_is_an_error_and_leaves_nothing_behind() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+#[test]
+fn a_policy_verification_is_drawn_with_the_failing_step_and_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    intoto_test_support::copy_dir(
+        &intoto_test_support::vector("attestation-verifier"),
+        dir.path(),
+    );
+    // The build's provenance names another dependency than clone made.
+    let path = dir.path().join("test-data/build.fe1c6281.json");
+    let mut envelope: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let payload =
+        intoto::model::envelope::decode_base64(envelope["payload"].as_str().unwrap()).unwrap();
+    let mut statement: serde_json::Value = serde_json::from_slice(&payload).unwrap();
+    statement["predicate"]["runDetails"]["builder"]["id"] = "https://evil.example.com".into();
+    envelope["payload"] =
+        intoto::model::envelope::encode_base64(statement.to_string().as_bytes()).into();
+    std::fs::write(&path, envelope.to_string()).unwrap();
+    let report = dir.path().join("policy-report.html");
+    let out = intoto(dir.path())
+        .args(["verify", "-l", "layouts/layout.yml", "-a", "test-data", "--report"])
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+
+    assert_screenshot(&report);
+    let dom = dom(&report);
+    assert!(dom.contains("data-verdict=\"failed\""), "{dom}");
+    // The tampered provenance no longer verifies: build has no counted
+    // attestation, and is the failed step; clone and test passed.
+    assert!(node(&dom, "build").1.contains("data-status=\"failed\""), "{dom}");
+    for name in ["clone", "test"] {
+        assert!(node(&dom, name).1.contains("data-status=\"passed\""), "{name}");
+    }
+    assert!(dom.contains("threshold-not-met"), "{dom}");
+    assert!(dom.contains("https://slsa.dev/provenance/v1"), "{dom}");
+}
