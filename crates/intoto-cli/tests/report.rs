@@ -277,7 +277,14 @@ fn a_policy_verification_is_drawn_with_the_failing_step_and_rule() {
     std::fs::write(&path, envelope.to_string()).unwrap();
     let report = dir.path().join("policy-report.html");
     let out = intoto(dir.path())
-        .args(["verify", "-l", "layouts/layout.yml", "-a", "test-data", "--report"])
+        .args([
+            "verify",
+            "-l",
+            "layouts/layout.yml",
+            "-a",
+            "test-data",
+            "--report",
+        ])
         .arg(&report)
         .output()
         .unwrap();
@@ -288,9 +295,15 @@ fn a_policy_verification_is_drawn_with_the_failing_step_and_rule() {
     assert!(dom.contains("data-verdict=\"failed\""), "{dom}");
     // The tampered provenance no longer verifies: build has no counted
     // attestation, and is the failed step; clone and test passed.
-    assert!(node(&dom, "build").1.contains("data-status=\"failed\""), "{dom}");
+    assert!(
+        node(&dom, "build").1.contains("data-status=\"failed\""),
+        "{dom}"
+    );
     for name in ["clone", "test"] {
-        assert!(node(&dom, name).1.contains("data-status=\"passed\""), "{name}");
+        assert!(
+            node(&dom, name).1.contains("data-status=\"passed\""),
+            "{name}"
+        );
     }
     assert!(dom.contains("threshold-not-met"), "{dom}");
     assert!(dom.contains("https://slsa.dev/provenance/v1"), "{dom}");

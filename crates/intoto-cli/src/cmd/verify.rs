@@ -125,16 +125,14 @@ pub(crate) fn run(
     reference: Option<crate::compat::Program>,
 ) -> anyhow::Result<Outcome> {
     if !args.policy.attestations.is_empty() {
-        let keys = keys(&args)?;
-        let parameters = parameters(&args)?;
-        let runner = CommandRunner::new().timeout(Duration::from_secs(args.inspection_timeout));
+        let mut request = intoto::policy::PolicyRequest::new(&args.layout, Vec::new());
+        request.keys = keys(&args)?;
+        request.parameters = parameters(&args)?;
+        request.runner = CommandRunner::new().timeout(Duration::from_secs(args.inspection_timeout));
         return crate::cmd::verify_policy::run(
-            &args.layout,
+            request,
             args.report.as_deref(),
             args.policy,
-            keys,
-            parameters,
-            runner,
             format,
             quiet,
         );

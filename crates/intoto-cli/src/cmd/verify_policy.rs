@@ -2,16 +2,14 @@
 //! (ITE-10/11), and the signed verification summary it can leave behind
 //! (`--vsa`).
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 use clap::Args;
 
 use intoto::attest::{Output, sign_statement, write_attestation};
-use intoto::crypto::{PublicKey, Signer};
+use intoto::crypto::Signer;
 use intoto::policy::{PolicyRequest, SummaryOptions, summary_statement, verify_policy};
-use intoto::verify::CommandRunner;
 
 use crate::exit::Outcome;
 use crate::output::{self, Format};
@@ -70,14 +68,12 @@ impl PolicyArgs {
     }
 }
 
-/// Verifies the policy at `policy`.
+/// Verifies `request` (the policy, its keys, `--param` values and the
+/// inspection runner) with the attestations and the rest of `args`.
 pub(crate) fn run(
-    policy: &Path,
+    mut request: PolicyRequest,
     picture: Option<&Path>,
     args: PolicyArgs,
-    keys: Vec<PublicKey>,
-    parameters: BTreeMap<String, String>,
-    runner: CommandRunner,
     format: Format,
     quiet: bool,
 ) -> anyhow::Result<Outcome> {
@@ -90,14 +86,11 @@ pub(crate) fn run(
         )?),
         None => None,
     };
-    let mut request = PolicyRequest::new(policy, args.attestations.clone());
-    request.keys = keys;
+    request.attestations.clone_from(&args.attestations);
     request
         .parameters_file
         .clone_from(&args.substitute_parameters);
-    request.parameters = parameters;
     request.finals.clone_from(&args.subjects);
-    request.runner = runner;
     let report = verify_policy(&request)
         .with_context(|| "verification could not be carried out".to_owned())?;
     if let (Some(out), Some(key)) = (&args.vsa, &signer) {
