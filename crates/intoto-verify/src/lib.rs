@@ -174,8 +174,9 @@ pub use verifier::{
     Error, InspectionRunner, MAX_SUBLAYOUT_DEPTH, MAX_SUBLAYOUTS, NoInspections, Verifier,
 };
 
-/// `Display` of an error and its sources, joined by `: `.
-pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+/// `Display` of an error and its sources, joined by `: ` (how findings and
+/// messages print an error on one line).
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut message = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {

@@ -54,14 +54,4 @@ pub use intoto_crypto as crypto;
 pub use intoto_model as model;
 pub use intoto_record as record;
 
-/// `Display` of an error and its sources, joined by `: `.
-pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut message = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        message.push_str(": ");
-        message.push_str(&s.to_string());
-        source = s.source();
-    }
-    message
-}
+pub(crate) use intoto_verify::error_chain;

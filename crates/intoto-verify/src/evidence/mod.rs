@@ -5,7 +5,7 @@
 //! a name and its digests), the command and byproducts of a link, and the
 //! predicate of an ITE-6 statement. It is only ever handed out as
 //! `Verified<Evidence>`, which only a signature check (an
-//! [`Authority`](crate::Authority)) can produce.
+//! [`Authority`]) can produce.
 //!
 //! An [`EvidenceSource`] finds evidence for a step. [`LinkFolder`] is the
 //! classic one: `<step>.<keyid[:8]>.link` files (legacy, DSSE, or ITE-6

@@ -36,7 +36,7 @@ use crate::artifacts::{ArtifactMap, Digests};
 /// [`RuleViolation`] when a DISALLOW matches a queued artifact, a REQUIRE
 /// does not find its name in the queue, or a MATCH with a source prefix
 /// meets a name the reference cannot resolve (see
-/// [`ViolationKind::MatchSourceUnresolved`]).
+/// [`ViolationKind::MatchSourceUnresolved`](super::ViolationKind::MatchSourceUnresolved)).
 pub fn verify_item_rules(
     item: &str,
     rules: &[ArtifactRule],

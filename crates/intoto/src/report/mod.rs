@@ -84,8 +84,8 @@ impl Report {
     pub fn graph(&self) -> ChainGraph {
         let title = self.layout.display().to_string();
         let layout = crate::fs::read_metadata(&self.layout)
-            .map_err(|e| error_chain(&e))
-            .and_then(|md| md.into_payload().map_err(|e| error_chain(&e)))
+            .map_err(|e| crate::error_chain(&e))
+            .and_then(|md| md.into_payload().map_err(|e| crate::error_chain(&e)))
             .and_then(|payload| match payload {
                 Payload::Layout(layout) => Ok(layout),
                 other => Err(format!("it holds a {}, not a layout", other.kind())),
@@ -171,18 +171,6 @@ impl Report {
         }
         lines
     }
-}
-
-/// An error and its sources, joined by `: `.
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 #[cfg(test)]
