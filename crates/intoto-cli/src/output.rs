@@ -44,29 +44,12 @@ pub(crate) fn json(value: &Value) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `text` with control characters (C0 including newlines, DEL, C1) and
-/// bidirectional overrides written as escapes (`\n`, `\u{1b}`), so that a
-/// name taken from metadata cannot start a new line, move the cursor, or
-/// draw a fake `verified:` line on a terminal.
+/// `text` with control characters and bidirectional overrides escaped
+/// ([`intoto::display::visible`]), so that a name taken from metadata
+/// cannot start a new line, move the cursor, or draw a fake `verified:`
+/// line on a terminal.
 pub(crate) fn escape(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(needs_escape) {
-        return Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 16);
-    for c in text.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if needs_escape(c) => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
-            c => out.push(c),
-        }
-    }
-    Cow::Owned(out)
-}
-
-fn needs_escape(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    intoto::display::visible(text)
 }
 
 #[cfg(test)]

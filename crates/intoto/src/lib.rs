@@ -40,6 +40,7 @@
 
 pub mod attest;
 pub mod describe;
+pub mod display;
 pub mod fs;
 pub mod generate;
 pub mod gpg;

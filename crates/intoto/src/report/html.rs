@@ -18,12 +18,13 @@
 //! along a lane above the graph. Text is fitted by a character count for
 //! a monospace font, and each box clips what still overflows.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use intoto_model::ArtifactType;
 use intoto_verify::Severity;
+
+use crate::display::visible;
 
 use super::graph::{ChainGraph, Finding, GraphFlow, GraphKind, GraphNode, NodeKind, NodeStatus};
 
@@ -1031,28 +1032,6 @@ fn wrap(text: &str, chars: usize, max: usize) -> Vec<String> {
         }
     }
     lines
-}
-
-/// `text` with control characters (C0 including newlines, DEL, C1) and
-/// bidirectional overrides written as escapes (`\n`, `\u{1b}`), so that a
-/// name cannot disguise itself or another.
-fn visible(text: &str) -> Cow<'_, str> {
-    let hidden =
-        |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
-    if !text.chars().any(hidden) {
-        return Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 16);
-    for c in text.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if hidden(c) => put!(out, "\\u{{{:x}}}", u32::from(c)),
-            c => out.push(c),
-        }
-    }
-    Cow::Owned(out)
 }
 
 /// `text` escaped for HTML text and attribute values.
