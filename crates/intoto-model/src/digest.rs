@@ -53,6 +53,23 @@ impl DigestSet {
             .map(|i| self.0[i].1.as_str())
     }
 
+    /// The algorithms this set and `other` share, when they agree on every
+    /// one of them (hex compared without regard to case); `None` when they
+    /// disagree on one. Whether what they share is enough to take them as
+    /// one artifact is the caller's rule.
+    pub fn shared_agreeing(&self, other: &DigestSet) -> Option<Vec<&str>> {
+        let mut shared = Vec::new();
+        for (algorithm, hex) in self.iter() {
+            if let Some(theirs) = other.get(algorithm) {
+                if !hex.eq_ignore_ascii_case(theirs) {
+                    return None;
+                }
+                shared.push(algorithm);
+            }
+        }
+        Some(shared)
+    }
+
     /// Algorithm and digest pairs, sorted by algorithm.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.0.iter().map(|(k, v)| (k.as_ref(), v.as_str()))

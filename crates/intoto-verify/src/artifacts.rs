@@ -89,18 +89,13 @@ impl Digests {
         if let (Repr::Sha256(a), Repr::Sha256(b)) = (&self.0, &other.0) {
             return a == b;
         }
-        let (a, b) = (self.to_set(), other.to_set());
-        let mut strong = false;
-        for (algorithm, hex) in a.iter() {
-            let Some(theirs) = b.get(algorithm) else {
-                continue;
-            };
-            if !hex.eq_ignore_ascii_case(theirs) {
-                return false;
-            }
-            strong |= !WEAK_DIGEST_ALGORITHMS.contains(&algorithm);
-        }
-        strong
+        self.to_set()
+            .shared_agreeing(&other.to_set())
+            .is_some_and(|shared| {
+                shared
+                    .iter()
+                    .any(|algorithm| !WEAK_DIGEST_ALGORITHMS.contains(algorithm))
+            })
     }
 }
 

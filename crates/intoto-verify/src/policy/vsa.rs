@@ -180,16 +180,8 @@ pub fn check(
 /// Two digest sets are of the same artifact when they share an algorithm
 /// and agree on every one they share.
 fn agree(a: &DigestSet, b: &DigestSet) -> bool {
-    let mut shared = false;
-    for (alg, hex) in a.iter() {
-        if let Some(other) = b.get(alg) {
-            if !other.eq_ignore_ascii_case(hex) {
-                return false;
-            }
-            shared = true;
-        }
-    }
-    shared
+    a.shared_agreeing(b)
+        .is_some_and(|shared| !shared.is_empty())
 }
 
 /// Whether a claimed level satisfies an expected one: equal, or the same
