@@ -11,8 +11,7 @@ use intoto::attest::verify_statement;
 use intoto::crypto::{KeyIdForm, PublicKey};
 use intoto::fs;
 use intoto::model::bundle::{BundleItem, read_bundle};
-use intoto::model::{DigestAlgorithm, DigestSet, Envelope, Metadata};
-use intoto::record::RecordOptions;
+use intoto::model::{DigestSet, Envelope, Metadata};
 use intoto::verify::policy::vsa::{self, Expectations, parse_duration};
 
 use crate::exit::Outcome;
@@ -143,15 +142,8 @@ fn subject(args: &VerifyArgs) -> anyhow::Result<DigestSet> {
         if !path.is_file() {
             bail!("--subject {}: not a readable file", path.display());
         }
-        let name = path.display().to_string();
-        let found = RecordOptions::new()
-            .algorithms([DigestAlgorithm::Sha256, DigestAlgorithm::Sha512])
-            .record(&[name.as_str()])
-            .with_context(|| format!("cannot hash {name}"))?;
-        return found
-            .into_values()
-            .next()
-            .with_context(|| format!("cannot hash {name}"));
+        return intoto::fs::hash_file(path)
+            .with_context(|| format!("cannot hash {}", path.display()));
     }
     let mut digest = DigestSet::new();
     for text in &args.subject_digest {
