@@ -3,10 +3,11 @@
 //! received. An unsigned policy file is trusted as given (the attestation
 //! verifier's way); a signed one is checked here before it is read.
 
-use intoto_crypto::{PublicKey, SignatureError, check_signature_over_at};
+use intoto_crypto::{PublicKey, check_signature_over_at};
 use intoto_model::{Envelope, EnvelopeKind};
 
 use crate::diagnostic::{Code, Diagnostic, Subject};
+use crate::stage::layout::signature_finding;
 
 /// The policy bytes an envelope carries, when every key in `keys` signed
 /// it (an OpenPGP key must not have expired by `now_unix`); otherwise the
@@ -49,27 +50,7 @@ pub fn signed_policy<'e>(
             keyid: Some(key.keyid().clone()),
             ..Subject::default()
         };
-        findings.push(match e {
-            SignatureError::NoSignature { .. } => Diagnostic::new(
-                Code::LayoutSignatureMissing,
-                format!("the policy is not signed by key {}", key.keyid()),
-                subject,
-            )
-            .with_help(
-                "every key given must have signed the policy: check the key and the policy file",
-            ),
-            SignatureError::KeyExpired { keyid, expired_at } => Diagnostic::new(
-                Code::LayoutKeyExpired,
-                format!("policy key {keyid} expired at unix time {expired_at}"),
-                subject,
-            ),
-            other => Diagnostic::new(
-                Code::LayoutSignatureInvalid,
-                format!("the policy's signature by key {}: {other}", key.keyid()),
-                subject,
-            )
-            .with_help("the policy was changed after it was signed, or signed with another key"),
-        });
+        findings.push(signature_finding("policy", key, e, subject));
     }
     if findings.is_empty() {
         Ok(&envelope.payload)

@@ -123,34 +123,17 @@ impl Session<'_, '_> {
                 keyid: Some(key.keyid().clone()),
                 ..scope.subject()
             };
-            let diagnostic = match e {
-                SignatureError::NoSignature { .. } => Diagnostic::new(
-                    Code::LayoutSignatureMissing,
-                    format!("the layout is not signed by key {}", key.keyid()),
-                    subject,
-                )
-                .with_help(
-                    "every key given must have signed the layout: check that this is the layout owner's key and the layout file you meant",
-                )
-                .with_reference(
+            let diagnostic = signature_finding("layout", key, e, subject);
+            let diagnostic = match diagnostic.code {
+                Code::LayoutSignatureMissing => diagnostic.with_reference(
                     "SignatureVerificationError",
                     reference(format!("No signature found for key '{}'", key.keyid())),
                 ),
-                SignatureError::KeyExpired { keyid, expired_at } => Diagnostic::new(
-                    Code::LayoutKeyExpired,
-                    format!("layout key {keyid} expired at unix time {expired_at}"),
-                    subject,
-                ),
-                other => Diagnostic::new(
-                    Code::LayoutSignatureInvalid,
-                    format!("the layout's signature by key {}: {other}", key.keyid()),
-                    subject,
-                )
-                .with_help("the layout was changed after it was signed, or signed with another key")
-                .with_reference(
+                Code::LayoutSignatureInvalid => diagnostic.with_reference(
                     "SignatureVerificationError",
                     reference(format!("Invalid signature for keyid '{}'", key.keyid())),
                 ),
+                _ => diagnostic,
             };
             self.push(diagnostic);
         }
@@ -325,5 +308,39 @@ impl Session<'_, '_> {
             }
         }
         keys
+    }
+}
+
+/// The finding for a key given to verify a `noun` ("layout", "policy")
+/// whose signature on it does not hold: not there, made with an expired
+/// (OpenPGP) key, or not verifying.
+pub(crate) fn signature_finding(
+    noun: &str,
+    key: &PublicKey,
+    e: SignatureError,
+    subject: Subject,
+) -> Diagnostic {
+    match e {
+        SignatureError::NoSignature { .. } => Diagnostic::new(
+            Code::LayoutSignatureMissing,
+            format!("the {noun} is not signed by key {}", key.keyid()),
+            subject,
+        )
+        .with_help(format!(
+            "every key given must have signed the {noun}: check that this is the {noun} owner's key and the {noun} file you meant"
+        )),
+        SignatureError::KeyExpired { keyid, expired_at } => Diagnostic::new(
+            Code::LayoutKeyExpired,
+            format!("{noun} key {keyid} expired at unix time {expired_at}"),
+            subject,
+        ),
+        other => Diagnostic::new(
+            Code::LayoutSignatureInvalid,
+            format!("the {noun}'s signature by key {}: {other}", key.keyid()),
+            subject,
+        )
+        .with_help(format!(
+            "the {noun} was changed after it was signed, or signed with another key"
+        )),
     }
 }
