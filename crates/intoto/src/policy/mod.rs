@@ -607,14 +607,21 @@ fn attested_subjects(
     } else {
         policy.subjects.iter().map(StepName::as_str).collect()
     };
+    let by_origin: BTreeMap<&str, &Attestation> = attestations
+        .iter()
+        .map(|a| (a.origin.as_str(), a))
+        .collect();
+    // Each descriptor once, by its JSON text: a step may attest tens of
+    // thousands of subjects.
+    let mut seen = std::collections::HashSet::new();
     let mut out: Vec<ResourceDescriptor> = Vec::new();
     for step in steps {
         for c in counted.get(step).into_iter().flatten() {
-            let Some(a) = attestations.iter().find(|a| a.origin == c.origin) else {
+            let Some(a) = by_origin.get(c.origin.as_str()) else {
                 continue;
             };
             for s in &a.statement.subject {
-                if !out.contains(s) {
+                if seen.insert(s.to_value().to_string()) {
                     out.push(s.clone());
                 }
             }
