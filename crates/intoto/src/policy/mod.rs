@@ -23,6 +23,7 @@
 //! verification prints, with what a verification summary (VSA) records:
 //! the policy's digest, the digest of every input, and the final artifacts.
 
+mod read;
 mod summary;
 
 use std::collections::BTreeMap;
@@ -30,13 +31,9 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use intoto_crypto::PublicKey;
-use intoto_model::{
-    BundleItem, DigestAlgorithm, DigestSet, Envelope, LineNote, ResourceDescriptor, StepName,
-    read_bundle,
-};
+use intoto_model::{DigestAlgorithm, DigestSet, Envelope, ResourceDescriptor, StepName};
 use intoto_record::hash::hash_bytes;
 use intoto_verify::Verdict;
-use intoto_verify::diagnostic::{Code, Diagnostic, Subject};
 use intoto_verify::policy::binding::Attestation;
 use intoto_verify::policy::layout::{
     MAX_POLICY_BYTES, Policy, PolicyError, parse_document, resolve_parameters,
@@ -44,7 +41,6 @@ use intoto_verify::policy::layout::{
 use intoto_verify::policy::signed::signed_policy;
 use intoto_verify::policy::{Counted, FinalArtifact, PolicyVerifier};
 
-use crate::attest::MAX_BUNDLE_BYTES;
 use crate::fs::{self, FileError};
 use crate::report::Report;
 use crate::verify::CommandRunner;
@@ -298,9 +294,9 @@ pub fn verify_policy(request: &PolicyRequest) -> Result<PolicyReport, PolicyFile
     let parameters = resolve_parameters(&parameters).map_err(policy_error)?;
     let policy = Policy::parse(text, &parameters).map_err(policy_error)?;
 
-    let mut read = Read {
+    let mut read = read::Read {
         parameters: parameters.clone(),
-        ..Read::default()
+        ..read::Read::default()
     };
     for path in &request.attestations {
         read.path(path, &policy)?;
@@ -371,226 +367,6 @@ fn final_artifact(path: &Path) -> Result<FinalArtifact, PolicyFileError> {
     Ok(FinalArtifact::new(path.display().to_string(), digests))
 }
 
-/// What the attestation inputs held.
-#[derive(Default)]
-struct Read {
-    attestations: Vec<Attestation>,
-    findings: Vec<Diagnostic>,
-    inputs: Vec<ResourceDescriptor>,
-    files: usize,
-    /// Parameters, for sublayouts.
-    parameters: BTreeMap<String, String>,
-    /// How deep in sublayouts the files being read are.
-    depth: usize,
-}
-
-impl Read {
-    fn path(&mut self, path: &Path, policy: &Policy) -> Result<(), PolicyFileError> {
-        let problem = |problem: String| PolicyFileError::Attestations {
-            path: path.to_owned(),
-            problem,
-        };
-        let meta = std::fs::metadata(path).map_err(|e| problem(format!("cannot read: {e}")))?;
-        if !meta.is_dir() {
-            return self.file(path, policy, true);
-        }
-        let mut names = Vec::new();
-        for entry in std::fs::read_dir(path).map_err(|e| problem(format!("cannot list: {e}")))? {
-            let entry = entry.map_err(|e| problem(format!("cannot list: {e}")))?;
-            let name = entry.file_name();
-            let Some(name) = name.to_str() else {
-                continue;
-            };
-            if name.ends_with(".json") || name.ends_with(".jsonl") || name.ends_with(".link") {
-                names.push(name.to_owned());
-            }
-        }
-        names.sort();
-        for name in names {
-            self.file(&path.join(name), policy, false)?;
-        }
-        Ok(())
-    }
-
-    /// One file: a bundle (`.jsonl`), else one envelope. A file given by
-    /// name that cannot be read stops verification; one found in a folder
-    /// is a warning.
-    fn file(&mut self, path: &Path, policy: &Policy, given: bool) -> Result<(), PolicyFileError> {
-        self.files += 1;
-        if self.files > MAX_ATTESTATION_FILES {
-            return Err(PolicyFileError::Attestations {
-                path: path.to_owned(),
-                problem: format!("more than {MAX_ATTESTATION_FILES} attestation files"),
-            });
-        }
-        let origin = path.display().to_string();
-        let is_bundle = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.ends_with(".jsonl"));
-        let limit = if is_bundle {
-            MAX_BUNDLE_BYTES
-        } else {
-            MAX_ATTESTATION_BYTES
-        };
-        let bytes = match fs::read(path, limit) {
-            Ok(bytes) => bytes,
-            Err(e) if given => return Err(e.into()),
-            Err(e) => {
-                self.malformed(&origin, &crate::error_chain(&e));
-                return Ok(());
-            }
-        };
-        let is_link = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.ends_with(".link"));
-        if is_link && !given && !holds_statement(&bytes) {
-            // A classic link, read by layouts; policies read attestations.
-            return Ok(());
-        }
-        if is_bundle {
-            self.bundle(&origin, &bytes, policy);
-            return Ok(());
-        }
-        self.inputs.push(descriptor(origin.clone(), &bytes));
-        let envelope = serde_json::from_slice(&bytes)
-            .map_err(|e| e.to_string())
-            .and_then(|value| Envelope::from_value(value).map_err(|e| e.to_string()));
-        let envelope = match envelope {
-            Ok(envelope) => envelope,
-            Err(e) => {
-                self.malformed(&origin, &format!("not a DSSE envelope: {e}"));
-                return Ok(());
-            }
-        };
-        let step = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .and_then(step_of_file_name);
-        if is_policy(&envelope) {
-            if let Some(sub) = self.sublayout(path, &origin, &envelope, policy)? {
-                self.attestations.push(match step {
-                    Some(step) => sub.in_file_for(step),
-                    None => sub,
-                });
-            }
-            return Ok(());
-        }
-        match Attestation::from_envelope(origin.clone(), &envelope, policy) {
-            Ok(attestation) => {
-                self.attestations.push(match step {
-                    Some(step) => attestation.in_file_for(step),
-                    None => attestation,
-                });
-            }
-            Err(e) => self.malformed(&origin, &format!("its payload is not a statement: {e}")),
-        }
-        Ok(())
-    }
-
-    fn bundle(&mut self, origin: &str, bytes: &[u8], policy: &Policy) {
-        for line in read_bundle(bytes) {
-            let place = format!("{origin}:{}", line.number);
-            let envelope = match line.item {
-                BundleItem::Statement { envelope, .. } | BundleItem::Flagged { envelope, .. } => {
-                    envelope
-                }
-                BundleItem::Skipped(LineNote::Blank) => continue,
-                BundleItem::Skipped(note) => {
-                    self.malformed(&place, &note.to_string());
-                    continue;
-                }
-                _ => continue,
-            };
-            self.inputs.push(descriptor(place.clone(), line.bytes));
-            if is_policy(&envelope) {
-                self.malformed(
-                    &place,
-                    "a signed policy (a sublayout) is read from an attestation folder, as <step>.<keyid8>.json with its attestations in <step>.<keyid8>/",
-                );
-                continue;
-            }
-            match Attestation::from_envelope(place.clone(), &envelope, policy) {
-                Ok(attestation) => self.attestations.push(attestation),
-                Err(e) => self.malformed(&place, &format!("its payload is not a statement: {e}")),
-            }
-        }
-    }
-
-    /// A signed policy in a folder: a sublayout, with its attestations in
-    /// the folder named like it without `.json` (when there is one).
-    fn sublayout(
-        &mut self,
-        path: &Path,
-        origin: &str,
-        envelope: &Envelope,
-        parent: &Policy,
-    ) -> Result<Option<Attestation>, PolicyFileError> {
-        if self.depth >= intoto_verify::MAX_SUBLAYOUT_DEPTH {
-            self.malformed(origin, "sublayouts nest too deep; it is not read");
-            return Ok(None);
-        }
-        let policy = match Policy::parse(&envelope.payload, &self.parameters) {
-            Ok(policy) => policy,
-            Err(e) => {
-                self.malformed(origin, &format!("its policy cannot be read: {e}"));
-                return Ok(None);
-            }
-        };
-        let folder = path.with_extension("");
-        let outer = std::mem::take(&mut self.attestations);
-        self.depth += 1;
-        let found = if folder.is_dir() {
-            self.path(&folder, &policy)
-        } else {
-            Ok(())
-        };
-        self.depth -= 1;
-        let inner = std::mem::replace(&mut self.attestations, outer);
-        found?;
-        Ok(Some(Attestation::sublayout(
-            origin, envelope, parent, policy, inner,
-        )))
-    }
-
-    fn malformed(&mut self, origin: &str, problem: &str) {
-        let mut subject = Subject::default();
-        subject.link_file = Some(origin.to_owned());
-        self.findings.push(Diagnostic::new(
-            Code::AttestationMalformed,
-            format!("{origin}: {problem}; it does not count"),
-            subject,
-        ));
-    }
-}
-
-/// Whether an envelope carries a signed policy.
-fn is_policy(envelope: &Envelope) -> bool {
-    envelope.payload_type == POLICY_PAYLOAD_TYPE_YAML
-        || envelope.payload_type == POLICY_PAYLOAD_TYPE_JSON
-}
-
-/// Whether `bytes` are a DSSE envelope of a statement.
-fn holds_statement(bytes: &[u8]) -> bool {
-    serde_json::from_slice(bytes)
-        .ok()
-        .and_then(|value| Envelope::from_value(value).ok())
-        .is_some_and(|envelope| intoto_model::bundle::statement_of(&envelope).is_ok())
-}
-
-/// The step a folder file `<step>.<keyid8>.json` (or `.link`) is for.
-fn step_of_file_name(name: &str) -> Option<String> {
-    let stem = name
-        .strip_suffix(".json")
-        .or_else(|| name.strip_suffix(".link"))?;
-    let (step, keyid) = stem.rsplit_once('.')?;
-    if keyid.len() != 8 || !keyid.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
-    StepName::new(step).ok().map(|s| s.to_string())
-}
-
 /// The subjects a summary is about when no final artifact is given.
 fn attested_subjects(
     policy: &Policy,
@@ -628,31 +404,4 @@ fn attested_subjects(
         }
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn folder_files_name_their_step() {
-        assert_eq!(
-            step_of_file_name("build.fe1c6281.json").as_deref(),
-            Some("build")
-        );
-        assert_eq!(
-            step_of_file_name("a.b.fe1c6281.json").as_deref(),
-            Some("a.b")
-        );
-        assert_eq!(step_of_file_name("build.json"), None);
-        // Bound by signer and type, as in a bundle.
-        assert_eq!(step_of_file_name("build.fe1c6281.provenance.json"), None);
-        // A link attestation of `intoto run --attest`.
-        assert_eq!(
-            step_of_file_name("build.fe1c6281.link").as_deref(),
-            Some("build")
-        );
-        assert_eq!(step_of_file_name("build.zzzzzzzz.json"), None);
-        assert_eq!(step_of_file_name("...fe1c6281.json"), None);
-    }
 }
