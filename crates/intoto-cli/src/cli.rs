@@ -63,6 +63,11 @@ pub(crate) enum Command {
     Demo(cmd::demo::DemoArgs),
     /// Show what metadata files and bundles hold, and which keys verify them.
     Show(cmd::show::ShowArgs),
+    /// Serve the attestation store: verified uploads, queries, verification, admission, a web page.
+    Serve(cmd::serve::ServeArgs),
+    /// Upload to and query an attestation store.
+    #[command(subcommand)]
+    Store(cmd::store::StoreCommand),
 }
 
 /// Runs the chosen subcommand.
@@ -78,6 +83,8 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Attest(args) => cmd::attest::run(args, format, quiet),
         Command::MatchProducts(args) => cmd::match_products::run(args, format, verbose, quiet),
         Command::Mock(args) => cmd::mock::run(args, format, quiet),
+        Command::Serve(args) => cmd::serve::run(args, quiet),
+        Command::Store(args) => cmd::store::run(args, format, quiet),
         Command::Vsa(command) => cmd::vsa::run(command, format),
         Command::Demo(args) => cmd::demo::run(args, format),
         Command::Show(args) => cmd::show::run(args, format),

@@ -91,6 +91,7 @@ pub struct CommandRunner {
     timeout: Duration,
     working_dir: Option<PathBuf>,
     persist_links: bool,
+    disabled: bool,
 }
 
 impl Default for CommandRunner {
@@ -107,6 +108,17 @@ impl CommandRunner {
             timeout: intoto_record::DEFAULT_TIMEOUT,
             working_dir: None,
             persist_links: true,
+            disabled: false,
+        }
+    }
+
+    /// A runner that runs nothing: each inspection fails with
+    /// `inspection-not-run`. A server verifying layouts its callers send
+    /// runs no command they name.
+    pub fn disabled() -> Self {
+        Self {
+            disabled: true,
+            ..Self::new()
         }
     }
 
@@ -135,6 +147,13 @@ impl CommandRunner {
 
 impl InspectionRunner for CommandRunner {
     fn run(&self, inspection: &Inspection) -> Result<Link, SourceError> {
+        if self.disabled {
+            return Err(format!(
+                "inspection '{}' is not run here: a server runs no command a layout names; verify with `intoto verify` where the inspection can run",
+                inspection.name
+            )
+            .into());
+        }
         // Its link is written to `<name>.link`: the name must be a plain
         // file name (the verifier refuses layouts with other names first).
         let name = match StepName::new(&inspection.name) {
@@ -319,6 +338,45 @@ pub fn verify_layout_file(
             path: path.to_owned(),
             source,
         })
+}
+
+/// Verifies the supply chain laid out in `layout` (the bytes of a layout
+/// file, named `name` in messages), which every key in `keys` must have
+/// signed, with links from `links` (such as a store's) instead of the
+/// options' link folder.
+///
+/// # Errors
+///
+/// [`VerifyFileError`] when verification cannot be carried out; a failed
+/// verification is a report that did not pass.
+pub fn verify_layout_with(
+    name: &Path,
+    layout: &[u8],
+    keys: &[PublicKey],
+    links: &dyn LinkSource,
+    options: &VerifyOptions,
+) -> Result<Report, VerifyFileError> {
+    let layout = intoto_model::Metadata::from_slice(layout).map_err(|source| {
+        VerifyFileError::File(FileError::Metadata {
+            path: name.to_owned(),
+            source,
+        })
+    })?;
+    let now = options.now.unwrap_or_else(Utc::now);
+    let mut verifier = Verifier::new(now, links, &options.runner)
+        .traces(options.traces)
+        .sublayout_inspections(options.sublayout_inspections)
+        .expires_required(options.expires_required);
+    if let Some(parameters) = &options.parameters {
+        verifier = verifier.parameters(parameters.clone());
+    }
+    let verdict = verifier
+        .verify(layout, keys)
+        .map_err(|source| VerifyFileError::Verify {
+            path: name.to_owned(),
+            source,
+        })?;
+    Ok(Report::new(name.to_owned(), verdict, options.traces))
 }
 
 /// One verification to carry out: the layout, the keys that must all have

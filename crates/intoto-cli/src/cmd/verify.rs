@@ -67,7 +67,7 @@ pub(crate) struct VerifyArgs {
     layout: PathBuf,
     /// The public keys (PEM) that must all have signed the layout (for a
     /// policy: that must all have signed it, when it is a DSSE envelope).
-    #[arg(long = "verification-keys", value_name = "PATH", num_args = 1.., required_unless_present_any = ["gpg", "attestations"])]
+    #[arg(long = "verification-keys", value_name = "PATH", num_args = 1.., required_unless_present_any = ["gpg", "attestations", "store"])]
     verification_keys: Vec<PathBuf>,
     /// GnuPG keys (by keyid, from the keyring) that must all have signed the
     /// layout, besides any --verification-keys.
@@ -101,6 +101,14 @@ pub(crate) struct VerifyArgs {
     /// out); a report that cannot be written exits with 2.
     #[arg(long, value_name = "PATH")]
     report: Option<PathBuf>,
+    /// Collect the links and attestations from an attestation store
+    /// (intoto serve) instead of a folder: the evidence of the --subject
+    /// files, walked back from their digests. Works for layouts and policies.
+    #[arg(long, value_name = "URL", requires = "subjects", conflicts_with_all = ["attestations", "link_dir"])]
+    store: Option<String>,
+    /// A CA certificate (PEM) to trust for the store's TLS.
+    #[arg(long, value_name = "PATH", requires = "store")]
+    store_ca: Option<PathBuf>,
     #[command(flatten)]
     policy: crate::cmd::verify_policy::PolicyArgs,
 }
@@ -124,6 +132,9 @@ pub(crate) fn run(
     quiet: bool,
     reference: Option<crate::compat::Program>,
 ) -> anyhow::Result<Outcome> {
+    if let Some(url) = args.store.clone() {
+        return from_store(args, &url, format, verbose, quiet);
+    }
     if !args.policy.attestations.is_empty() {
         let mut request = intoto::policy::PolicyRequest::new(&args.layout, Vec::new());
         request.keys = keys(&args)?;
@@ -235,4 +246,83 @@ fn parameters(args: &VerifyArgs) -> anyhow::Result<BTreeMap<String, String>> {
         }
     }
     Ok(parameters)
+}
+
+/// `--store`: the evidence of the `--subject` files, from the store, then
+/// the same verification as over a folder: a policy reads the statements
+/// in memory; a layout reads the links through a link folder holding them
+/// under the names it looks them up by.
+fn from_store(
+    mut args: VerifyArgs,
+    url: &str,
+    format: Format,
+    verbose: bool,
+    quiet: bool,
+) -> anyhow::Result<Outcome> {
+    let client = intoto_server::client::Client::new(url, None, args.store_ca.as_deref())?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the client's runtime")?;
+    let mut evidence = intoto_store::evidence::Evidence::default();
+    for subject in &args.policy.subjects {
+        let digests = fs::hash_file(subject)?;
+        let sha256 = digests.get("sha256").unwrap_or_default().to_owned();
+        let (found, truncated) = runtime
+            .block_on(client.evidence(&format!("sha256:{sha256}")))
+            .with_context(|| format!("cannot collect the evidence of {} from {url}", subject.display()))?;
+        evidence.truncated |= truncated;
+        for (meta, bytes) in found {
+            let meta: intoto_store::StoredAttestation = stored(&meta)
+                .with_context(|| format!("{url}: an evidence entry is malformed"))?;
+            if !evidence.found.iter().any(|f| f.meta.id == meta.id) {
+                evidence.found.push(intoto_store::evidence::Found { meta, bytes });
+            }
+        }
+    }
+    if evidence.truncated {
+        tracing::warn!("the store's evidence was cut short at its bounds; verification sees only part of it");
+    }
+    tracing::info!(documents = evidence.found.len(), "evidence collected from the store");
+    let layout = fs::read(&args.layout, intoto::policy::MAX_POLICY_FILE_BYTES)?;
+    if intoto_store::verify::kind_of(&layout) == intoto_store::trust::DocumentKind::Policy {
+        let mut request = intoto::policy::PolicyRequest::new(&args.layout, Vec::new());
+        request.keys = keys(&args)?;
+        request.parameters = parameters(&args)?;
+        request.runner = CommandRunner::new().timeout(Duration::from_secs(args.inspection_timeout));
+        request.documents = intoto_store::evidence::statements(&evidence);
+        return crate::cmd::verify_policy::run(request, args.report.as_deref(), args.policy, format, quiet);
+    }
+    let links = intoto_store::evidence::StoreLinks::new(&evidence);
+    let folder = tempfile::tempdir().context("cannot make a folder for the store's links")?;
+    for (name, bytes) in links.files() {
+        fs::write_atomic(&folder.path().join(name), bytes)?;
+    }
+    args.link_dir = folder.path().to_owned();
+    args.policy.subjects.clear();
+    args.store = None;
+    run(args, format, verbose, quiet, None)
+}
+
+/// The store's description of a document, as the evidence answer gives it.
+fn stored(meta: &serde_json::Value) -> Option<intoto_store::StoredAttestation> {
+    let text = |k: &str| meta.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+    Some(intoto_store::StoredAttestation {
+        id: text("id")?,
+        gitoid: text("gitoid")?,
+        kind: text("kind")?,
+        envelope: text("envelope")?,
+        payload_type: text("payloadType"),
+        predicate_type: text("predicateType"),
+        step: text("step"),
+        signers: meta
+            .get("signers")?
+            .as_array()?
+            .iter()
+            .filter_map(|s| s.as_str().map(str::to_owned))
+            .collect(),
+        size: meta.get("size").and_then(serde_json::Value::as_i64).unwrap_or(0),
+        stored_at: text("storedAt").unwrap_or_default(),
+        seq: 0,
+    })
 }

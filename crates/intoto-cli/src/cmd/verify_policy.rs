@@ -33,7 +33,7 @@ pub(crate) struct PolicyArgs {
     /// subject of the attestations of the policy's `subjects` steps.
     /// Repeatable.
     #[arg(long = "subject", value_name = "FILE")]
-    subjects: Vec<PathBuf>,
+    pub(crate) subjects: Vec<PathBuf>,
     /// Write a signed SLSA verification summary (VSA v1) of the result here.
     #[arg(long, value_name = "PATH", requires_all = ["signing_key", "resource_uri"])]
     vsa: Option<PathBuf>,

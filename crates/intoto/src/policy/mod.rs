@@ -109,18 +109,26 @@ pub const MAX_PARAMETERS_BYTES: u64 = 1 << 20;
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct PolicyRequest {
-    /// The policy file.
+    /// The policy file (when `policy_bytes` is given, only its name).
     pub policy: PathBuf,
+    /// The policy's bytes, when they come from elsewhere than a file
+    /// (a server's request or configuration).
+    pub policy_bytes: Option<Vec<u8>>,
     /// Keys that must all have signed the policy (a signed policy only).
     pub keys: Vec<PublicKey>,
     /// Attestation folders and bundles.
     pub attestations: Vec<PathBuf>,
+    /// Attestations in memory (from a store): each a name for messages and
+    /// the bytes of one DSSE envelope, bound as a bundle's are.
+    pub documents: Vec<(String, Vec<u8>)>,
     /// A JSON file of parameters (`{"name": "value"}`).
     pub parameters_file: Option<PathBuf>,
     /// Parameters given one by one; each overrides the file's.
     pub parameters: BTreeMap<String, String>,
     /// The final artifacts to find among the attested subjects.
     pub finals: Vec<PathBuf>,
+    /// Final artifacts known by their digests only (from a store query).
+    pub final_digests: Vec<FinalArtifact>,
     /// Runs inspections.
     pub runner: CommandRunner,
     /// The verification time (default: now).
@@ -132,11 +140,14 @@ impl PolicyRequest {
     pub fn new(policy: impl Into<PathBuf>, attestations: Vec<PathBuf>) -> Self {
         Self {
             policy: policy.into(),
+            policy_bytes: None,
             keys: Vec::new(),
             attestations,
+            documents: Vec::new(),
             parameters_file: None,
             parameters: BTreeMap::new(),
             finals: Vec::new(),
+            final_digests: Vec::new(),
             runner: CommandRunner::new(),
             now: None,
         }
@@ -247,7 +258,10 @@ pub enum PolicyFileError {
 /// is a report that did not pass.
 pub fn verify_policy(request: &PolicyRequest) -> Result<PolicyReport, PolicyFileError> {
     let now = request.now.unwrap_or_else(Utc::now);
-    let bytes = fs::read(&request.policy, MAX_POLICY_FILE_BYTES)?;
+    let bytes = match &request.policy_bytes {
+        Some(bytes) => bytes.clone(),
+        None => fs::read(&request.policy, MAX_POLICY_FILE_BYTES)?,
+    };
     let policy_digest = sha256(&bytes);
     let mut report = PolicyReport {
         report: Report::new(request.policy.clone(), Verdict::default(), false),
@@ -301,11 +315,15 @@ pub fn verify_policy(request: &PolicyRequest) -> Result<PolicyReport, PolicyFile
     for path in &request.attestations {
         read.path(path, &policy)?;
     }
+    for (origin, bytes) in &request.documents {
+        read.document(origin, bytes, &policy);
+    }
     report.inputs.extend(read.inputs);
     report.inputs.sort_by(|a, b| a.uri.cmp(&b.uri));
     for path in &request.finals {
         report.finals.push(final_artifact(path)?);
     }
+    report.finals.extend(request.final_digests.iter().cloned());
 
     let verdict = PolicyVerifier::new(now)
         .parameters(parameters)

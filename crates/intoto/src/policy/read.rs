@@ -137,6 +137,26 @@ impl Read {
         Ok(())
     }
 
+    /// One envelope held in memory (from a store), bound as a bundle
+    /// line is.
+    pub(super) fn document(&mut self, origin: &str, bytes: &[u8], policy: &Policy) {
+        self.inputs.push(descriptor(origin.to_owned(), bytes));
+        let envelope = serde_json::from_slice(bytes)
+            .map_err(|e| e.to_string())
+            .and_then(|value| Envelope::from_value(value).map_err(|e| e.to_string()));
+        match envelope {
+            Ok(envelope) if is_policy(&envelope) => self.malformed(
+                origin,
+                "a signed policy (a sublayout) is read from an attestation folder, as <step>.<keyid8>.json with its attestations in <step>.<keyid8>/",
+            ),
+            Ok(envelope) => match Attestation::from_envelope(origin.to_owned(), &envelope, policy) {
+                Ok(attestation) => self.attestations.push(attestation),
+                Err(e) => self.malformed(origin, &format!("its payload is not a statement: {e}")),
+            },
+            Err(e) => self.malformed(origin, &format!("not a DSSE envelope: {e}")),
+        }
+    }
+
     fn bundle(&mut self, origin: &str, bytes: &[u8], policy: &Policy) {
         for line in read_bundle(bytes) {
             let place = format!("{origin}:{}", line.number);

@@ -1,0 +1,1 @@
+// The intoto store page.
