@@ -33,7 +33,8 @@ pub(super) async fn admission(
     let value: serde_json::Value = match serde_json::from_slice(&body) {
         Ok(value) => value,
         Err(e) => {
-            return Ok((StatusCode::BAD_REQUEST, Json(error_response(None, &format!("not JSON: {e}")))).into_response());
+            // Kubernetes reads the review only from a 200 answer.
+            return Ok(Json(error_response(None, &format!("not JSON: {e}"))).into_response());
         }
     };
     let config = AdmissionConfig {
@@ -46,7 +47,7 @@ pub(super) async fn admission(
             let Some(digest) = image.digest.as_ref() else {
                 return ImageVerdict {
                     passed: false,
-                    message: format!("{} is not pinned by digest", image.image),
+                    message: "not pinned by digest".into(),
                     warnings: Vec::new(),
                 };
             };
@@ -66,7 +67,7 @@ pub(super) async fn admission(
             {
                 Ok((verdict, _)) if verdict.passed() => ImageVerdict {
                     passed: true,
-                    message: format!("{} verified", image.image),
+                    message: "verified".into(),
                     warnings: verdict
                         .report
                         .verdict
@@ -85,13 +86,13 @@ pub(super) async fn admission(
                         .collect();
                     ImageVerdict {
                         passed: false,
-                        message: format!("{} failed verification: {}", image.image, reasons.join("; ")),
+                        message: format!("failed verification: {}", reasons.join("; ")),
                         warnings: Vec::new(),
                     }
                 }
                 Err(e) => ImageVerdict {
                     passed: false,
-                    message: format!("{} could not be verified: {}", image.image, e.message()),
+                    message: format!("could not be verified: {}", e.message()),
                     warnings: Vec::new(),
                 },
             }
@@ -101,7 +102,7 @@ pub(super) async fn admission(
         Ok(response) => Ok(Json(response).into_response()),
         Err(e) => {
             let uid = value.pointer("/request/uid").and_then(|u| u.as_str());
-            Ok((StatusCode::BAD_REQUEST, Json(error_response(uid, &e.to_string()))).into_response())
+            Ok(Json(error_response(uid, &e.to_string())).into_response())
         }
     }
 }
