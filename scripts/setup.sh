@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs what the tests need on a fresh machine: gnupg (OpenPGP tests) and
-# chromium (the test of `intoto verify --report` renders the HTML with it)
-# from apt when missing, the Python reference implementation in target/pyref,
+# Installs what the tests need on a fresh machine: gnupg (OpenPGP tests),
+# chromium and chromium-driver (the HTML report and the store's web page are
+# checked in headless Chromium) and postgresql (the store's PostgreSQL
+# backend; scripts/postgres.sh starts it) from apt when missing, the Python reference implementation in target/pyref,
 # and the reference's own command-line tests from its sdist in
 # target/pyref-sdist.
 set -euo pipefail
@@ -25,6 +26,12 @@ if ! command -v gpg >/dev/null 2>&1; then
 fi
 if [ ! -x /usr/bin/chromium ]; then
   apt_install chromium "Chromium (as /usr/bin/chromium)"
+fi
+if [ ! -x /usr/bin/chromedriver ]; then
+  apt_install chromium-driver "ChromeDriver (as /usr/bin/chromedriver)"
+fi
+if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
+  apt_install postgresql "PostgreSQL"
 fi
 "$root/scripts/pyref-venv.sh"
 "$root/scripts/reference-sdist.sh"

@@ -10,6 +10,10 @@ step() { printf '\n== %s (%ss)\n' "$1" "$(( $(date +%s) - start ))"; }
 
 step "setup"
 scripts/setup.sh
+# The store's PostgreSQL, on loopback in a temporary data folder, stopped
+# however the run ends.
+scripts/postgres.sh start
+trap 'scripts/postgres.sh stop' EXIT
 
 step "format"
 cargo fmt --all --check
