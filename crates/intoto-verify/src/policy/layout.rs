@@ -244,6 +244,34 @@ fn snapshot_refers(value: &str, parameters: &BTreeMap<String, String>) -> bool {
         .any(|n| value.contains(&format!("{{{n}}}")))
 }
 
+/// A policy's expiry and functionaries alone, read before any
+/// parameter is known (a store trusts a policy's functionaries to write
+/// whatever parameters verification later uses).
+///
+/// # Errors
+///
+/// [`PolicyError`] naming the field at fault.
+pub fn policy_functionaries(
+    bytes: &[u8],
+) -> Result<(Expires, BTreeMap<KeyId, PublicKey>), PolicyError> {
+    let value = parse_document(bytes)?;
+    let root = object(&value, "(policy)")?;
+    let expires = Expires::parse(string(root, "expires", "")?).map_err(|_| {
+        ModelError::InvalidValue {
+            field: "expires".into(),
+            problem: "is not a UTC date and time like 2030-01-31T12:00:00Z",
+            detail: None,
+        }
+    })?;
+    let mut functionaries = BTreeMap::new();
+    if let Some(map) = optional(root, "functionaries") {
+        for (keyid, key) in object(map, "functionaries")? {
+            functionaries.insert(KeyId::new(keyid.clone()), functionary_key(keyid, key)?);
+        }
+    }
+    Ok((expires, functionaries))
+}
+
 /// The text of a policy: JSON, or else YAML (bounded).
 ///
 /// # Errors
