@@ -27,6 +27,9 @@ fi
 if [ ! -x /usr/bin/chromium ]; then
   apt_install chromium "Chromium (as /usr/bin/chromium)"
 fi
+if ! command -v openssl >/dev/null 2>&1; then
+  apt_install openssl OpenSSL
+fi
 if [ ! -x /usr/bin/chromedriver ]; then
   apt_install chromium-driver "ChromeDriver (as /usr/bin/chromedriver)"
 fi
