@@ -58,7 +58,9 @@ pub struct Client {
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // The token is a secret: never printed.
-        f.debug_struct("Client").field("url", &self.url).finish_non_exhaustive()
+        f.debug_struct("Client")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
     }
 }
 
@@ -70,14 +72,22 @@ impl Client {
     /// # Errors
     ///
     /// [`ClientError::Url`] when the URL or CA file is not usable.
-    pub fn new(url: &str, token: Option<String>, ca_file: Option<&Path>) -> Result<Self, ClientError> {
+    pub fn new(
+        url: &str,
+        token: Option<String>,
+        ca_file: Option<&Path>,
+    ) -> Result<Self, ClientError> {
         let uri: Uri = url
             .parse()
             .map_err(|e| ClientError::Url(format!("{url}: not a URL: {e}")))?;
         let tls = match uri.scheme_str() {
             Some("http") => false,
             Some("https") => true,
-            _ => return Err(ClientError::Url(format!("{url}: the store URL starts with http:// or https://"))),
+            _ => {
+                return Err(ClientError::Url(format!(
+                    "{url}: the store URL starts with http:// or https://"
+                )));
+            }
         };
         let host = uri
             .host()
@@ -91,9 +101,11 @@ impl Client {
             let mut roots = RootCertStore::empty();
             match ca_file {
                 Some(path) => {
-                    let pem = intoto::fs::read(path, 1 << 20).map_err(|e| ClientError::Url(intoto_verify::error_chain(&e)))?;
+                    let pem = intoto::fs::read(path, 1 << 20)
+                        .map_err(|e| ClientError::Url(intoto_verify::error_chain(&e)))?;
                     for cert in CertificateDer::pem_slice_iter(&pem) {
-                        let cert = cert.map_err(|e| ClientError::Url(format!("{}: {e}", path.display())))?;
+                        let cert =
+                            cert.map_err(|e| ClientError::Url(format!("{}: {e}", path.display())))?;
                         roots
                             .add(cert)
                             .map_err(|e| ClientError::Url(format!("{}: {e}", path.display())))?;
@@ -147,7 +159,10 @@ impl Client {
             .method(method)
             .uri(format!("{}{path_and_query}", self.prefix))
             .header(hyper::header::HOST, format!("{}:{}", self.host, self.port))
-            .header(hyper::header::USER_AGENT, concat!("intoto/", env!("CARGO_PKG_VERSION")));
+            .header(
+                hyper::header::USER_AGENT,
+                concat!("intoto/", env!("CARGO_PKG_VERSION")),
+            );
         if let Some(ct) = content_type {
             builder = builder.header(hyper::header::CONTENT_TYPE, ct);
         }
@@ -159,8 +174,12 @@ impl Client {
             .map_err(|e| connect(e.to_string()))?;
         let response = match (&self.tls, self.scheme_tls) {
             (Some(tls), true) => {
-                let name = ServerName::try_from(self.host.clone()).map_err(|e| connect(e.to_string()))?;
-                let stream = tls.connect(name, tcp).await.map_err(|e| connect(format!("TLS: {e}")))?;
+                let name =
+                    ServerName::try_from(self.host.clone()).map_err(|e| connect(e.to_string()))?;
+                let stream = tls
+                    .connect(name, tcp)
+                    .await
+                    .map_err(|e| connect(format!("TLS: {e}")))?;
                 exchange(TokioIo::new(stream), request).await
             }
             _ => exchange(TokioIo::new(tcp), request).await,
@@ -170,8 +189,17 @@ impl Client {
         if !status.is_success() {
             let message = serde_json::from_slice::<serde_json::Value>(&response.1)
                 .ok()
-                .and_then(|v| v.pointer("/error/message").and_then(|m| m.as_str()).map(str::to_owned))
-                .unwrap_or_else(|| String::from_utf8_lossy(&response.1).chars().take(500).collect());
+                .and_then(|v| {
+                    v.pointer("/error/message")
+                        .and_then(|m| m.as_str())
+                        .map(str::to_owned)
+                })
+                .unwrap_or_else(|| {
+                    String::from_utf8_lossy(&response.1)
+                        .chars()
+                        .take(500)
+                        .collect()
+                });
             return Err(ClientError::Status { status, message });
         }
         Ok(response)
@@ -183,7 +211,11 @@ impl Client {
     /// # Errors
     ///
     /// [`ClientError`].
-    pub async fn upload(&self, bytes: Vec<u8>, content_type: &str) -> Result<serde_json::Value, ClientError> {
+    pub async fn upload(
+        &self,
+        bytes: Vec<u8>,
+        content_type: &str,
+    ) -> Result<serde_json::Value, ClientError> {
         let (_, body) = self
             .send(Method::POST, "/v1/attestations", Some(content_type), bytes)
             .await?;
@@ -196,7 +228,9 @@ impl Client {
     ///
     /// [`ClientError`].
     pub async fn get_json(&self, path_and_query: &str) -> Result<serde_json::Value, ClientError> {
-        let (_, body) = self.send(Method::GET, path_and_query, None, Vec::new()).await?;
+        let (_, body) = self
+            .send(Method::GET, path_and_query, None, Vec::new())
+            .await?;
         json(&body)
     }
 
@@ -206,7 +240,10 @@ impl Client {
     /// # Errors
     ///
     /// [`ClientError`].
-    pub async fn evidence(&self, subject: &str) -> Result<(Vec<(serde_json::Value, Vec<u8>)>, bool), ClientError> {
+    pub async fn evidence(
+        &self,
+        subject: &str,
+    ) -> Result<(Vec<(serde_json::Value, Vec<u8>)>, bool), ClientError> {
         let answer = self
             .get_json(&format!("/v1/evidence?subject={}", encode_query(subject)))
             .await?;
@@ -215,7 +252,10 @@ impl Client {
             message: format!("the evidence answer is malformed: {what}"),
         };
         let mut out = Vec::new();
-        for item in answer["attestations"].as_array().ok_or_else(|| bad("no attestations"))? {
+        for item in answer["attestations"]
+            .as_array()
+            .ok_or_else(|| bad("no attestations"))?
+        {
             let bytes = item["bytes"]
                 .as_str()
                 .and_then(|b| intoto_model::envelope::decode_base64(b).ok())
@@ -226,7 +266,10 @@ impl Client {
     }
 }
 
-async fn exchange<S>(io: TokioIo<S>, request: Request<Full<Bytes>>) -> Result<(StatusCode, Vec<u8>), String>
+async fn exchange<S>(
+    io: TokioIo<S>,
+    request: Request<Full<Bytes>>,
+) -> Result<(StatusCode, Vec<u8>), String>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
@@ -236,7 +279,10 @@ where
     tokio::spawn(async move {
         let _ = conn.await;
     });
-    let response = sender.send_request(request).await.map_err(|e| e.to_string())?;
+    let response = sender
+        .send_request(request)
+        .await
+        .map_err(|e| e.to_string())?;
     let status = response.status();
     let body = Limited::new(response.into_body(), MAX_RESPONSE_BYTES)
         .collect()

@@ -43,7 +43,11 @@ impl Server {
         let listener = TcpListener::bind(config.listen)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
-        Ok(Self { listener, state, tls })
+        Ok(Self {
+            listener,
+            state,
+            tls,
+        })
     }
 
     /// The address it listens on.
@@ -83,10 +87,14 @@ impl Server {
             connections.spawn(async move {
                 let service = TowerToHyperService::new(app);
                 let mut builder = hyper::server::conn::http1::Builder::new();
-                builder.timer(TokioTimer::new()).header_read_timeout(HEADER_TIMEOUT);
+                builder
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(HEADER_TIMEOUT);
                 match tls {
                     Some(acceptor) => {
-                        let Ok(Ok(stream)) = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await else {
+                        let Ok(Ok(stream)) =
+                            tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await
+                        else {
                             return;
                         };
                         let conn = builder.serve_connection(TokioIo::new(stream), service);
@@ -125,7 +133,10 @@ impl Server {
 /// # Errors
 ///
 /// A one-line message naming what cannot be used.
-pub async fn serve(config: &ServerConfig, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), String> {
+pub async fn serve(
+    config: &ServerConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), String> {
     let server = Server::bind(config).await?;
     server.run(shutdown).await;
     Ok(())

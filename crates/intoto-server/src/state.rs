@@ -61,8 +61,9 @@ impl AppState {
         };
         let admission = match &config.admission {
             Some(settings) => {
-                let document = intoto::fs::read(&settings.policy, intoto::policy::MAX_POLICY_FILE_BYTES)
-                    .map_err(|e| intoto_verify::error_chain(&e))?;
+                let document =
+                    intoto::fs::read(&settings.policy, intoto::policy::MAX_POLICY_FILE_BYTES)
+                        .map_err(|e| intoto_verify::error_chain(&e))?;
                 Some(Arc::new(Admission {
                     name: settings.policy.clone(),
                     document,
@@ -125,14 +126,19 @@ fn digest(token: &str) -> [u8; 32] {
 fn read_keys(paths: &[std::path::PathBuf]) -> Result<Vec<PublicKey>, String> {
     paths
         .iter()
-        .map(|p| intoto::fs::read_public_key(p, KeyIdForm::Modern).map_err(|e| intoto_verify::error_chain(&e)))
+        .map(|p| {
+            intoto::fs::read_public_key(p, KeyIdForm::Modern)
+                .map_err(|e| intoto_verify::error_chain(&e))
+        })
         .collect()
 }
 
 /// Tokens, one a line; blank lines and `#` comments are skipped.
 fn read_tokens(path: &std::path::Path) -> Result<BTreeSet<[u8; 32]>, String> {
-    let bytes = intoto::fs::read(path, MAX_TOKEN_FILE_BYTES).map_err(|e| intoto_verify::error_chain(&e))?;
-    let text = String::from_utf8(bytes).map_err(|_| format!("{}: not UTF-8 text", path.display()))?;
+    let bytes =
+        intoto::fs::read(path, MAX_TOKEN_FILE_BYTES).map_err(|e| intoto_verify::error_chain(&e))?;
+    let text =
+        String::from_utf8(bytes).map_err(|_| format!("{}: not UTF-8 text", path.display()))?;
     let tokens: BTreeSet<[u8; 32]> = text
         .lines()
         .map(str::trim)

@@ -18,8 +18,10 @@ const MAX_PEM_BYTES: u64 = 1 << 20;
 ///
 /// A one-line message naming the file at fault.
 pub(crate) fn acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, String> {
-    let cert_pem = intoto::fs::read(cert, MAX_PEM_BYTES).map_err(|e| intoto_verify::error_chain(&e))?;
-    let key_pem = intoto::fs::read(key, MAX_PEM_BYTES).map_err(|e| intoto_verify::error_chain(&e))?;
+    let cert_pem =
+        intoto::fs::read(cert, MAX_PEM_BYTES).map_err(|e| intoto_verify::error_chain(&e))?;
+    let key_pem =
+        intoto::fs::read(key, MAX_PEM_BYTES).map_err(|e| intoto_verify::error_chain(&e))?;
     let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&cert_pem)
         .collect::<Result<_, _>>()
         .map_err(|e| format!("{}: not PEM certificates: {e}", cert.display()))?;
@@ -34,6 +36,11 @@ pub(crate) fn acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, String> {
         .map_err(|e| format!("TLS: {e}"))?
         .with_no_client_auth()
         .with_single_cert(chain, private)
-        .map_err(|e| format!("{}: the key does not fit the certificate: {e}", key.display()))?;
+        .map_err(|e| {
+            format!(
+                "{}: the key does not fit the certificate: {e}",
+                key.display()
+            )
+        })?;
     Ok(TlsAcceptor::from(Arc::new(config)))
 }

@@ -59,7 +59,11 @@ pub async fn collect(store: &dyn Store, subject: &DigestRef) -> Result<Evidence,
         }
         let room = MAX_EVIDENCE - evidence.found.len();
         let hits = store
-            .find_any(Role::Subject, &frontier, u32::try_from(room + 1).unwrap_or(u32::MAX))
+            .find_any(
+                Role::Subject,
+                &frontier,
+                u32::try_from(room + 1).unwrap_or(u32::MAX),
+            )
             .await?;
         let mut next = Vec::new();
         for meta in hits {
@@ -132,7 +136,12 @@ impl StoreLinks {
             if found.meta.kind != "link" {
                 continue;
             }
-            let Some(step) = found.meta.step.as_deref().and_then(|s| StepName::new(s).ok()) else {
+            let Some(step) = found
+                .meta
+                .step
+                .as_deref()
+                .and_then(|s| StepName::new(s).ok())
+            else {
                 continue;
             };
             for signer in &found.meta.signers {
@@ -147,7 +156,9 @@ impl StoreLinks {
 
     /// The link files: each name and its bytes.
     pub fn files(&self) -> impl Iterator<Item = (&str, &[u8])> {
-        self.files.iter().map(|(n, (_, b))| (n.as_str(), b.as_slice()))
+        self.files
+            .iter()
+            .map(|(n, (_, b))| (n.as_str(), b.as_slice()))
     }
 
     /// How many link files there are.

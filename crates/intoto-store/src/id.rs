@@ -68,7 +68,13 @@ mod tests {
         assert_eq!(AttestationId::parse(id.as_str()), Ok(id.clone()));
         let upper = format!("sha256:{}", id.as_str().to_ascii_uppercase());
         assert_eq!(AttestationId::parse(&upper), Ok(id));
-        for bad in ["", "../../etc/passwd", &"g".repeat(64), &"a".repeat(63), "' OR 1=1 --"] {
+        for bad in [
+            "",
+            "../../etc/passwd",
+            &"g".repeat(64),
+            &"a".repeat(63),
+            "' OR 1=1 --",
+        ] {
             assert!(AttestationId::parse(bad).is_err(), "{bad}");
         }
     }

@@ -119,7 +119,10 @@ impl Indexed {
     }
 
     /// The index of a document read from an upload.
-    pub(crate) fn of_payload(payload: &Payload, envelope: &'static str) -> Result<Self, IndexError> {
+    pub(crate) fn of_payload(
+        payload: &Payload,
+        envelope: &'static str,
+    ) -> Result<Self, IndexError> {
         match payload {
             Payload::Link(link) => Self::of_link(link, envelope),
             Payload::Statement(statement) => Self::of_statement(statement),

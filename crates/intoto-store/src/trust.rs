@@ -97,7 +97,8 @@ impl Trust {
     pub fn add_key(&mut self, key: PublicKey) {
         let key = Arc::new(key);
         for keyid in key.keyids() {
-            self.keys.insert(keyid.as_str().to_owned(), Arc::clone(&key));
+            self.keys
+                .insert(keyid.as_str().to_owned(), Arc::clone(&key));
         }
     }
 
@@ -161,16 +162,24 @@ impl Trust {
             e.payload_type == POLICY_PAYLOAD_TYPE_JSON || e.payload_type == POLICY_PAYLOAD_TYPE_YAML
         });
         let (kind, functionaries) = if let (true, Some(envelope)) = (policy_type, &envelope) {
-            let payload = signed_policy(envelope, &self.owner_keys, now_unix).map_err(|findings| {
-                let reasons: Vec<String> = findings.iter().map(|f| f.message.clone()).collect();
-                problem(format!("the policy's signatures do not hold: {}", reasons.join("; ")))
+            let payload =
+                signed_policy(envelope, &self.owner_keys, now_unix).map_err(|findings| {
+                    let reasons: Vec<String> = findings.iter().map(|f| f.message.clone()).collect();
+                    problem(format!(
+                        "the policy's signatures do not hold: {}",
+                        reasons.join("; ")
+                    ))
+                })?;
+            let (expires, functionaries) = policy_functionaries(payload).map_err(|e| {
+                problem(format!("not a policy: {}", intoto_verify::error_chain(&e)))
             })?;
-            let (expires, functionaries) = policy_functionaries(payload)
-                .map_err(|e| problem(format!("not a policy: {}", intoto_verify::error_chain(&e))))?;
             if expires.is_expired_at(now) {
                 return Err(problem("the policy has expired".into()));
             }
-            (DocumentKind::Policy, functionaries.into_values().collect::<Vec<_>>())
+            (
+                DocumentKind::Policy,
+                functionaries.into_values().collect::<Vec<_>>(),
+            )
         } else {
             let md = Metadata::from_value(value)
                 .map_err(|e| problem(format!("not a key, layout or policy: {e}")))?;
@@ -183,7 +192,11 @@ impl Trust {
             else {
                 return Err(problem("not a layout or policy".into()));
             };
-            if layout.expires.as_ref().is_some_and(|e| e.is_expired_at(now)) {
+            if layout
+                .expires
+                .as_ref()
+                .is_some_and(|e| e.is_expired_at(now))
+            {
                 return Err(problem("the layout has expired".into()));
             }
             let mut keys = Vec::new();

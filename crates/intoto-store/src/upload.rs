@@ -33,7 +33,12 @@ impl UploadFormat {
     /// `application/jsonlines` and `application/vnd.in-toto.bundle` for a
     /// bundle. Parameters such as `charset` are ignored.
     pub fn from_content_type(value: &str) -> Option<Self> {
-        let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let essence = value
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
         match essence.as_str() {
             "application/json"
             | "application/vnd.in-toto+json"
@@ -81,13 +86,17 @@ pub enum UploadError {
         problem: String,
     },
     /// No signature.
-    #[error("{item}: it is not signed; sign it (intoto sign, or run/attest with --key) and upload again")]
+    #[error(
+        "{item}: it is not signed; sign it (intoto sign, or run/attest with --key) and upload again"
+    )]
     Unsigned {
         /// The document.
         item: String,
     },
     /// A signature by a key the store does not trust.
-    #[error("{item}: signed by key {keyid}, which the store does not trust (add its public key, or a layout or policy naming it, with --trust)")]
+    #[error(
+        "{item}: signed by key {keyid}, which the store does not trust (add its public key, or a layout or policy naming it, with --trust)"
+    )]
     UnknownKey {
         /// The document.
         item: String,
@@ -95,7 +104,9 @@ pub enum UploadError {
         keyid: String,
     },
     /// A signature that does not verify.
-    #[error("{item}: the signature by key {keyid} does not verify over the bytes received: {problem}")]
+    #[error(
+        "{item}: the signature by key {keyid} does not verify over the bytes received: {problem}"
+    )]
     BadSignature {
         /// The document.
         item: String,
@@ -149,7 +160,12 @@ pub fn verify_upload(
                 if out.len() == MAX_BUNDLE_LINES {
                     return Err(UploadError::TooManyLines);
                 }
-                out.push(verify_document(line, &format!("line {}", n + 1), trust, now_unix)?);
+                out.push(verify_document(
+                    line,
+                    &format!("line {}", n + 1),
+                    trust,
+                    now_unix,
+                )?);
             }
             if out.is_empty() {
                 return Err(UploadError::Empty);

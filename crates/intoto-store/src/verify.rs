@@ -104,11 +104,19 @@ pub fn verify_evidence(
                 .runner(request.runner.clone())
                 .parameters(request.parameters.clone())
                 .now(request.now);
-            let report =
-                verify_layout_with(&request.name, request.document, &request.keys, &links, &options)?;
+            let report = verify_layout_with(
+                &request.name,
+                request.document,
+                &request.keys,
+                &links,
+                &options,
+            )?;
             let title = request.name.display().to_string();
-            let graph = match Metadata::from_slice(request.document).and_then(|m| m.into_payload()) {
-                Ok(Payload::Layout(layout)) => ChainGraph::from_layout(title, &layout, &report.verdict),
+            let graph = match Metadata::from_slice(request.document).and_then(|m| m.into_payload())
+            {
+                Ok(Payload::Layout(layout)) => {
+                    ChainGraph::from_layout(title, &layout, &report.verdict)
+                }
                 _ => {
                     let mut graph = ChainGraph::new(title, intoto::report::GraphKind::Layout);
                     graph.apply(&report.verdict);
@@ -129,7 +137,10 @@ pub fn verify_evidence(
             policy.documents = statements(evidence);
             policy.parameters.clone_from(&request.parameters);
             let mut digests = DigestSet::new();
-            digests.insert(request.subject.algorithm.clone(), request.subject.digest.clone());
+            digests.insert(
+                request.subject.algorithm.clone(),
+                request.subject.digest.clone(),
+            );
             policy.final_digests = vec![FinalArtifact::new(request.subject.to_string(), digests)];
             policy.runner = request.runner.clone();
             policy.now = Some(request.now);

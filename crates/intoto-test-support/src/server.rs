@@ -84,7 +84,10 @@ impl ServerProcess {
     /// Asks it to stop (SIGTERM) and waits up to 30 s for it to exit;
     /// returns whether it exited successfully.
     pub fn stop(&mut self) -> bool {
-        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
             if let Ok(Some(status)) = self.child.try_wait() {
@@ -145,7 +148,13 @@ pub fn fresh_postgres_database() -> String {
     );
     let status = Command::new("psql")
         .arg(&base)
-        .args(["-v", "ON_ERROR_STOP=1", "-q", "-c", &format!("CREATE DATABASE {name}")])
+        .args([
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-q",
+            "-c",
+            &format!("CREATE DATABASE {name}"),
+        ])
         .status();
     match status {
         Ok(s) if s.success() => {}

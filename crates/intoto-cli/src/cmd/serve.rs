@@ -28,26 +28,57 @@ use crate::output;
     and open http://127.0.0.1:8080/ for the web page. The API is described at /openapi.json.")]
 pub(crate) struct ServeArgs {
     /// Where to listen. Anything but loopback should use TLS.
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080", env = "INTOTO_SERVE_LISTEN")]
+    #[arg(
+        long,
+        value_name = "ADDR",
+        default_value = "127.0.0.1:8080",
+        env = "INTOTO_SERVE_LISTEN"
+    )]
     listen: SocketAddr,
     /// The database: sqlite:PATH (created on first start) or postgres://USER[:PASSWORD]@HOST[:PORT]/DB.
-    #[arg(long, value_name = "URL", default_value = "sqlite:intoto-store.db", env = "INTOTO_SERVE_DATABASE", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "sqlite:intoto-store.db",
+        env = "INTOTO_SERVE_DATABASE",
+        hide_env_values = true
+    )]
     database: String,
     /// A public key (PEM) whose holder may write, or a signed layout or policy whose functionaries
     /// may (with --trust-owner-key). Repeatable.
-    #[arg(long, value_name = "PATH", env = "INTOTO_SERVE_TRUST", value_delimiter = ',')]
+    #[arg(
+        long,
+        value_name = "PATH",
+        env = "INTOTO_SERVE_TRUST",
+        value_delimiter = ','
+    )]
     trust: Vec<PathBuf>,
     /// A key that must have signed every layout or policy given to --trust. Repeatable.
-    #[arg(long = "trust-owner-key", value_name = "PATH", env = "INTOTO_SERVE_TRUST_OWNER_KEY", value_delimiter = ',')]
+    #[arg(
+        long = "trust-owner-key",
+        value_name = "PATH",
+        env = "INTOTO_SERVE_TRUST_OWNER_KEY",
+        value_delimiter = ','
+    )]
     trust_owner_keys: Vec<PathBuf>,
     /// Bearer tokens that may write, one a line. Without it the store is read-only.
     #[arg(long, value_name = "PATH", env = "INTOTO_SERVE_TOKEN_FILE")]
     token_file: Option<PathBuf>,
     /// The TLS certificate chain (PEM), with --tls-key.
-    #[arg(long, value_name = "PATH", requires = "tls_key", env = "INTOTO_SERVE_TLS_CERT")]
+    #[arg(
+        long,
+        value_name = "PATH",
+        requires = "tls_key",
+        env = "INTOTO_SERVE_TLS_CERT"
+    )]
     tls_cert: Option<PathBuf>,
     /// The TLS private key (PEM).
-    #[arg(long, value_name = "PATH", requires = "tls_cert", env = "INTOTO_SERVE_TLS_KEY")]
+    #[arg(
+        long,
+        value_name = "PATH",
+        requires = "tls_cert",
+        env = "INTOTO_SERVE_TLS_KEY"
+    )]
     tls_key: Option<PathBuf>,
     /// The largest request body, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = intoto_server::config::DEFAULT_BODY_LIMIT, env = "INTOTO_SERVE_BODY_LIMIT")]
@@ -56,13 +87,27 @@ pub(crate) struct ServeArgs {
     #[arg(long, value_name = "PATH", env = "INTOTO_SERVE_ADMISSION_POLICY")]
     admission_policy: Option<PathBuf>,
     /// A key that must have signed the admission policy. Repeatable.
-    #[arg(long = "admission-owner-key", value_name = "PATH", requires = "admission_policy", env = "INTOTO_SERVE_ADMISSION_OWNER_KEY", value_delimiter = ',')]
+    #[arg(
+        long = "admission-owner-key",
+        value_name = "PATH",
+        requires = "admission_policy",
+        env = "INTOTO_SERVE_ADMISSION_OWNER_KEY",
+        value_delimiter = ','
+    )]
     admission_owner_keys: Vec<PathBuf>,
     /// Allow images given by tag (with a warning, unchecked) instead of denying them.
-    #[arg(long, requires = "admission_policy", env = "INTOTO_SERVE_ADMISSION_ALLOW_TAGS")]
+    #[arg(
+        long,
+        requires = "admission_policy",
+        env = "INTOTO_SERVE_ADMISSION_ALLOW_TAGS"
+    )]
     admission_allow_tags: bool,
     /// A parameter of the admission policy. Repeatable.
-    #[arg(long = "admission-param", value_name = "NAME=VALUE", requires = "admission_policy")]
+    #[arg(
+        long = "admission-param",
+        value_name = "NAME=VALUE",
+        requires = "admission_policy"
+    )]
     admission_params: Vec<String>,
     /// The private key verification summaries (POST /v1/verify with "vsa") are signed with.
     #[arg(long, value_name = "PATH", env = "INTOTO_SERVE_VSA_KEY")]
@@ -111,10 +156,16 @@ pub(crate) fn run(args: ServeArgs, quiet: bool) -> anyhow::Result<Outcome> {
             "store open"
         );
         if !quiet {
-            output::line(&format!("intoto serve: listening on {scheme}://{addr}/ ({} store, {} trusted keyids{})",
+            output::line(&format!(
+                "intoto serve: listening on {scheme}://{addr}/ ({} store, {} trusted keyids{})",
                 state.store.backend(),
                 state.trust.key_count(),
-                if state.writable() { "" } else { ", read-only: no --token-file" }))?;
+                if state.writable() {
+                    ""
+                } else {
+                    ", read-only: no --token-file"
+                }
+            ))?;
         }
         server.run(shutdown_signal()).await;
         anyhow::Ok(())

@@ -31,7 +31,9 @@ pub(crate) struct ServerArgs {
 
 /// `intoto store upload`.
 #[derive(Debug, Args)]
-#[command(after_help = "Example:\n  intoto store upload *.link app.intoto.jsonl --server http://127.0.0.1:8080 --token-file ci.token")]
+#[command(
+    after_help = "Example:\n  intoto store upload *.link app.intoto.jsonl --server http://127.0.0.1:8080 --token-file ci.token"
+)]
 pub(crate) struct UploadArgs {
     /// Files to upload: a DSSE envelope or signed link each, or a bundle (*.jsonl).
     #[arg(required = true, value_name = "FILE")]
@@ -45,7 +47,9 @@ pub(crate) struct UploadArgs {
 
 /// `intoto store query`.
 #[derive(Debug, Args)]
-#[command(after_help = "Examples:\n  intoto store query --subject sha256:5891b5b5… --server http://127.0.0.1:8080\n  intoto store query --subject-file app.tar.gz --predicate-type https://slsa.dev/provenance/v1")]
+#[command(
+    after_help = "Examples:\n  intoto store query --subject sha256:5891b5b5… --server http://127.0.0.1:8080\n  intoto store query --subject-file app.tar.gz --predicate-type https://slsa.dev/provenance/v1"
+)]
 pub(crate) struct QueryArgs {
     /// A subject digest, ALG:HEX.
     #[arg(long, value_name = "ALG:HEX", conflicts_with_all = ["subject_file", "material"])]
@@ -84,7 +88,12 @@ async fn upload(args: UploadArgs, format: Format, quiet: bool) -> anyhow::Result
     let token = match &args.token_file {
         Some(path) => {
             let bytes = intoto::fs::read(path, 64 << 10)?;
-            Some(String::from_utf8(bytes).context("the token file is not UTF-8")?.trim().to_owned())
+            Some(
+                String::from_utf8(bytes)
+                    .context("the token file is not UTF-8")?
+                    .trim()
+                    .to_owned(),
+            )
         }
         None => None,
     };
@@ -93,7 +102,11 @@ async fn upload(args: UploadArgs, format: Format, quiet: bool) -> anyhow::Result
     for file in &args.files {
         let bytes = intoto::fs::read(file, 256 << 20)?;
         let bundle = file.extension().is_some_and(|e| e == "jsonl");
-        let content_type = if bundle { "application/jsonl" } else { "application/json" };
+        let content_type = if bundle {
+            "application/jsonl"
+        } else {
+            "application/json"
+        };
         let answer = client
             .upload(bytes, content_type)
             .await
@@ -103,9 +116,16 @@ async fn upload(args: UploadArgs, format: Format, quiet: bool) -> anyhow::Result
                 output::line(&format!(
                     "{}: {} {} ({})",
                     file.display(),
-                    if item["created"].as_bool() == Some(true) { "stored" } else { "already stored" },
+                    if item["created"].as_bool() == Some(true) {
+                        "stored"
+                    } else {
+                        "already stored"
+                    },
                     item["id"].as_str().unwrap_or(""),
-                    item["step"].as_str().or(item["predicateType"].as_str()).unwrap_or("")
+                    item["step"]
+                        .as_str()
+                        .or(item["predicateType"].as_str())
+                        .unwrap_or("")
                 ))?;
             }
         }
@@ -141,7 +161,9 @@ async fn query(args: QueryArgs, format: Format) -> anyhow::Result<Outcome> {
         params.push(format!("step={}", encode_query(s)));
     }
     params.push(format!("limit={}", args.limit));
-    let page = client.get_json(&format!("/v1/attestations?{}", params.join("&"))).await?;
+    let page = client
+        .get_json(&format!("/v1/attestations?{}", params.join("&")))
+        .await?;
     match format {
         Format::Json => output::json(&page)?,
         Format::Text => {
@@ -154,8 +176,19 @@ async fn query(args: QueryArgs, format: Format) -> anyhow::Result<Outcome> {
                     "{}  {:<9} {}  signed by {}",
                     item["id"].as_str().unwrap_or(""),
                     item["kind"].as_str().unwrap_or(""),
-                    item["step"].as_str().or(item["predicateType"].as_str()).unwrap_or("-"),
-                    item["signers"].as_array().map(|s| s.iter().filter_map(|k| k.as_str()).map(|k| &k[..k.len().min(8)]).collect::<Vec<_>>().join(", ")).unwrap_or_default()
+                    item["step"]
+                        .as_str()
+                        .or(item["predicateType"].as_str())
+                        .unwrap_or("-"),
+                    item["signers"]
+                        .as_array()
+                        .map(|s| s
+                            .iter()
+                            .filter_map(|k| k.as_str())
+                            .map(|k| &k[..k.len().min(8)])
+                            .collect::<Vec<_>>()
+                            .join(", "))
+                        .unwrap_or_default()
                 ))?;
             }
         }

@@ -270,20 +270,32 @@ fn from_store(
         let sha256 = digests.get("sha256").unwrap_or_default().to_owned();
         let (found, truncated) = runtime
             .block_on(client.evidence(&format!("sha256:{sha256}")))
-            .with_context(|| format!("cannot collect the evidence of {} from {url}", subject.display()))?;
+            .with_context(|| {
+                format!(
+                    "cannot collect the evidence of {} from {url}",
+                    subject.display()
+                )
+            })?;
         evidence.truncated |= truncated;
         for (meta, bytes) in found {
-            let meta: intoto_store::StoredAttestation = stored(&meta)
-                .with_context(|| format!("{url}: an evidence entry is malformed"))?;
+            let meta: intoto_store::StoredAttestation =
+                stored(&meta).with_context(|| format!("{url}: an evidence entry is malformed"))?;
             if !evidence.found.iter().any(|f| f.meta.id == meta.id) {
-                evidence.found.push(intoto_store::evidence::Found { meta, bytes });
+                evidence
+                    .found
+                    .push(intoto_store::evidence::Found { meta, bytes });
             }
         }
     }
     if evidence.truncated {
-        tracing::warn!("the store's evidence was cut short at its bounds; verification sees only part of it");
+        tracing::warn!(
+            "the store's evidence was cut short at its bounds; verification sees only part of it"
+        );
     }
-    tracing::info!(documents = evidence.found.len(), "evidence collected from the store");
+    tracing::info!(
+        documents = evidence.found.len(),
+        "evidence collected from the store"
+    );
     let layout = fs::read(&args.layout, intoto::policy::MAX_POLICY_FILE_BYTES)?;
     if intoto_store::verify::kind_of(&layout) == intoto_store::trust::DocumentKind::Policy {
         let mut request = intoto::policy::PolicyRequest::new(&args.layout, Vec::new());
@@ -291,7 +303,13 @@ fn from_store(
         request.parameters = parameters(&args)?;
         request.runner = CommandRunner::new().timeout(Duration::from_secs(args.inspection_timeout));
         request.documents = intoto_store::evidence::statements(&evidence);
-        return crate::cmd::verify_policy::run(request, args.report.as_deref(), args.policy, format, quiet);
+        return crate::cmd::verify_policy::run(
+            request,
+            args.report.as_deref(),
+            args.policy,
+            format,
+            quiet,
+        );
     }
     let links = intoto_store::evidence::StoreLinks::new(&evidence);
     let folder = tempfile::tempdir().context("cannot make a folder for the store's links")?;
@@ -321,7 +339,10 @@ fn stored(meta: &serde_json::Value) -> Option<intoto_store::StoredAttestation> {
             .iter()
             .filter_map(|s| s.as_str().map(str::to_owned))
             .collect(),
-        size: meta.get("size").and_then(serde_json::Value::as_i64).unwrap_or(0),
+        size: meta
+            .get("size")
+            .and_then(serde_json::Value::as_i64)
+            .unwrap_or(0),
         stored_at: text("storedAt").unwrap_or_default(),
         seq: 0,
     })

@@ -28,17 +28,21 @@ pub(super) async fn upload(
     let body = body?;
     let trust = state.trust.clone();
     let now = chrono::Utc::now().timestamp();
-    let accepted =
-        tokio::task::spawn_blocking(move || verify_upload(&body, UploadFormat::Document, &trust, now))
-            .await
-            .map_err(|e| ApiError::internal(&e.to_string()))?
-            .map_err(upload_error)?;
+    let accepted = tokio::task::spawn_blocking(move || {
+        verify_upload(&body, UploadFormat::Document, &trust, now)
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e.to_string()))?
+    .map_err(upload_error)?;
     let outcomes = state
         .store
         .put(accepted)
         .await
         .map_err(|e| ApiError::internal(&e.to_string()))?;
-    let gitoid = outcomes.first().map(|o| o.gitoid.clone()).unwrap_or_default();
+    let gitoid = outcomes
+        .first()
+        .map(|o| o.gitoid.clone())
+        .unwrap_or_default();
     Ok(Json(json!({"gitoid": gitoid})).into_response())
 }
 
@@ -51,8 +55,14 @@ pub(super) async fn download(
         return Err(ApiError::bad_request("id", "a gitoid is 64 hex digits"));
     }
     match state.store.get_by_gitoid(&gitoid).await {
-        Ok(Some(bytes)) => Ok(([(header::CONTENT_TYPE, "application/json")], bytes).into_response()),
-        Ok(None) => Err(ApiError::new(StatusCode::NOT_FOUND, "not-found", format!("no attestation with gitoid {gitoid}"))),
+        Ok(Some(bytes)) => {
+            Ok(([(header::CONTENT_TYPE, "application/json")], bytes).into_response())
+        }
+        Ok(None) => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            format!("no attestation with gitoid {gitoid}"),
+        )),
         Err(e) => Err(ApiError::internal(&e.to_string())),
     }
 }

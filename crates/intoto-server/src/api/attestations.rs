@@ -101,7 +101,14 @@ pub(super) fn upload_error(e: UploadError) -> ApiError {
     ApiError::new(status, e.code(), e.to_string())
 }
 
-const LIST_PARAMETERS: [&str; 6] = ["subject", "material", "predicateType", "step", "limit", "after"];
+const LIST_PARAMETERS: [&str; 6] = [
+    "subject",
+    "material",
+    "predicateType",
+    "step",
+    "limit",
+    "after",
+];
 
 /// `GET /v1/attestations?subject=ALG:HEX&predicateType=…&step=…&limit=…&after=…`.
 pub(super) async fn list(
@@ -109,16 +116,25 @@ pub(super) async fn list(
     query: Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(params) = query.map_err(|e| ApiError::bad_request("query", e.body_text()))?;
-    if let Some(unknown) = params.keys().find(|k| !LIST_PARAMETERS.contains(&k.as_str())) {
+    if let Some(unknown) = params
+        .keys()
+        .find(|k| !LIST_PARAMETERS.contains(&k.as_str()))
+    {
         return Err(ApiError::bad_request(
             "query",
-            format!("unknown parameter {unknown:?}; the parameters are {}", LIST_PARAMETERS.join(", ")),
+            format!(
+                "unknown parameter {unknown:?}; the parameters are {}",
+                LIST_PARAMETERS.join(", ")
+            ),
         ));
     }
     let digest = |name: &str| {
         params
             .get(name)
-            .map(|v| DigestRef::parse(v).map_err(|e| ApiError::bad_request("digest", format!("{name}: {e}"))))
+            .map(|v| {
+                DigestRef::parse(v)
+                    .map_err(|e| ApiError::bad_request("digest", format!("{name}: {e}")))
+            })
             .transpose()
     };
     let mut q = intoto_store::Query {
@@ -127,21 +143,28 @@ pub(super) async fn list(
         ..intoto_store::Query::default()
     };
     if q.subject.is_some() && q.material.is_some() {
-        return Err(ApiError::bad_request("query", "give subject or material, not both"));
+        return Err(ApiError::bad_request(
+            "query",
+            "give subject or material, not both",
+        ));
     }
     q.predicate_type = params.get("predicateType").cloned();
     q.step = params.get("step").cloned();
     for (name, value) in [("predicateType", &q.predicate_type), ("step", &q.step)] {
         if value.as_ref().is_some_and(|v| v.len() > 1024) {
-            return Err(ApiError::bad_request("query", format!("{name} is longer than 1024 bytes")));
+            return Err(ApiError::bad_request(
+                "query",
+                format!("{name} is longer than 1024 bytes"),
+            ));
         }
     }
     let number = |name: &str| {
         params
             .get(name)
             .map(|v| {
-                v.parse::<u64>()
-                    .map_err(|_| ApiError::bad_request("query", format!("{name} must be a whole number")))
+                v.parse::<u64>().map_err(|_| {
+                    ApiError::bad_request("query", format!("{name} must be a whole number"))
+                })
             })
             .transpose()
     };
@@ -166,8 +189,14 @@ pub(super) async fn fetch(
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id)?;
     match state.store.get(&id).await {
-        Ok(Some(bytes)) => Ok(([(header::CONTENT_TYPE, "application/json")], bytes).into_response()),
-        Ok(None) => Err(ApiError::new(StatusCode::NOT_FOUND, "not-found", format!("no attestation {id}"))),
+        Ok(Some(bytes)) => {
+            Ok(([(header::CONTENT_TYPE, "application/json")], bytes).into_response())
+        }
+        Ok(None) => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            format!("no attestation {id}"),
+        )),
         Err(e) => Err(ApiError::internal(&e.to_string())),
     }
 }
@@ -180,7 +209,11 @@ pub(super) async fn meta(
     let id = parse_id(&id)?;
     match state.store.describe(&id).await {
         Ok(Some(meta)) => Ok(Json(meta).into_response()),
-        Ok(None) => Err(ApiError::new(StatusCode::NOT_FOUND, "not-found", format!("no attestation {id}"))),
+        Ok(None) => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            format!("no attestation {id}"),
+        )),
         Err(e) => Err(ApiError::internal(&e.to_string())),
     }
 }

@@ -59,7 +59,11 @@ async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) ->
 }
 
 async fn not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "not-found", "no such route; the API is described at /openapi.json")
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not-found",
+        "no such route; the API is described at /openapi.json",
+    )
 }
 
 /// An error answer.
@@ -138,7 +142,10 @@ fn authorize_write(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(str::trim);
     match token {
         Some(token) if state.may_write(token) => Ok(()),
@@ -152,5 +159,37 @@ fn authorize_write(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError
             "token-missing",
             "a write needs 'Authorization: Bearer <token>' with a token from the store's --token-file",
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every route the router serves is in the OpenAPI document, and the
+    /// document names no route it does not serve.
+    #[test]
+    fn openapi_lists_the_routes() {
+        let doc: serde_json::Value =
+            serde_json::from_str(OPENAPI).unwrap_or_else(|e| panic!("openapi.json: {e}"));
+        let mut documented: Vec<String> = doc["paths"]
+            .as_object()
+            .map(|p| p.keys().cloned().collect())
+            .unwrap_or_default();
+        documented.sort();
+        let source = include_str!("mod.rs");
+        let router = source.split("mod tests").next().unwrap_or_default();
+        let mut served: Vec<String> = router
+            .split(".route(")
+            .skip(1)
+            .filter_map(|part| part.split('"').nth(1))
+            .map(str::to_owned)
+            .chain(["/".to_owned()])
+            .collect();
+        served.sort();
+        served.dedup();
+        // The web page's assets are not API.
+        documented.retain(|p| p != "/app.js" && p != "/style.css");
+        assert_eq!(documented, served);
     }
 }

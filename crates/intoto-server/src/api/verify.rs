@@ -15,9 +15,9 @@ use axum::response::{IntoResponse, Response};
 use intoto::policy::{SummaryOptions, summary_statement};
 use intoto::verify::CommandRunner;
 use intoto_crypto::{KeyIdForm, PublicKey, Signer};
+use intoto_store::AttestationId;
 use intoto_store::backend::DigestRef;
 use intoto_store::verify::{EvidenceRequest, EvidenceVerdict, verify_evidence};
-use intoto_store::AttestationId;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -80,18 +80,31 @@ pub(super) async fn verify(
     State(state): State<AppState>,
     body: Result<Json<VerifyBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let Json(body) = body.map_err(|e| ApiError::new(e.status(), "request-malformed", e.body_text()))?;
-    let subject = DigestRef::parse(&body.subject).map_err(|e| ApiError::bad_request("digest", e))?;
+    let Json(body) =
+        body.map_err(|e| ApiError::new(e.status(), "request-malformed", e.body_text()))?;
+    let subject =
+        DigestRef::parse(&body.subject).map_err(|e| ApiError::bad_request("digest", e))?;
     let (name, document, keys) = match (&body.policy.id, &body.policy.document) {
         (Some(id), None) => {
             let id = AttestationId::parse(id).map_err(|e| ApiError::bad_request("id", e))?;
             let doc = state.trust.document(&id).ok_or_else(|| {
-                ApiError::new(StatusCode::NOT_FOUND, "not-found", format!("no configured layout or policy {id}; GET /v1/policies lists them"))
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "not-found",
+                    format!("no configured layout or policy {id}; GET /v1/policies lists them"),
+                )
             })?;
             if !body.keys.is_empty() {
-                return Err(ApiError::bad_request("keys", "a configured document is checked with the server's owner keys; send no keys"));
+                return Err(ApiError::bad_request(
+                    "keys",
+                    "a configured document is checked with the server's owner keys; send no keys",
+                ));
             }
-            (doc.path.clone(), doc.bytes.as_ref().clone(), state.trust.owner_keys().to_vec())
+            (
+                doc.path.clone(),
+                doc.bytes.as_ref().clone(),
+                state.trust.owner_keys().to_vec(),
+            )
         }
         (None, Some(text)) => {
             let keys = body
@@ -99,15 +112,32 @@ pub(super) async fn verify(
                 .iter()
                 .enumerate()
                 .map(|(n, pem)| {
-                    PublicKey::from_pem(pem.as_bytes(), KeyIdForm::Modern)
-                        .map_err(|e| ApiError::bad_request("keys", format!("keys[{n}]: not a PEM public key: {e}")))
+                    PublicKey::from_pem(pem.as_bytes(), KeyIdForm::Modern).map_err(|e| {
+                        ApiError::bad_request(
+                            "keys",
+                            format!("keys[{n}]: not a PEM public key: {e}"),
+                        )
+                    })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             (PathBuf::from("request"), text.clone().into_bytes(), keys)
         }
-        _ => return Err(ApiError::bad_request("policy", "give policy.id (a configured one) or policy.document (its text), one of them")),
+        _ => {
+            return Err(ApiError::bad_request(
+                "policy",
+                "give policy.id (a configured one) or policy.document (its text), one of them",
+            ));
+        }
     };
-    let verdict = run(&state, name, document, keys, &subject, body.parameters.clone()).await?;
+    let verdict = run(
+        &state,
+        name,
+        document,
+        keys,
+        &subject,
+        body.parameters.clone(),
+    )
+    .await?;
     let mut answer = json!({
         "passed": verdict.0.passed(),
         "kind": verdict.0.kind,
@@ -166,12 +196,22 @@ pub(crate) async fn run(
     Ok((verdict, about))
 }
 
-fn summary(state: &AppState, verdict: &EvidenceVerdict, vsa: &VsaRequest) -> Result<serde_json::Value, ApiError> {
+fn summary(
+    state: &AppState,
+    verdict: &EvidenceVerdict,
+    vsa: &VsaRequest,
+) -> Result<serde_json::Value, ApiError> {
     let Some(key) = &state.vsa_signer else {
-        return Err(ApiError::bad_request("vsa", "this server signs no summaries: start it with --vsa-key"));
+        return Err(ApiError::bad_request(
+            "vsa",
+            "this server signs no summaries: start it with --vsa-key",
+        ));
     };
     let Some(report) = &verdict.policy else {
-        return Err(ApiError::bad_request("vsa", "summaries are made for policies, not classic layouts"));
+        return Err(ApiError::bad_request(
+            "vsa",
+            "summaries are made for policies, not classic layouts",
+        ));
     };
     let mut options = SummaryOptions::new(vsa.resource_uri.clone().unwrap_or_default());
     options.verified_levels.clone_from(&vsa.verified_levels);

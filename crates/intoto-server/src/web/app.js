@@ -42,7 +42,7 @@
   }
 
   function append(node, children) {
-    for (const child of children.flat()) {
+    for (const child of children.flat(Infinity)) {
       if (child === undefined || child === null || child === false) continue;
       node.append(child instanceof Node ? child : document.createTextNode(String(child)));
     }
@@ -141,10 +141,8 @@
       clear(health);
       append(health, [
         el('span', { class: 'dot ok', 'aria-hidden': 'true' }),
-        el('span', { text: `${asText(h.backend)} store` }),
-        el('span', { class: 'sep', 'aria-hidden': 'true', text: '·' }),
-        el('strong', { text: String(count) }),
-        el('span', { text: count === 1 ? ' attestation' : ' attestations' }),
+        el('span', {}, `${asText(h.backend)} store · `, el('strong', { text: String(count) }),
+          count === 1 ? ' attestation' : ' attestations'),
       ]);
       health.className = 'health ok';
     } catch (e) {
@@ -196,6 +194,7 @@
     updateUrl();
     updateVerifyButton();
     resetDetail();
+    resetVerification();
     const results = $('results');
     clear(results);
     results.append(el('li', { class: 'loading', text: 'Searching…' }));
@@ -400,19 +399,17 @@
       } catch (_) {
         statement = null;
       }
-      if (isObject(statement)) out.append(renderStatement(statement));
+      if (isObject(statement)) out.append(renderStatement(statement, dl));
       else out.append(section('Payload', el('pre', { class: 'json', text: payload })));
     }
     out.append(signatureList(env.signatures));
     return out;
   }
 
-  function renderStatement(st) {
+  function renderStatement(st, dl) {
     const out = el('div');
-    const dl = el('dl', { class: 'facts' });
-    field(dl, 'type', el('code', { text: asText(st._type) }));
+    field(dl, 'statement type', el('code', { text: asText(st._type) }));
     field(dl, 'predicate type', el('code', { class: 'predicate-type', text: asText(st.predicateType) }));
-    out.append(dl);
     const subjects = Array.isArray(st.subject) ? st.subject : [];
     out.append(section(`Subjects (${subjects.length})`,
       subjects.length === 0
@@ -495,7 +492,7 @@
       } else {
         for (const p of policies) {
           const name = typeof p.name === 'string' && p.name ? p.name : `${asText(p.id).slice(0, 12)}…`;
-          select.append(el('option', { value: asText(p.id), text: `${name} (${asText(p.kind)})` }));
+          select.append(el('option', { value: asText(p.id), 'data-name': name, text: `${name} (${asText(p.kind)})` }));
         }
         select.disabled = false;
       }
@@ -508,20 +505,28 @@
   }
 
   function updateVerifyButton() {
-    const ready = Boolean(state.digest) && Boolean($('policy').value);
-    $('verify').disabled = !ready;
+    const subject = state.mode === 'subject' ? state.digest : null;
+    $('verify').disabled = !(subject && $('policy').value);
     const hint = $('verify-hint');
     clear(hint);
-    if (!state.digest) {
+    if (!subject) {
       hint.append('Search for a subject first: it is verified as the final artifact.');
     } else {
-      hint.append('Final artifact: ', el('code', { text: state.digest }));
+      hint.append('Final artifact: ', el('code', { text: subject }));
     }
+  }
+
+  function resetVerification() {
+    state.verifyRequest += 1;
+    $('verification').hidden = true;
+    clear($('verdict'));
+    clear($('findings'));
+    clear($('report'));
   }
 
   async function verify() {
     const policy = $('policy').value;
-    const subject = state.digest;
+    const subject = state.mode === 'subject' ? state.digest : null;
     if (!policy || !subject) return;
     const panel = $('verification');
     const verdict = $('verdict');
@@ -535,7 +540,8 @@
     verdict.append(el('span', { text: 'Verifying…' }));
     $('verify').disabled = true;
     const request = ++state.verifyRequest;
-    const policyName = $('policy').selectedOptions[0] ? $('policy').selectedOptions[0].textContent : policy;
+    const option = $('policy').selectedOptions[0];
+    const policyName = option ? option.getAttribute('data-name') || option.textContent : policy;
     let answer;
     try {
       answer = await getJson('/v1/verify', {
@@ -590,12 +596,22 @@
   }
 
   /**
-   * The server's report page in a sandboxed frame: no script runs in it.
+   * The server's report page in a sandboxed frame where no script runs.
    * A srcdoc frame inherits this page's content security policy, which
-   * refuses the report's inline styles; its style sheet is applied again
-   * through the CSS object model, which that policy does not govern.
+   * refuses inline styles; so the report's style sheet and style
+   * attributes are taken out of its text before it is drawn, and applied
+   * again through the CSS object model, which that policy does not govern.
+   * The report escapes '<' and '"' in everything it quotes, so these
+   * patterns meet only its own markup.
    */
   function reportFrame(html) {
+    let css = '';
+    const markup = html
+      .replace(/<style>([\s\S]*?)<\/style>/g, (_, text) => {
+        css += `${text}\n`;
+        return '';
+      })
+      .replace(/(\s)style="/g, '$1data-inline-style="');
     const frame = el('iframe', {
       id: 'report-frame',
       class: 'report-frame',
@@ -608,23 +624,35 @@
         const doc = frame.contentDocument;
         const win = frame.contentWindow;
         if (!doc || !win) return;
-        const css = Array.from(doc.querySelectorAll('style'), (s) => s.textContent).join('\n');
         if (css && typeof win.CSSStyleSheet === 'function') {
           const sheet = new win.CSSStyleSheet();
           sheet.replaceSync(css);
           doc.adoptedStyleSheets = [sheet];
         }
-        for (const node of doc.querySelectorAll('[style]')) {
-          node.style.cssText = node.getAttribute('style');
+        for (const node of doc.querySelectorAll('[data-inline-style]')) {
+          node.style.cssText = node.getAttribute('data-inline-style');
         }
-        const height = Math.max(doc.documentElement.scrollHeight, doc.body ? doc.body.scrollHeight : 0);
-        frame.style.height = `${Math.min(Math.max(height + 4, 360), 4000)}px`;
+        fitFrame(frame);
       } catch (_) {
         // The report stays readable unstyled.
       }
     });
-    frame.srcdoc = html;
+    frame.srcdoc = markup;
     return frame;
+  }
+
+  /** Makes the frame as tall as the report, so the page scrolls, not the frame. */
+  function fitFrame(frame) {
+    const doc = frame.contentDocument;
+    if (!doc || !doc.documentElement) return;
+    const root = doc.documentElement;
+    root.style.overflowY = 'hidden';
+    frame.style.height = '360px';
+    const height = Math.max(root.scrollHeight, doc.body ? doc.body.scrollHeight : 0) + 2;
+    const limit = 20000;
+    frame.style.height = `${Math.min(Math.max(height, 360), limit)}px`;
+    // Past the limit, the frame scrolls itself.
+    root.style.overflowY = height > limit ? 'auto' : 'hidden';
   }
 
   // ---- wiring -------------------------------------------------------------
@@ -646,6 +674,11 @@
       verify();
     });
     $('policy').addEventListener('change', updateVerifyButton);
+
+    window.addEventListener('resize', () => {
+      const frame = $('report-frame');
+      if (frame) fitFrame(frame);
+    });
 
     loadHealth();
     loadPolicies();

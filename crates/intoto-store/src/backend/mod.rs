@@ -68,7 +68,9 @@ impl DigestRef {
     ///
     /// A message saying what a digest looks like.
     pub fn parse(text: &str) -> Result<Self, String> {
-        let err = || format!("{text:?} is not a digest: write ALGORITHM:HEX, such as sha256:<64 hex digits>");
+        let err = || {
+            format!("{text:?} is not a digest: write ALGORITHM:HEX, such as sha256:<64 hex digits>")
+        };
         let (algorithm, hex) = text.split_once(':').ok_or_else(err)?;
         let algorithm_ok = !algorithm.is_empty()
             && algorithm.len() <= 32
@@ -200,7 +202,9 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
         Ok(Arc::new(postgres::PostgresStore::open(url).await?))
     } else if let Some(path) = url.strip_prefix("sqlite:") {
         let path = path.strip_prefix("//").unwrap_or(path);
-        Ok(Arc::new(sqlite::SqliteStore::open(std::path::Path::new(path)).await?))
+        Ok(Arc::new(
+            sqlite::SqliteStore::open(std::path::Path::new(path)).await?,
+        ))
     } else {
         Err(StoreError(format!(
             "{}: not a database URL; use sqlite:PATH or postgres://USER@HOST/DB",
@@ -258,7 +262,15 @@ mod tests {
     fn digests_are_checked() {
         let d = DigestRef::parse("sha256:ABCDEF").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(d.to_string(), "sha256:abcdef");
-        for bad in ["", "sha256", "sha256:", ":ab", "sha256:xyz", "sha256:ab' OR '1'='1", "a/b:ab"] {
+        for bad in [
+            "",
+            "sha256",
+            "sha256:",
+            ":ab",
+            "sha256:xyz",
+            "sha256:ab' OR '1'='1",
+            "a/b:ab",
+        ] {
             assert!(DigestRef::parse(bad).is_err(), "{bad}");
         }
     }

@@ -10,15 +10,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::migrate::{Migration, MigrationType, Migrator};
-use sqlx::postgres::{
-    PgConnectOptions, PgPool, PgPoolOptions, PgRow,
-};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Postgres, QueryBuilder, Row, SqlSafeStr};
 
 use super::batch::{BatchWriter, Batcher};
 use super::{
-    ARTIFACT_ROWS_PER_INSERT, DigestRef, Page, PutOutcome, Query, Record, Role, Store,
-    StoreError, StoreFuture, StoredAttestation, rfc3339, signers_column, signers_from_column,
+    ARTIFACT_ROWS_PER_INSERT, DigestRef, Page, PutOutcome, Query, Record, Role, Store, StoreError,
+    StoreFuture, StoredAttestation, rfc3339, signers_column, signers_from_column,
 };
 use crate::id::AttestationId;
 
@@ -39,8 +37,10 @@ fn migrator() -> Migrator {
         1,
         Cow::Borrowed("attestations"),
         MigrationType::Simple,
-        sqlx::AssertSqlSafe(include_str!("../../migrations/postgres/0001_attestations.sql"))
-            .into_sql_str(),
+        sqlx::AssertSqlSafe(include_str!(
+            "../../migrations/postgres/0001_attestations.sql"
+        ))
+        .into_sql_str(),
         false,
     )])
 }
@@ -93,7 +93,9 @@ impl BatchWriter for Writer {
                 .fetch_optional(&mut *tx)
                 .await?;
                 if let Some(seq) = seq {
-                    for (role, list) in [(Role::Subject, &i.subjects), (Role::Material, &i.materials)] {
+                    for (role, list) in
+                        [(Role::Subject, &i.subjects), (Role::Material, &i.materials)]
+                    {
                         for chunk in list.chunks(ARTIFACT_ROWS_PER_INSERT) {
                             let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
                                 "INSERT INTO artifacts (seq, role, algorithm, digest, name) ",
@@ -145,27 +147,33 @@ impl Store for PostgresStore {
     fn get(&self, id: &AttestationId) -> StoreFuture<'_, Option<Vec<u8>>> {
         let id = id.to_string();
         Box::pin(async move {
-            Ok(sqlx::query_scalar("SELECT bytes FROM attestations WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?)
+            Ok(
+                sqlx::query_scalar("SELECT bytes FROM attestations WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?,
+            )
         })
     }
 
     fn get_by_gitoid(&self, gitoid: &str) -> StoreFuture<'_, Option<Vec<u8>>> {
         let gitoid = gitoid.to_ascii_lowercase();
         Box::pin(async move {
-            Ok(sqlx::query_scalar("SELECT bytes FROM attestations WHERE gitoid = $1")
-                .bind(gitoid)
-                .fetch_optional(&self.pool)
-                .await?)
+            Ok(
+                sqlx::query_scalar("SELECT bytes FROM attestations WHERE gitoid = $1")
+                    .bind(gitoid)
+                    .fetch_optional(&self.pool)
+                    .await?,
+            )
         })
     }
 
     fn describe(&self, id: &AttestationId) -> StoreFuture<'_, Option<StoredAttestation>> {
         let id = id.to_string();
         Box::pin(async move {
-            let sql = sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM attestations a WHERE a.id = $1"));
+            let sql = sqlx::AssertSqlSafe(format!(
+                "SELECT {COLUMNS} FROM attestations a WHERE a.id = $1"
+            ));
             let found = sqlx::query(sql).bind(id).fetch_optional(&self.pool).await?;
             found.as_ref().map(row).transpose()
         })
@@ -175,7 +183,8 @@ impl Store for PostgresStore {
         let query = query.clone();
         Box::pin(async move {
             let limit = super::page_limit(Some(query.limit));
-            let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(format!("SELECT {COLUMNS} FROM "));
+            let mut qb: QueryBuilder<Postgres> =
+                QueryBuilder::new(format!("SELECT {COLUMNS} FROM "));
             let filter = match (&query.subject, &query.material) {
                 (Some(d), _) => Some((Role::Subject, d)),
                 (None, Some(d)) => Some((Role::Material, d)),
@@ -240,7 +249,8 @@ impl Store for PostgresStore {
                         .push_bind(d.digest.clone())
                         .push(")");
                 }
-                qb.push(") ORDER BY a.seq LIMIT ").push_bind(i64::from(limit));
+                qb.push(") ORDER BY a.seq LIMIT ")
+                    .push_bind(i64::from(limit));
                 for r in qb.build().fetch_all(&self.pool).await? {
                     let item = row(&r)?;
                     if !found.iter().any(|f| f.seq == item.seq) {

@@ -15,12 +15,12 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
 };
-use sqlx::{QueryBuilder, Row, Sqlite, SqlSafeStr};
+use sqlx::{QueryBuilder, Row, SqlSafeStr, Sqlite};
 
 use super::batch::{BatchWriter, Batcher};
 use super::{
-    ARTIFACT_ROWS_PER_INSERT, DigestRef, Page, PutOutcome, Query, Record, Role, Store,
-    StoreError, StoreFuture, StoredAttestation, rfc3339, signers_column, signers_from_column,
+    ARTIFACT_ROWS_PER_INSERT, DigestRef, Page, PutOutcome, Query, Record, Role, Store, StoreError,
+    StoreFuture, StoredAttestation, rfc3339, signers_column, signers_from_column,
 };
 use crate::id::AttestationId;
 
@@ -41,8 +41,10 @@ fn migrator() -> Migrator {
         1,
         Cow::Borrowed("attestations"),
         MigrationType::Simple,
-        sqlx::AssertSqlSafe(include_str!("../../migrations/sqlite/0001_attestations.sql"))
-            .into_sql_str(),
+        sqlx::AssertSqlSafe(include_str!(
+            "../../migrations/sqlite/0001_attestations.sql"
+        ))
+        .into_sql_str(),
         false,
     )])
 }
@@ -99,7 +101,9 @@ impl BatchWriter for Writer {
                 .fetch_optional(&mut *tx)
                 .await?;
                 if let Some(seq) = seq {
-                    for (role, list) in [(Role::Subject, &i.subjects), (Role::Material, &i.materials)] {
+                    for (role, list) in
+                        [(Role::Subject, &i.subjects), (Role::Material, &i.materials)]
+                    {
                         for chunk in list.chunks(ARTIFACT_ROWS_PER_INSERT) {
                             let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
                                 "INSERT INTO artifacts (seq, role, algorithm, digest, name) ",
@@ -151,27 +155,33 @@ impl Store for SqliteStore {
     fn get(&self, id: &AttestationId) -> StoreFuture<'_, Option<Vec<u8>>> {
         let id = id.to_string();
         Box::pin(async move {
-            Ok(sqlx::query_scalar("SELECT bytes FROM attestations WHERE id = ?")
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?)
+            Ok(
+                sqlx::query_scalar("SELECT bytes FROM attestations WHERE id = ?")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?,
+            )
         })
     }
 
     fn get_by_gitoid(&self, gitoid: &str) -> StoreFuture<'_, Option<Vec<u8>>> {
         let gitoid = gitoid.to_ascii_lowercase();
         Box::pin(async move {
-            Ok(sqlx::query_scalar("SELECT bytes FROM attestations WHERE gitoid = ?")
-                .bind(gitoid)
-                .fetch_optional(&self.pool)
-                .await?)
+            Ok(
+                sqlx::query_scalar("SELECT bytes FROM attestations WHERE gitoid = ?")
+                    .bind(gitoid)
+                    .fetch_optional(&self.pool)
+                    .await?,
+            )
         })
     }
 
     fn describe(&self, id: &AttestationId) -> StoreFuture<'_, Option<StoredAttestation>> {
         let id = id.to_string();
         Box::pin(async move {
-            let sql = sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM attestations a WHERE a.id = ?"));
+            let sql = sqlx::AssertSqlSafe(format!(
+                "SELECT {COLUMNS} FROM attestations a WHERE a.id = ?"
+            ));
             let found = sqlx::query(sql).bind(id).fetch_optional(&self.pool).await?;
             found.as_ref().map(row).transpose()
         })
@@ -246,7 +256,8 @@ impl Store for SqliteStore {
                         .push_bind(d.digest.clone())
                         .push(")");
                 }
-                qb.push(") ORDER BY a.seq LIMIT ").push_bind(i64::from(limit));
+                qb.push(") ORDER BY a.seq LIMIT ")
+                    .push_bind(i64::from(limit));
                 for r in qb.build().fetch_all(&self.pool).await? {
                     let item = row(&r)?;
                     if !found.iter().any(|f| f.seq == item.seq) {

@@ -256,13 +256,12 @@ pub fn policy_functionaries(
 ) -> Result<(Expires, BTreeMap<KeyId, PublicKey>), PolicyError> {
     let value = parse_document(bytes)?;
     let root = object(&value, "(policy)")?;
-    let expires = Expires::parse(string(root, "expires", "")?).map_err(|_| {
-        ModelError::InvalidValue {
+    let expires =
+        Expires::parse(string(root, "expires", "")?).map_err(|_| ModelError::InvalidValue {
             field: "expires".into(),
             problem: "is not a UTC date and time like 2030-01-31T12:00:00Z",
             detail: None,
-        }
-    })?;
+        })?;
     let mut functionaries = BTreeMap::new();
     if let Some(map) = optional(root, "functionaries") {
         for (keyid, key) in object(map, "functionaries")? {
