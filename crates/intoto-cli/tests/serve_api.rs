@@ -74,7 +74,7 @@ fn read(path: &Path) -> Vec<u8> {
 
 fn sha256_of(path: &Path) -> String {
     use sha2::Digest as _;
-    intoto_model::encoding::hex::encode(sha2::Sha256::digest(read(path)))
+    intoto::model::encoding::hex::encode(sha2::Sha256::digest(read(path)))
 }
 
 /// The status of a refused request.
@@ -154,7 +154,7 @@ fn writes_need_a_token_and_a_trusted_valid_signature() {
     assert_eq!(health["attestations"], json!(1));
     // The id is the sha256 of the bytes, which come back exactly.
     use sha2::Digest as _;
-    let id = intoto_model::encoding::hex::encode(sha2::Sha256::digest(&package));
+    let id = intoto::model::encoding::hex::encode(sha2::Sha256::digest(&package));
     assert_eq!(item["id"], json!(id));
     let (_, bytes) = rt
         .block_on(ci.send(

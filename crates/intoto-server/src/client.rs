@@ -102,7 +102,7 @@ impl Client {
             match ca_file {
                 Some(path) => {
                     let pem = intoto::fs::read(path, 1 << 20)
-                        .map_err(|e| ClientError::Url(intoto_verify::error_chain(&e)))?;
+                        .map_err(|e| ClientError::Url(intoto::verify::error_chain(&e)))?;
                     for cert in CertificateDer::pem_slice_iter(&pem) {
                         let cert =
                             cert.map_err(|e| ClientError::Url(format!("{}: {e}", path.display())))?;
@@ -258,7 +258,7 @@ impl Client {
         {
             let bytes = item["bytes"]
                 .as_str()
-                .and_then(|b| intoto_model::envelope::decode_base64(b).ok())
+                .and_then(|b| intoto::model::envelope::decode_base64(b).ok())
                 .ok_or_else(|| bad("bytes"))?;
             out.push((item["meta"].clone(), bytes));
         }

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use intoto_crypto::{KeyIdForm, PrivateKey, PublicKey};
+use intoto::crypto::{KeyIdForm, PrivateKey, PublicKey};
 use intoto_store::{Store, Trust};
 use sha2::{Digest, Sha256};
 
@@ -63,7 +63,7 @@ impl AppState {
             Some(settings) => {
                 let document =
                     intoto::fs::read(&settings.policy, intoto::policy::MAX_POLICY_FILE_BYTES)
-                        .map_err(|e| intoto_verify::error_chain(&e))?;
+                        .map_err(|e| intoto::verify::error_chain(&e))?;
                 Some(Arc::new(Admission {
                     name: settings.policy.clone(),
                     document,
@@ -77,7 +77,7 @@ impl AppState {
         let vsa_signer = match &config.vsa_key {
             Some(path) => Some(Arc::new(
                 intoto::fs::read_private_key(path, None, KeyIdForm::Modern)
-                    .map_err(|e| intoto_verify::error_chain(&e))?,
+                    .map_err(|e| intoto::verify::error_chain(&e))?,
             )),
             None => None,
         };
@@ -128,7 +128,7 @@ fn read_keys(paths: &[std::path::PathBuf]) -> Result<Vec<PublicKey>, String> {
         .iter()
         .map(|p| {
             intoto::fs::read_public_key(p, KeyIdForm::Modern)
-                .map_err(|e| intoto_verify::error_chain(&e))
+                .map_err(|e| intoto::verify::error_chain(&e))
         })
         .collect()
 }
@@ -136,7 +136,7 @@ fn read_keys(paths: &[std::path::PathBuf]) -> Result<Vec<PublicKey>, String> {
 /// Tokens, one a line; blank lines and `#` comments are skipped.
 fn read_tokens(path: &std::path::Path) -> Result<BTreeSet<[u8; 32]>, String> {
     let bytes =
-        intoto::fs::read(path, MAX_TOKEN_FILE_BYTES).map_err(|e| intoto_verify::error_chain(&e))?;
+        intoto::fs::read(path, MAX_TOKEN_FILE_BYTES).map_err(|e| intoto::verify::error_chain(&e))?;
     let text =
         String::from_utf8(bytes).map_err(|_| format!("{}: not UTF-8 text", path.display()))?;
     let tokens: BTreeSet<[u8; 32]> = text

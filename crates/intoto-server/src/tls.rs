@@ -19,9 +19,9 @@ const MAX_PEM_BYTES: u64 = 1 << 20;
 /// A one-line message naming the file at fault.
 pub(crate) fn acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, String> {
     let cert_pem =
-        intoto::fs::read(cert, MAX_PEM_BYTES).map_err(|e| intoto_verify::error_chain(&e))?;
+        intoto::fs::read(cert, MAX_PEM_BYTES).map_err(|e| intoto::verify::error_chain(&e))?;
     let key_pem =
-        intoto::fs::read(key, MAX_PEM_BYTES).map_err(|e| intoto_verify::error_chain(&e))?;
+        intoto::fs::read(key, MAX_PEM_BYTES).map_err(|e| intoto::verify::error_chain(&e))?;
     let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&cert_pem)
         .collect::<Result<_, _>>()
         .map_err(|e| format!("{}: not PEM certificates: {e}", cert.display()))?;

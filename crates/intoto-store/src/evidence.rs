@@ -13,7 +13,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use intoto::verify::{LinkSource, SourceError};
-use intoto_model::{KeyId, Metadata, StepName, link_file_name};
+use intoto::model::{KeyId, Metadata, StepName, link_file_name};
 
 use crate::backend::{DigestRef, Role, Store, StoreError, StoredAttestation};
 use crate::index::Indexed;
@@ -101,7 +101,7 @@ fn materials(bytes: &[u8]) -> Vec<DigestRef> {
         return Vec::new();
     };
     let envelope = match md.kind() {
-        intoto_model::EnvelopeKind::Legacy => "legacy",
+        intoto::model::EnvelopeKind::Legacy => "legacy",
         _ => "dsse",
     };
     let Ok(payload) = md.payload() else {

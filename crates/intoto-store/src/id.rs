@@ -55,7 +55,7 @@ pub fn gitoid(bytes: &[u8]) -> String {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    intoto_model::encoding::hex::encode(bytes)
+    intoto::model::encoding::hex::encode(bytes)
 }
 
 #[cfg(test)]

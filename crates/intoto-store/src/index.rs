@@ -16,8 +16,8 @@
 
 use std::collections::BTreeSet;
 
-use intoto_model::{DigestSet, Link, Payload, Statement};
-use intoto_verify::policy::artifacts::AttestedArtifacts;
+use intoto::model::{DigestSet, Link, Payload, Statement};
+use intoto::verify::policy::artifacts::AttestedArtifacts;
 
 /// A subject or material digest of a stored document.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]

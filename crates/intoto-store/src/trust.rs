@@ -14,10 +14,10 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use intoto::policy::{POLICY_PAYLOAD_TYPE_JSON, POLICY_PAYLOAD_TYPE_YAML};
-use intoto_crypto::{KeyIdForm, PublicKey, verify_by_all_at};
-use intoto_model::{Envelope, KeyId, Metadata, Payload};
-use intoto_verify::policy::layout::policy_functionaries;
-use intoto_verify::policy::signed::signed_policy;
+use intoto::crypto::{KeyIdForm, PublicKey, verify_by_all_at};
+use intoto::model::{Envelope, KeyId, Metadata, Payload};
+use intoto::verify::policy::layout::policy_functionaries;
+use intoto::verify::policy::signed::signed_policy;
 
 use crate::id::AttestationId;
 
@@ -134,7 +134,7 @@ impl Trust {
             problem,
         };
         let bytes = intoto::fs::read(path, MAX_TRUST_FILE_BYTES)
-            .map_err(|e| problem(intoto_verify::error_chain(&e)))?;
+            .map_err(|e| problem(intoto::verify::error_chain(&e)))?;
         if bytes.trim_ascii_start().starts_with(b"-----BEGIN") {
             let key = PublicKey::from_pem(&bytes, KeyIdForm::Modern)
                 .map_err(|e| problem(format!("not a public key: {e}")))?;
@@ -171,7 +171,7 @@ impl Trust {
                     ))
                 })?;
             let (expires, functionaries) = policy_functionaries(payload).map_err(|e| {
-                problem(format!("not a policy: {}", intoto_verify::error_chain(&e)))
+                problem(format!("not a policy: {}", intoto::verify::error_chain(&e)))
             })?;
             if expires.is_expired_at(now) {
                 return Err(problem("the policy has expired".into()));

@@ -6,8 +6,8 @@
 //! the bytes as received (the PAE of the payload for DSSE, the canonical
 //! JSON of `signed` for the legacy wrapper).
 
-use intoto_crypto::check_signature_over_at;
-use intoto_model::{Metadata, Payload};
+use intoto::crypto::check_signature_over_at;
+use intoto::model::{Metadata, Payload};
 
 use crate::id::{AttestationId, gitoid};
 use crate::index::Indexed;
@@ -189,7 +189,7 @@ fn verify_document(
     let md = Metadata::from_slice(bytes).map_err(|e| {
         malformed(format!(
             "not a DSSE envelope or a signed link: {}",
-            intoto_verify::error_chain(&e)
+            intoto::verify::error_chain(&e)
         ))
     })?;
     if md.signatures().is_empty() {
@@ -199,7 +199,7 @@ fn verify_document(
     }
     let msg = md
         .signed_bytes()
-        .map_err(|e| malformed(intoto_verify::error_chain(&e)))?;
+        .map_err(|e| malformed(intoto::verify::error_chain(&e)))?;
     let kind = md.kind();
     let mut signers = Vec::new();
     for signature in md.signatures() {
@@ -214,7 +214,7 @@ fn verify_document(
             .map_err(|e| UploadError::BadSignature {
                 item: item.to_owned(),
                 keyid: keyid.to_owned(),
-                problem: intoto_verify::error_chain(&e),
+                problem: intoto::verify::error_chain(&e),
             })?;
         if !signers.iter().any(|s| s == keyid) {
             signers.push(keyid.to_owned());
@@ -226,7 +226,7 @@ fn verify_document(
     };
     let payload: Payload = md
         .payload()
-        .map_err(|e| malformed(intoto_verify::error_chain(&e)))?;
+        .map_err(|e| malformed(intoto::verify::error_chain(&e)))?;
     let mut indexed = Indexed::of_payload(&payload, envelope).map_err(|e| malformed(e.0))?;
     indexed.payload_type = payload_type;
     indexed.signers = signers;

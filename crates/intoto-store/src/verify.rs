@@ -16,9 +16,9 @@ use chrono::{DateTime, Utc};
 use intoto::policy::{PolicyFileError, PolicyReport, PolicyRequest, verify_policy};
 use intoto::report::{ChainGraph, Report};
 use intoto::verify::{CommandRunner, VerifyFileError, VerifyOptions, verify_layout_with};
-use intoto_crypto::PublicKey;
-use intoto_model::{DigestSet, Metadata, Payload};
-use intoto_verify::policy::FinalArtifact;
+use intoto::crypto::PublicKey;
+use intoto::model::{DigestSet, Metadata, Payload};
+use intoto::verify::policy::FinalArtifact;
 
 use crate::backend::DigestRef;
 use crate::evidence::{Evidence, StoreLinks, statements};

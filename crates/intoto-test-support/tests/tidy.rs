@@ -14,7 +14,8 @@ use serde_json::Value;
 
 /// Which workspace crates each crate may depend on, whatever the kind of
 /// dependency (normal, dev, build): `model ← crypto ← {verify, record} ←
-/// intoto ← cli`.
+/// intoto ← store ← server ← cli` (the cli also on intoto and store, the
+/// server on intoto).
 const ALLOWED: &[(&str, &[&str])] = &[
     ("intoto-model", &[]),
     ("intoto-crypto", &["intoto-model"]),
@@ -29,7 +30,9 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "intoto-record",
         ],
     ),
-    ("intoto-cli", &["intoto"]),
+    ("intoto-store", &["intoto"]),
+    ("intoto-server", &["intoto", "intoto-store"]),
+    ("intoto-cli", &["intoto", "intoto-store", "intoto-server"]),
     ("intoto-test-support", &[]),
 ];
 

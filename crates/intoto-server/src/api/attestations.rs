@@ -235,7 +235,7 @@ pub(super) async fn evidence(
     let items: Vec<serde_json::Value> = evidence
         .found
         .iter()
-        .map(|f| json!({"meta": f.meta, "bytes": intoto_model::envelope::encode_base64(&f.bytes)}))
+        .map(|f| json!({"meta": f.meta, "bytes": intoto::model::envelope::encode_base64(&f.bytes)}))
         .collect();
     Ok(Json(json!({
         "subject": subject.to_string(),

@@ -14,7 +14,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use intoto::policy::{SummaryOptions, summary_statement};
 use intoto::verify::CommandRunner;
-use intoto_crypto::{KeyIdForm, PublicKey, Signer};
+use intoto::crypto::{KeyIdForm, PublicKey, Signer};
 use intoto_store::AttestationId;
 use intoto_store::backend::DigestRef;
 use intoto_store::verify::{EvidenceRequest, EvidenceVerdict, verify_evidence};
@@ -190,7 +190,7 @@ pub(crate) async fn run(
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "verification-not-carried-out",
-            intoto_verify::error_chain(&e),
+            intoto::verify::error_chain(&e),
         )
     })?;
     Ok((verdict, about))
