@@ -135,8 +135,8 @@ fn read_keys(paths: &[std::path::PathBuf]) -> Result<Vec<PublicKey>, String> {
 
 /// Tokens, one a line; blank lines and `#` comments are skipped.
 fn read_tokens(path: &std::path::Path) -> Result<BTreeSet<[u8; 32]>, String> {
-    let bytes =
-        intoto::fs::read(path, MAX_TOKEN_FILE_BYTES).map_err(|e| intoto::verify::error_chain(&e))?;
+    let bytes = intoto::fs::read(path, MAX_TOKEN_FILE_BYTES)
+        .map_err(|e| intoto::verify::error_chain(&e))?;
     let text =
         String::from_utf8(bytes).map_err(|_| format!("{}: not UTF-8 text", path.display()))?;
     let tokens: BTreeSet<[u8; 32]> = text

@@ -12,8 +12,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use intoto::verify::{LinkSource, SourceError};
 use intoto::model::{KeyId, Metadata, StepName, link_file_name};
+use intoto::verify::{LinkSource, SourceError};
 
 use crate::backend::{DigestRef, Role, Store, StoreError, StoredAttestation};
 use crate::index::Indexed;

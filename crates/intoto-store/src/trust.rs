@@ -13,9 +13,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use intoto::policy::{POLICY_PAYLOAD_TYPE_JSON, POLICY_PAYLOAD_TYPE_YAML};
 use intoto::crypto::{KeyIdForm, PublicKey, verify_by_all_at};
 use intoto::model::{Envelope, KeyId, Metadata, Payload};
+use intoto::policy::{POLICY_PAYLOAD_TYPE_JSON, POLICY_PAYLOAD_TYPE_YAML};
 use intoto::verify::policy::layout::policy_functionaries;
 use intoto::verify::policy::signed::signed_policy;
 

@@ -230,10 +230,34 @@ fn verify_document(
     let mut indexed = Indexed::of_payload(&payload, envelope).map_err(|e| malformed(e.0))?;
     indexed.payload_type = payload_type;
     indexed.signers = signers;
+    if holds_nul(&indexed) {
+        // Not every database can store U+0000 in text: refused the same
+        // way whatever the backend.
+        return Err(malformed(
+            "a name, type or digest holds the character U+0000".into(),
+        ));
+    }
     Ok(Accepted {
         id: AttestationId::of(bytes),
         gitoid: gitoid(bytes),
         bytes: bytes.to_vec(),
         indexed,
     })
+}
+
+fn holds_nul(indexed: &Indexed) -> bool {
+    let text = |t: &str| t.contains('\0');
+    [
+        &indexed.payload_type,
+        &indexed.predicate_type,
+        &indexed.step,
+    ]
+    .into_iter()
+    .flatten()
+    .any(|t| text(t))
+        || indexed
+            .subjects
+            .iter()
+            .chain(&indexed.materials)
+            .any(|a| text(&a.algorithm) || text(&a.digest) || a.name.as_deref().is_some_and(text))
 }

@@ -13,12 +13,12 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
-use intoto::policy::{PolicyFileError, PolicyReport, PolicyRequest, verify_policy};
-use intoto::report::{ChainGraph, Report};
-use intoto::verify::{CommandRunner, VerifyFileError, VerifyOptions, verify_layout_with};
 use intoto::crypto::PublicKey;
 use intoto::model::{DigestSet, Metadata, Payload};
+use intoto::policy::{PolicyFileError, PolicyReport, PolicyRequest, verify_policy};
+use intoto::report::{ChainGraph, Report};
 use intoto::verify::policy::FinalArtifact;
+use intoto::verify::{CommandRunner, VerifyFileError, VerifyOptions, verify_layout_with};
 
 use crate::backend::DigestRef;
 use crate::evidence::{Evidence, StoreLinks, statements};

@@ -56,7 +56,17 @@ impl Batcher {
                     records.extend(job.records);
                     replies.push(job.reply);
                 }
-                match writer.write(records).await {
+                if replies.len() == 1 {
+                    let result = writer.write(records).await;
+                    if let Err(e) = &result {
+                        tracing::error!(error = %e, "store write failed");
+                    }
+                    for reply in replies {
+                        let _ = reply.send(result.clone());
+                    }
+                    continue;
+                }
+                match writer.write(records.clone()).await {
                     Ok(outcomes) => {
                         let mut outcomes = outcomes.into_iter();
                         for (reply, n) in replies.into_iter().zip(counts) {
@@ -65,10 +75,17 @@ impl Batcher {
                             let _ = reply.send(Ok(outcomes.by_ref().take(n).collect()));
                         }
                     }
-                    Err(e) => {
-                        tracing::error!(error = %e, "store write failed");
-                        for reply in replies {
-                            let _ = reply.send(Err(e.clone()));
+                    Err(_) => {
+                        // One upload's failure must not fail the others
+                        // written with it: each again, alone.
+                        let mut records = records.into_iter();
+                        for (reply, n) in replies.into_iter().zip(counts) {
+                            let own: Vec<Record> = records.by_ref().take(n).collect();
+                            let result = writer.write(own).await;
+                            if let Err(e) = &result {
+                                tracing::error!(error = %e, "store write failed");
+                            }
+                            let _ = reply.send(result);
                         }
                     }
                 }
