@@ -7,6 +7,7 @@
 
 pub mod batch;
 pub mod postgres;
+mod sql;
 pub mod sqlite;
 
 use std::future::Future;
