@@ -9,12 +9,12 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use intoto_store::{UploadFormat, verify_upload};
+use intoto_store::UploadFormat;
 use serde_json::json;
 
-use super::attestations::upload_error;
+use super::attestations::{accept, bytes_answer};
 use super::{ApiError, authorize_write};
 use crate::state::AppState;
 
@@ -25,20 +25,7 @@ pub(super) async fn upload(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     authorize_write(&state, &headers)?;
-    let body = body?;
-    let trust = state.trust.clone();
-    let now = chrono::Utc::now().timestamp();
-    let accepted = tokio::task::spawn_blocking(move || {
-        verify_upload(&body, UploadFormat::Document, &trust, now)
-    })
-    .await
-    .map_err(|e| ApiError::internal(&e.to_string()))?
-    .map_err(upload_error)?;
-    let outcomes = state
-        .store
-        .put(accepted)
-        .await
-        .map_err(|e| ApiError::internal(&e.to_string()))?;
+    let (_, outcomes) = accept(&state, body?, UploadFormat::Document).await?;
     let gitoid = outcomes
         .first()
         .map(|o| o.gitoid.clone())
@@ -54,15 +41,7 @@ pub(super) async fn download(
     if gitoid.len() != 64 || !gitoid.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(ApiError::bad_request("id", "a gitoid is 64 hex digits"));
     }
-    match state.store.get_by_gitoid(&gitoid).await {
-        Ok(Some(bytes)) => {
-            Ok(([(header::CONTENT_TYPE, "application/json")], bytes).into_response())
-        }
-        Ok(None) => Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not-found",
-            format!("no attestation with gitoid {gitoid}"),
-        )),
-        Err(e) => Err(ApiError::internal(&e.to_string())),
-    }
+    bytes_answer(state.store.get_by_gitoid(&gitoid).await, || {
+        format!("no attestation with gitoid {gitoid}")
+    })
 }

@@ -8,8 +8,9 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use intoto_store::backend::PutOutcome;
 use intoto_store::backend::{DigestRef, page_limit};
-use intoto_store::{AttestationId, UploadError, UploadFormat, verify_upload};
+use intoto_store::{AttestationId, Indexed, StoreError, UploadError, UploadFormat, verify_upload};
 use serde_json::json;
 
 use super::{ApiError, authorize_write};
@@ -40,46 +41,24 @@ pub(super) async fn upload(
 }
 
 /// Verifies and stores `body`; the answer lists each document's ids.
-pub(super) async fn store(
-    state: &AppState,
-    body: Bytes,
-    format: UploadFormat,
-) -> Result<Response, ApiError> {
-    let trust = state.trust.clone();
-    let now = chrono::Utc::now().timestamp();
-    let accepted = tokio::task::spawn_blocking(move || verify_upload(&body, format, &trust, now))
-        .await
-        .map_err(|e| ApiError::internal(&e.to_string()))?
-        .map_err(upload_error)?;
-    let summaries: Vec<serde_json::Value> = accepted
-        .iter()
-        .map(|a| {
-            json!({
-                "kind": a.indexed.kind,
-                "predicateType": a.indexed.predicate_type,
-                "step": a.indexed.step,
-                "signers": a.indexed.signers,
-                "subjects": a.indexed.subjects.len(),
-                "materials": a.indexed.materials.len(),
-            })
-        })
-        .collect();
-    let outcomes = state
-        .store
-        .put(accepted)
-        .await
-        .map_err(|e| ApiError::internal(&e.to_string()))?;
+async fn store(state: &AppState, body: Bytes, format: UploadFormat) -> Result<Response, ApiError> {
+    let (accepted, outcomes) = accept(state, body, format).await?;
     let created = outcomes.iter().any(|o| o.created);
     let items: Vec<serde_json::Value> = outcomes
         .iter()
-        .zip(summaries)
-        .map(|(o, mut s)| {
-            if let Some(map) = s.as_object_mut() {
-                map.insert("id".into(), json!(o.id));
-                map.insert("gitoid".into(), json!(o.gitoid));
-                map.insert("created".into(), json!(o.created));
-            }
-            s
+        .zip(&accepted)
+        .map(|(o, i)| {
+            json!({
+                "id": o.id,
+                "gitoid": o.gitoid,
+                "created": o.created,
+                "kind": i.kind,
+                "predicateType": i.predicate_type,
+                "step": i.step,
+                "signers": i.signers,
+                "subjects": i.subjects.len(),
+                "materials": i.materials.len(),
+            })
         })
         .collect();
     let status = if created {
@@ -88,6 +67,42 @@ pub(super) async fn store(
         StatusCode::OK
     };
     Ok((status, Json(json!({"attestations": items}))).into_response())
+}
+
+/// Verifies `body` (off the async runtime: signature checks take CPU) and
+/// stores what it holds: each document's index, and how storing went.
+pub(super) async fn accept(
+    state: &AppState,
+    body: Bytes,
+    format: UploadFormat,
+) -> Result<(Vec<Indexed>, Vec<PutOutcome>), ApiError> {
+    let trust = state.trust.clone();
+    let now = chrono::Utc::now().timestamp();
+    let accepted = tokio::task::spawn_blocking(move || verify_upload(&body, format, &trust, now))
+        .await
+        .map_err(|e| ApiError::internal(&e.to_string()))?
+        .map_err(upload_error)?;
+    let indexed = accepted.iter().map(|a| a.indexed.clone()).collect();
+    let outcomes = state
+        .store
+        .put(accepted)
+        .await
+        .map_err(|e| ApiError::internal(&e.to_string()))?;
+    Ok((indexed, outcomes))
+}
+
+/// The stored bytes a lookup found, or a 404 naming `what` was looked for.
+pub(super) fn bytes_answer(
+    found: Result<Option<Vec<u8>>, StoreError>,
+    what: impl FnOnce() -> String,
+) -> Result<Response, ApiError> {
+    match found {
+        Ok(Some(bytes)) => {
+            Ok(([(header::CONTENT_TYPE, "application/json")], bytes).into_response())
+        }
+        Ok(None) => Err(ApiError::new(StatusCode::NOT_FOUND, "not-found", what())),
+        Err(e) => Err(ApiError::internal(&e.to_string())),
+    }
 }
 
 /// The status and envelope of a refused upload.
@@ -188,17 +203,9 @@ pub(super) async fn fetch(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id)?;
-    match state.store.get(&id).await {
-        Ok(Some(bytes)) => {
-            Ok(([(header::CONTENT_TYPE, "application/json")], bytes).into_response())
-        }
-        Ok(None) => Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not-found",
-            format!("no attestation {id}"),
-        )),
-        Err(e) => Err(ApiError::internal(&e.to_string())),
-    }
+    bytes_answer(state.store.get(&id).await, || {
+        format!("no attestation {id}")
+    })
 }
 
 /// `GET /v1/attestations/{id}/meta`: what the store knows of it.
