@@ -33,6 +33,7 @@ use intoto_model::{Metadata, SupplyChainItem};
 use crate::chain::ChainLink;
 use crate::diagnostic::{Code, Diagnostic, Subject, Verdict};
 use crate::rules::ItemKind;
+use crate::stage::evidence::find_all;
 use crate::stage::rules::summary_link;
 use crate::verifier::{Error, Verifier};
 
@@ -133,9 +134,16 @@ impl<'v, 'a> Session<'v, 'a> {
         };
 
         tracing::info!("reading link metadata and verifying link signatures");
+        let found = find_all(
+            self.verifier.evidence(),
+            &authority,
+            &layout.steps,
+            folder,
+            self.now_unix,
+        );
         let mut collected = BTreeMap::new();
-        for step in &layout.steps {
-            let found = self.step_evidence(&authority, step, &scope)?;
+        for (step, found) in layout.steps.iter().zip(found) {
+            let found = self.step_evidence(step, &scope, found?);
             collected.insert(step.name.clone(), found);
         }
         if failed(self) {
@@ -169,14 +177,8 @@ impl<'v, 'a> Session<'v, 'a> {
         drop(evidence);
 
         tracing::info!("verifying step rules");
-        for step in &layout.steps {
-            self.item_rules(
-                SupplyChainItem::Step(step),
-                &reduced,
-                &reduced_files,
-                &scope,
-            );
-        }
+        let steps: Vec<_> = layout.steps.iter().map(SupplyChainItem::Step).collect();
+        self.item_rules(&steps, &reduced, &reduced_files, &scope);
         if failed(self) {
             return Ok(None);
         }
@@ -205,14 +207,12 @@ impl<'v, 'a> Session<'v, 'a> {
         }
 
         tracing::info!("verifying inspection rules");
-        for inspection in &layout.inspect {
-            self.item_rules(
-                SupplyChainItem::Inspection(inspection),
-                &inspected,
-                &reduced_files,
-                &scope,
-            );
-        }
+        let inspections: Vec<_> = layout
+            .inspect
+            .iter()
+            .map(SupplyChainItem::Inspection)
+            .collect();
+        self.item_rules(&inspections, &inspected, &reduced_files, &scope);
         if failed(self) {
             return Ok(None);
         }

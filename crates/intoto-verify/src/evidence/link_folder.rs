@@ -20,7 +20,9 @@ pub type SourceError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// the link folder; a sublayout's links are in the folder
 /// `<step>.<keyid[:8]>` inside the folder of the layout that delegates to
 /// it.
-pub trait LinkSource {
+///
+/// `Sync`: the links of a layout's steps are read in parallel.
+pub trait LinkSource: Sync {
     /// The contents of `file` in `folder` (sublayout folder names,
     /// outermost first; empty for the root link folder), or `None` when
     /// there is no such file.
@@ -135,8 +137,9 @@ const PARALLEL_FROM: usize = 1 << 20;
 type Checked = Result<Result<Verified<Functionary>, SignatureError>, ModelError>;
 
 /// For a large legacy link file: the canonical JSON and its signature
-/// check on one thread, the link on the other, each in one pass over the
-/// text. `None` for anything else (the general path reads it).
+/// check as one task, the link as another, run in parallel, each in one
+/// pass over the text. `None` for anything else (the general path reads
+/// it).
 fn check_and_read_legacy(
     bytes: &[u8],
     authority: &dyn Authority,
@@ -146,26 +149,22 @@ fn check_and_read_legacy(
     if bytes.len() < PARALLEL_FROM {
         return None;
     }
-    let (checked, link) = std::thread::scope(|scope| {
-        let checking = scope.spawn(|| {
+    let (checked, link) = rayon::join(
+        || {
             let mut canonical = Vec::with_capacity(bytes.len());
             linkfile::legacy_signed(bytes, &mut canonical).map(|signatures| {
                 let signed = SignedBytes::new(&canonical, EnvelopeKind::Legacy, &signatures);
                 authority.authorize(&origin.candidate, signed, now_unix)
             })
-        });
-        let link = linkfile::legacy_link(bytes);
-        let checked = checking
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (checked, link)
-    });
+        },
+        || linkfile::legacy_link(bytes),
+    );
     Some((Ok(checked?), Ok(Document::Link(link?))))
 }
 
-/// Checks the signature of `opened` and reads its document, on two threads
-/// for a large file: the signed bytes (canonical JSON or the DSSE encoding)
-/// and their hash on one, the artifacts on the other. The document is only
+/// Checks the signature of `opened` and reads its document, as two
+/// parallel tasks for a large file: the signed bytes (canonical JSON or the
+/// DSSE encoding) and their hash, and the artifacts. The document is only
 /// used if the signature holds.
 fn check_and_read(
     opened: &linkfile::Opened<'_>,
@@ -182,12 +181,5 @@ fn check_and_read(
     if opened.len() < PARALLEL_FROM {
         return (check(), opened.document());
     }
-    std::thread::scope(|scope| {
-        let checking = scope.spawn(check);
-        let document = opened.document();
-        let checked = checking
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (checked, document)
-    })
+    rayon::join(check, || opened.document())
 }

@@ -254,7 +254,9 @@ pub struct Request<'r> {
 }
 
 /// Finds the evidence for a step.
-pub trait EvidenceSource {
+///
+/// `Sync`: the evidence of a layout's steps is collected in parallel.
+pub trait EvidenceSource: Sync {
     /// What there is for each functionary `request.authority` authorises
     /// for `request.step`, in the authority's order.
     ///

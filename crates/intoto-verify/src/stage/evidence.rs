@@ -6,7 +6,11 @@ use intoto_crypto::{SignatureError, Verified};
 use intoto_model::{ModelError, Step, Threshold};
 
 use crate::diagnostic::{Code, Diagnostic, Subject};
-use crate::evidence::{Claim, Evidence, Found, Origin, Rejection, Request, Sublayout};
+use rayon::prelude::*;
+
+use crate::evidence::{
+    Claim, Evidence, EvidenceSource, Found, Origin, Rejection, Request, Sublayout,
+};
 use crate::functionary::{Authority, Functionary};
 use crate::rules::ItemKind;
 use crate::session::{Scope, Session};
@@ -19,22 +23,37 @@ pub(crate) enum Collected {
     Sublayout(Verified<Sublayout>),
 }
 
+/// Every step's evidence as its source finds it, signature-checked, the
+/// steps in parallel; in the order of `steps`.
+pub(crate) fn find_all(
+    source: &dyn EvidenceSource,
+    authority: &dyn Authority,
+    steps: &[Step],
+    folder: &[String],
+    now_unix: i64,
+) -> Vec<Result<Vec<Found>, Error>> {
+    steps
+        .par_iter()
+        .map(|step| {
+            source.collect(&Request {
+                folder,
+                step,
+                authority,
+                now_unix,
+            })
+        })
+        .collect()
+}
+
 impl Session<'_, '_> {
-    /// Stage 4 for one step: its functionaries' evidence, signature-checked,
-    /// and the threshold.
+    /// Stage 4 for one step: what its functionaries' evidence came to
+    /// ([`find_all`]), and the threshold.
     pub(crate) fn step_evidence(
         &mut self,
-        authority: &dyn Authority,
         step: &Step,
         scope: &Scope<'_>,
-    ) -> Result<Vec<Collected>, Error> {
-        let request = Request {
-            folder: scope.folder,
-            step,
-            authority,
-            now_unix: self.now_unix,
-        };
-        let found = self.verifier.evidence().collect(&request)?;
+        found: Vec<Found>,
+    ) -> Vec<Collected> {
         let mut collected = Vec::new();
         let mut missing = Vec::new();
         let mut skipped = Vec::new();
@@ -113,7 +132,7 @@ impl Session<'_, '_> {
             collected.push(item);
         }
         self.threshold(step, scope, counted.len(), present, &missing, &skipped);
-        Ok(collected)
+        collected
     }
 
     /// Reports a file that is not evidence; returns it if it counts as

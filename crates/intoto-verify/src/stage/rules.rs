@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use intoto_model::{ArtifactType, Layout, SupplyChainItem};
+use rayon::prelude::*;
 
 use crate::chain::ChainLink;
 use crate::diagnostic::{ArtifactSubject, Code, Compared, Diagnostic, RuleSubject, Subject};
@@ -15,26 +16,42 @@ use crate::rules::{NearMissReason, RuleViolation, ViolationKind};
 use crate::session::{Scope, Session};
 
 impl Session<'_, '_> {
-    /// Stages 8 and 10 for one item: its materials and products rules.
+    /// Stages 8 and 10 for `items`: the materials and products rules of
+    /// each, all lists applied in parallel (each reads only the links),
+    /// then reported in the order of `items`, materials first.
     pub(crate) fn item_rules(
         &mut self,
-        item: SupplyChainItem<'_>,
+        items: &[SupplyChainItem<'_>],
         links: &BTreeMap<String, ChainLink>,
         files: &BTreeMap<String, String>,
         scope: &Scope<'_>,
     ) {
-        let Some(own) = links.get(item.name()) else {
-            return;
-        };
-        let lookup = |name: &str| links.get(name).map(lists);
         let detail = if self.verifier.traces {
             Detail::Full
         } else {
             Detail::None
         };
-        for artifact_type in [ArtifactType::Materials, ArtifactType::Products] {
-            let list = RuleList::of(item, artifact_type);
-            match engine::evaluate(&list, lists(own), &lookup, detail) {
+        let lists_to_apply: Vec<(SupplyChainItem<'_>, ArtifactType, &ChainLink)> = items
+            .iter()
+            .filter_map(|item| Some((*item, links.get(item.name())?)))
+            .flat_map(|(item, own)| {
+                [ArtifactType::Materials, ArtifactType::Products].map(|t| (item, t, own))
+            })
+            .collect();
+        let outcomes: Vec<_> = lists_to_apply
+            .par_iter()
+            .map(|&(item, artifact_type, own)| {
+                let lookup = |name: &str| links.get(name).map(lists);
+                engine::evaluate(
+                    &RuleList::of(item, artifact_type),
+                    lists(own),
+                    &lookup,
+                    detail,
+                )
+            })
+            .collect();
+        for ((item, _, own), outcome) in lists_to_apply.into_iter().zip(outcomes) {
+            match outcome {
                 Ok(trace) => self.verdict.traces.extend(trace),
                 Err(violation) => {
                     let (class, message) =
