@@ -5,9 +5,9 @@
 //! the ITE-4 directory resolver, `ostree:` to the OSTree resolver, everything
 //! else (including `file:`, whose prefix is kept in the names) to the file
 //! resolver. The file and directory resolvers share one walk-and-hash pass:
-//! a single thread walks the trees (walkdir) and feeds the rayon pool, which
-//! hashes each file through a per-thread buffer, so memory does not depend on
-//! file sizes and walking overlaps with hashing.
+//! one thread walks the trees (walkdir), then the rayon pool hashes the
+//! files found, each through a per-thread buffer, so memory does not depend
+//! on file sizes.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use intoto_model::{Artifacts, DigestSet};
-use rayon::iter::{ParallelBridge, ParallelIterator};
+use rayon::iter::{IntoParallelIterator, ParallelIterator};
 use rayon::slice::ParallelSliceMut;
 use walkdir::WalkDir;
 
@@ -479,8 +479,13 @@ fn hash_roots(
     } else {
         None
     };
+    // The walk comes first, on this thread; then the files are hashed on
+    // the pool as an indexed list. Handing the walk to the pool as it goes
+    // (`par_bridge`) makes the hashing threads take turns at one lock for
+    // every file, which costs more than the walk on trees of small files.
+    let found: Vec<Result<Found, Error>> = found.collect();
     found
-        .par_bridge()
+        .into_par_iter()
         .map_init(
             || Worker {
                 scratch: Scratch::new().deadline(deadline),

@@ -243,9 +243,10 @@ pub(crate) fn hash_file(
     };
     // Regular files only, and without blocking: a file swapped for a FIFO
     // after the walk saw it must not hang the recording.
-    let (mut file, _) = crate::file::open_regular(path).map_err(read_err)?;
+    let (mut file, meta) = crate::file::open_regular(path).map_err(read_err)?;
     hash_reader(
         &mut file,
+        Some(meta.len()),
         algorithms,
         normalize_line_endings,
         scratch,
@@ -260,8 +261,15 @@ pub(crate) fn hash_file(
 }
 
 /// Hashes everything `reader` yields.
+///
+/// `size` is the length of the regular file `reader` reads, from `fstat`
+/// on its descriptor: a read that comes back short exactly at that length
+/// has met the end of the file, and the read that would return 0 to say so
+/// is not made (one system call less per small file). A file that grew
+/// since is read on to its end, as without `size`.
 pub(crate) fn hash_reader(
     reader: &mut dyn Read,
+    size: Option<u64>,
     algorithms: &[DigestAlgorithm],
     normalize_line_endings: bool,
     scratch: &mut Scratch,
@@ -269,6 +277,7 @@ pub(crate) fn hash_reader(
 ) -> std::io::Result<DigestSet> {
     let mut hasher = MultiHasher::new(algorithms);
     let mut endings = normalize_line_endings.then(LineEndings::default);
+    let mut total = 0_u64;
     loop {
         if scratch.out_of_time() {
             return Err(std::io::Error::new(ErrorKind::TimedOut, "out of time"));
@@ -288,6 +297,10 @@ pub(crate) fn hash_reader(
             None => hasher.update(data),
         }
         scratch.add_bytes(n as u64, progress);
+        total += n as u64;
+        if n < scratch.buf.len() && size == Some(total) {
+            break;
+        }
     }
     if let Some(le) = endings.as_mut() {
         le.finish(&mut scratch.normalized);
@@ -416,11 +429,78 @@ mod tests {
         }
     }
 
+    /// Hands out its bytes `step` at a time, counting the reads.
+    struct Trickle<'a> {
+        data: &'a [u8],
+        step: usize,
+        reads: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            self.reads += 1;
+            let n = self.step.min(buf.len()).min(self.data.len());
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_known_size_saves_the_last_read_and_nothing_else() {
+        let data = vec![7_u8; CHUNK_SIZE + 10];
+        let want = hash_bytes(&data, &[DigestAlgorithm::Sha256]);
+        let hash = |size: Option<u64>, step: usize| {
+            let mut reader = Trickle {
+                data: &data,
+                step,
+                reads: 0,
+            };
+            let set = hash_reader(
+                &mut reader,
+                size,
+                &[DigestAlgorithm::Sha256],
+                false,
+                &mut Scratch::new(),
+                &NoProgress,
+            )
+            .unwrap();
+            (set, reader.reads)
+        };
+        let len = data.len() as u64;
+        // Two chunks, then the read that says the file has ended.
+        assert_eq!(hash(None, usize::MAX), (want.clone(), 3));
+        // The second chunk comes back short at the known size: the end.
+        assert_eq!(hash(Some(len), usize::MAX), (want.clone(), 2));
+        // Short reads before the known size do not end it.
+        assert_eq!(hash(Some(len), 1000).0, want);
+        // A file that grew since its size was taken is read to its end.
+        assert_eq!(hash(Some(10), usize::MAX), (want.clone(), 3));
+        // A size that is a whole number of chunks needs the last read.
+        let exact = vec![1_u8; CHUNK_SIZE];
+        let mut reader = Trickle {
+            data: &exact,
+            step: usize::MAX,
+            reads: 0,
+        };
+        hash_reader(
+            &mut reader,
+            Some(CHUNK_SIZE as u64),
+            &[DigestAlgorithm::Sha256],
+            false,
+            &mut Scratch::new(),
+            &NoProgress,
+        )
+        .unwrap();
+        assert_eq!(reader.reads, 2);
+    }
+
     #[test]
     fn known_digests() {
         let mut scratch = Scratch::new();
         let set = hash_reader(
             &mut &b"abc"[..],
+            None,
             &[DigestAlgorithm::Sha256, DigestAlgorithm::Sha512],
             false,
             &mut scratch,
