@@ -5,9 +5,9 @@
 //! the ITE-4 directory resolver, `ostree:` to the OSTree resolver, everything
 //! else (including `file:`, whose prefix is kept in the names) to the file
 //! resolver. The file and directory resolvers share one walk-and-hash pass:
-//! one thread walks the trees (walkdir), then the rayon pool hashes the
-//! files found, each through a per-thread buffer, so memory does not depend
-//! on file sizes.
+//! the rayon pool walks the trees (walkdir) in batches, one thread at a
+//! time, and hashes the files found, each through a per-thread buffer, so
+//! memory does not depend on file sizes and walking overlaps with hashing.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use intoto_model::{Artifacts, DigestSet};
-use rayon::iter::{IntoParallelIterator, ParallelIterator};
+use rayon::iter::{ParallelBridge, ParallelIterator};
 use rayon::slice::ParallelSliceMut;
 use walkdir::WalkDir;
 
@@ -458,6 +458,9 @@ struct Hashed {
     digests: DigestSet,
 }
 
+/// How many walked files a hashing thread takes at a time.
+const WALK_BATCH: usize = 256;
+
 fn hash_roots(
     roots: &[Root],
     excludes: &ExcludeSet,
@@ -479,13 +482,17 @@ fn hash_roots(
     } else {
         None
     };
-    // The walk comes first, on this thread; then the files are hashed on
-    // the pool as an indexed list. Handing the walk to the pool as it goes
-    // (`par_bridge`) makes the hashing threads take turns at one lock for
-    // every file, which costs more than the walk on trees of small files.
-    let found: Vec<Result<Found, Error>> = found.collect();
-    found
-        .into_par_iter()
+    // The walk is handed to the pool in batches: a thread that runs out of
+    // files walks on for the next batch while the other hashes, and the
+    // threads take turns at the walk's lock once per batch, not per file.
+    let mut found = found;
+    let batches = std::iter::from_fn(move || {
+        let batch: Vec<Result<Found, Error>> = found.by_ref().take(WALK_BATCH).collect();
+        (!batch.is_empty()).then_some(batch)
+    });
+    batches
+        .par_bridge()
+        .flat_map_iter(Vec::into_iter)
         .map_init(
             || Worker {
                 scratch: Scratch::new().deadline(deadline),

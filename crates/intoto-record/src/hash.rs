@@ -243,10 +243,10 @@ pub(crate) fn hash_file(
     };
     // Regular files only, and without blocking: a file swapped for a FIFO
     // after the walk saw it must not hang the recording.
-    let (mut file, meta) = crate::file::open_regular(path).map_err(read_err)?;
+    let (mut file, size) = crate::file::open_artifact(path).map_err(read_err)?;
     hash_reader(
         &mut file,
-        Some(meta.len()),
+        Some(size),
         algorithms,
         normalize_line_endings,
         scratch,
