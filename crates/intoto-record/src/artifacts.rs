@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use intoto_model::{Artifacts, DigestSet};
-use rayon::iter::{ParallelBridge, ParallelIterator};
+use rayon::iter::{IntoParallelIterator, ParallelBridge, ParallelIterator};
 use rayon::slice::ParallelSliceMut;
 use walkdir::WalkDir;
 
@@ -485,6 +485,8 @@ fn hash_roots(
     // The walk is handed to the pool in batches: a thread that runs out of
     // files walks on for the next batch while the other hashes, and the
     // threads take turns at the walk's lock once per batch, not per file.
+    // A batch is itself split between the threads (a few large files must
+    // not be hashed one after the other by one thread).
     let mut found = found;
     let batches = std::iter::from_fn(move || {
         let batch: Vec<Result<Found, Error>> = found.by_ref().take(WALK_BATCH).collect();
@@ -492,7 +494,7 @@ fn hash_roots(
     });
     batches
         .par_bridge()
-        .flat_map_iter(Vec::into_iter)
+        .flat_map(Vec::into_par_iter)
         .map_init(
             || Worker {
                 scratch: Scratch::new().deadline(deadline),
