@@ -218,9 +218,12 @@ fn chain_link(doc: LinkDoc, path: &str) -> Option<ChainLink> {
 /// A legacy link file in one pass over its text: the canonical JSON of its
 /// `signed` value written to `out`, and its signatures. `None` for anything
 /// but a plain legacy wrapper (the model then reads the file).
-pub(crate) fn legacy_signed(bytes: &[u8], out: &mut Vec<u8>) -> Option<Vec<Signature>> {
+///
+/// The text is a `str`, checked as UTF-8 once by the caller for this pass
+/// and [`legacy_link`]'s, not string by string in each.
+pub(crate) fn legacy_signed(text: &str, out: &mut Vec<u8>) -> Option<Vec<Signature>> {
     out.clear();
-    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let mut de = serde_json::Deserializer::from_str(text);
     let (signed, mut rest, payload) =
         de::Deserializer::deserialize_map(&mut de, OnePass(Some(Canon::new(&mut *out)))).ok()?;
     de.end().ok()?;
@@ -233,8 +236,8 @@ pub(crate) fn legacy_signed(bytes: &[u8], out: &mut Vec<u8>) -> Option<Vec<Signa
 
 /// The link in a legacy link file, in one pass over its text; `None` for
 /// anything but a plain legacy wrapper around a link.
-pub(crate) fn legacy_link(bytes: &[u8]) -> Option<ChainLink> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
+pub(crate) fn legacy_link(text: &str) -> Option<ChainLink> {
+    let mut de = serde_json::Deserializer::from_str(text);
     let (doc, _, payload) =
         de::Deserializer::deserialize_map(&mut de, OnePass(Some(LinkDocSeed))).ok()?;
     de.end().ok()?;

@@ -149,15 +149,16 @@ fn check_and_read_legacy(
     if bytes.len() < PARALLEL_FROM {
         return None;
     }
+    let text = std::str::from_utf8(bytes).ok()?;
     let (checked, link) = rayon::join(
         || {
             let mut canonical = Vec::with_capacity(bytes.len());
-            linkfile::legacy_signed(bytes, &mut canonical).map(|signatures| {
+            linkfile::legacy_signed(text, &mut canonical).map(|signatures| {
                 let signed = SignedBytes::new(&canonical, EnvelopeKind::Legacy, &signatures);
                 authority.authorize(&origin.candidate, signed, now_unix)
             })
         },
-        || linkfile::legacy_link(bytes),
+        || linkfile::legacy_link(text),
     );
     Some((Ok(checked?), Ok(Document::Link(link?))))
 }
