@@ -138,6 +138,11 @@ for workload in "${workloads[@]}"; do
   tree=$work/$workload
   echo "generating $workload..." >&2
   generate "$workload" "$tree"
+  # Write the new tree out first: ext4 commits a file's fsync with the
+  # data other files have pending, and `intoto run` syncs its link (the
+  # others write theirs without a sync), so without this the link's sync
+  # would also pay for writing out the generated tree.
+  sync
   cd "$tree"
   read -r _ files _ bytes < <("$floor" .)
   declare -A wall=() peak=()
