@@ -22,9 +22,9 @@
 
 #![no_main]
 
-use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{TimeZone, Utc};
 use libfuzzer_sys::fuzz_target;
@@ -54,12 +54,12 @@ fn keys() -> &'static Keys {
 /// Link files by `folder/…/file`, counting reads.
 struct Mem {
     files: BTreeMap<String, Vec<u8>>,
-    reads: Cell<usize>,
+    reads: AtomicUsize,
 }
 
 impl LinkSource for Mem {
     fn read(&self, folder: &[String], file: &str) -> Result<Option<Vec<u8>>, SourceError> {
-        self.reads.set(self.reads.get() + 1);
+        self.reads.fetch_add(1, Ordering::Relaxed);
         Ok(self.files.get(&self.describe(folder, file)).cloned())
     }
 }
@@ -315,7 +315,7 @@ fuzz_target!(|data: &[u8]| {
         .expect("a date");
     let source = Mem {
         files,
-        reads: Cell::new(0),
+        reads: AtomicUsize::new(0),
     };
     let verdict = Verifier::new(now, &source, &Runner)
         .sublayout_inspections(options & 0x20 != 0)
@@ -337,7 +337,8 @@ fuzz_target!(|data: &[u8]| {
     // Links are read at most at every level the limit lets in: each step
     // of each level, for each functionary.
     let most = (MAX_SUBLAYOUT_DEPTH + 1) * 3 * 2;
-    assert!(source.reads.get() <= most, "{} reads", source.reads.get());
+    let reads = source.reads.load(Ordering::Relaxed);
+    assert!(reads <= most, "{reads} reads");
     if verdict.passed() {
         // Sublayouts that nest (intact) beyond the limit, or that repeat
         // their parent, cannot pass.
