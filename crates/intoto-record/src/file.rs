@@ -60,17 +60,10 @@ pub(crate) fn open_artifact(path: &Path) -> io::Result<(Artifact, u64)> {
     let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
     let fd = rustix::fs::open(path, flags, Mode::empty())?;
     let stat = rustix::fs::fstat(&fd)?;
-    let what = match FileType::from_raw_mode(stat.st_mode) {
-        FileType::RegularFile => {
-            return Ok((Artifact(fd), u64::try_from(stat.st_size).unwrap_or(0)));
-        }
-        FileType::Directory => "a folder",
-        FileType::Fifo => "a FIFO",
-        FileType::Socket => "a socket",
-        FileType::CharacterDevice | FileType::BlockDevice => "a device",
-        _ => "not a regular file",
-    };
-    Err(not_regular(what))
+    match FileType::from_raw_mode(stat.st_mode) {
+        FileType::RegularFile => Ok((Artifact(fd), u64::try_from(stat.st_size).unwrap_or(0))),
+        other => Err(not_regular(describe_type(other))),
+    }
 }
 
 /// Opens `path` as [`open_regular`] does, with its size.
@@ -91,25 +84,33 @@ fn not_regular(what: &str) -> io::Error {
 }
 
 /// What a file that is not a regular file is, in words.
+#[cfg(unix)]
 fn describe(meta: &Metadata) -> &'static str {
-    let t = meta.file_type();
-    if t.is_dir() {
-        return "a folder";
+    use std::os::unix::fs::MetadataExt as _;
+    describe_type(rustix::fs::FileType::from_raw_mode(meta.mode()))
+}
+
+/// What a file that is not a regular file is, in words.
+#[cfg(not(unix))]
+fn describe(meta: &Metadata) -> &'static str {
+    if meta.is_dir() {
+        "a folder"
+    } else {
+        "not a regular file"
     }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt as _;
-        if t.is_fifo() {
-            return "a FIFO";
-        }
-        if t.is_socket() {
-            return "a socket";
-        }
-        if t.is_char_device() || t.is_block_device() {
-            return "a device";
-        }
+}
+
+/// What a file of type `t` that is not a regular file is, in words.
+#[cfg(unix)]
+fn describe_type(t: rustix::fs::FileType) -> &'static str {
+    use rustix::fs::FileType;
+    match t {
+        FileType::Directory => "a folder",
+        FileType::Fifo => "a FIFO",
+        FileType::Socket => "a socket",
+        FileType::CharacterDevice | FileType::BlockDevice => "a device",
+        _ => "not a regular file",
     }
-    "not a regular file"
 }
 
 /// Reads the whole regular file at `path`, refusing one larger than

@@ -450,9 +450,9 @@ mod tests {
     fn a_known_size_saves_the_last_read_and_nothing_else() {
         let data = vec![7_u8; CHUNK_SIZE + 10];
         let want = hash_bytes(&data, &[DigestAlgorithm::Sha256]);
-        let hash = |size: Option<u64>, step: usize| {
+        let hash = |data: &[u8], size: Option<u64>, step: usize| {
             let mut reader = Trickle {
-                data: &data,
+                data,
                 step,
                 reads: 0,
             };
@@ -469,30 +469,16 @@ mod tests {
         };
         let len = data.len() as u64;
         // Two chunks, then the read that says the file has ended.
-        assert_eq!(hash(None, usize::MAX), (want.clone(), 3));
+        assert_eq!(hash(&data, None, usize::MAX), (want.clone(), 3));
         // The second chunk comes back short at the known size: the end.
-        assert_eq!(hash(Some(len), usize::MAX), (want.clone(), 2));
+        assert_eq!(hash(&data, Some(len), usize::MAX), (want.clone(), 2));
         // Short reads before the known size do not end it.
-        assert_eq!(hash(Some(len), 1000).0, want);
+        assert_eq!(hash(&data, Some(len), 1000).0, want);
         // A file that grew since its size was taken is read to its end.
-        assert_eq!(hash(Some(10), usize::MAX), (want.clone(), 3));
+        assert_eq!(hash(&data, Some(10), usize::MAX), (want.clone(), 3));
         // A size that is a whole number of chunks needs the last read.
         let exact = vec![1_u8; CHUNK_SIZE];
-        let mut reader = Trickle {
-            data: &exact,
-            step: usize::MAX,
-            reads: 0,
-        };
-        hash_reader(
-            &mut reader,
-            Some(CHUNK_SIZE as u64),
-            &[DigestAlgorithm::Sha256],
-            false,
-            &mut Scratch::new(),
-            &NoProgress,
-        )
-        .unwrap();
-        assert_eq!(reader.reads, 2);
+        assert_eq!(hash(&exact, Some(CHUNK_SIZE as u64), usize::MAX).1, 2);
     }
 
     #[test]

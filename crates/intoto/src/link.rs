@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use intoto_crypto::{SignError, Signer, sign_metadata};
 use intoto_model::cjson::CanonicalError;
 use intoto_model::encoding::hex;
-use intoto_model::encoding::link_text::{self, CHUNK, Chunking, Entry};
+use intoto_model::encoding::link_text::{self, InChunks};
 use intoto_model::name::NameProblem;
 use intoto_model::pyjson::{self, Style};
 use intoto_model::{
@@ -344,7 +344,7 @@ fn write_legacy_link_while_signing(
             let mut offset = head_len as u64;
             // On this thread alone: the signer, hashing the canonical bytes
             // twice, is the longer task, and must not share its core.
-            let mut parts = link_text::python_parts(link, Style::Indent1, 1, &InTurn);
+            let mut parts = link_text::python_parts(link, Style::Indent1, 1, &InChunks);
             parts.push("\n}".to_owned());
             for part in &parts {
                 file.write_at(offset, part.as_bytes())?;
@@ -387,20 +387,6 @@ fn write_legacy_link_while_signing(
         "signed and wrote the link"
     );
     Ok(())
-}
-
-/// Encodes the artifact maps in chunks of [`CHUNK`], one after the other on
-/// the calling thread.
-struct InTurn;
-
-impl Chunking for InTurn {
-    fn encode_chunks<T, F>(&self, entries: &[Entry<'_>], encode: F) -> Vec<T>
-    where
-        T: Send,
-        F: Fn(&[Entry<'_>]) -> T + Sync,
-    {
-        entries.chunks(CHUNK).map(encode).collect()
-    }
 }
 
 #[cfg(test)]

@@ -51,6 +51,22 @@ impl Chunking for Sequential {
     }
 }
 
+/// Encodes the artifacts in chunks of [`CHUNK`], one after the other on the
+/// calling thread: the parts a parallel driver gives, without the threads
+/// (for a writer that must leave the other cores to other work).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct InChunks;
+
+impl Chunking for InChunks {
+    fn encode_chunks<T, F>(&self, entries: &[Entry<'_>], encode: F) -> Vec<T>
+    where
+        T: Send,
+        F: Fn(&[Entry<'_>]) -> T + Sync,
+    {
+        entries.chunks(CHUNK).map(encode).collect()
+    }
+}
+
 /// A top-level field of the link.
 enum Field<'a> {
     Value(Value),
@@ -301,20 +317,6 @@ mod tests {
             .and_then(|t| t.strip_suffix(&close))
             .unwrap()
             .to_owned()
-    }
-
-    /// Chunks of [`CHUNK`] artifacts, one after the other, as a parallel
-    /// driver splits them.
-    struct InChunks;
-
-    impl Chunking for InChunks {
-        fn encode_chunks<T, F>(&self, entries: &[Entry<'_>], encode: F) -> Vec<T>
-        where
-            T: Send,
-            F: Fn(&[Entry<'_>]) -> T + Sync,
-        {
-            entries.chunks(CHUNK).map(encode).collect()
-        }
     }
 
     fn check(link: &Link) {

@@ -4,10 +4,9 @@
 
 use intoto_crypto::{SignatureError, Verified};
 use intoto_model::{ModelError, Step, Threshold};
-
-use crate::diagnostic::{Code, Diagnostic, Subject};
 use rayon::prelude::*;
 
+use crate::diagnostic::{Code, Diagnostic, Subject};
 use crate::evidence::{
     Claim, Evidence, EvidenceSource, Found, Origin, Rejection, Request, Sublayout,
 };
