@@ -68,6 +68,9 @@ pub(crate) enum Command {
     /// Upload to and query an attestation store.
     #[command(subcommand)]
     Store(cmd::store::StoreCommand),
+    /// Publish packages with their layouts and links in a TUF repository (ITE-2).
+    #[command(subcommand)]
+    Tuf(cmd::tuf::TufCommand),
 }
 
 /// Runs the chosen subcommand.
@@ -85,6 +88,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Mock(args) => cmd::mock::run(args, format, quiet),
         Command::Serve(args) => cmd::serve::run(args, quiet),
         Command::Store(args) => cmd::store::run(args, format, quiet),
+        Command::Tuf(command) => cmd::tuf::run(command, format, quiet),
         Command::Vsa(command) => cmd::vsa::run(command, format),
         Command::Demo(args) => cmd::demo::run(args, format),
         Command::Show(args) => cmd::show::run(args, format),

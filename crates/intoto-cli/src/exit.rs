@@ -52,6 +52,17 @@ pub(crate) fn report(err: &anyhow::Error) {
     );
 }
 
+/// Prints why a verification failed, on one line:
+/// `intoto: verification failed: a: b: c`.
+pub(crate) fn report_failure(err: &anyhow::Error) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = writeln!(
+        stderr,
+        "intoto: verification failed: {}",
+        crate::output::escape(&crate::hints::error_text(err))
+    );
+}
+
 pub(crate) fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|cause| {
         cause

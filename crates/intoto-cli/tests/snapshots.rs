@@ -129,6 +129,10 @@ fn help_texts() {
         &["vsa", "verify"],
         &["demo"],
         &["show"],
+        &["tuf"],
+        &["tuf", "init"],
+        &["tuf", "add-target"],
+        &["tuf", "rotate"],
     ] {
         let out = intoto(dir.path())
             .env("COLUMNS", "100")

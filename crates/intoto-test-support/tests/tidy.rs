@@ -32,7 +32,11 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ),
     ("intoto-store", &["intoto"]),
     ("intoto-server", &["intoto", "intoto-store"]),
-    ("intoto-cli", &["intoto", "intoto-store", "intoto-server"]),
+    ("intoto-tuf", &["intoto"]),
+    (
+        "intoto-cli",
+        &["intoto", "intoto-store", "intoto-server", "intoto-tuf"],
+    ),
     ("intoto-test-support", &[]),
 ];
 

@@ -52,6 +52,10 @@ use crate::output::Format;
     intoto verify -l root.layout --verification-keys alice.pub --format json\n\n  \
     # Also draw the supply chain with the findings in place, to attach to a ticket\n  \
     intoto verify -l root.layout --verification-keys alice.pub --report report.html\n\n  \
+    # A package from a TUF repository (ITE-2): the layout, its keys and the links come\n  \
+    # from the repository too; the package is placed only if everything passes\n  \
+    intoto verify --tuf-repo https://example.com/repo --tuf-root root.json \\\n    \
+    --target hello.tar --download-to .\n\n  \
     # A policy over attestations (ITE-10/11, docs/policies.md): a folder of\n  \
     # <step>.<keyid8>.json envelopes and a bundle, with its parameters\n  \
     intoto verify -l policy.yml -a attestations -a release.intoto.jsonl \\\n    \
@@ -63,11 +67,17 @@ use crate::output::Format;
 )]
 pub(crate) struct VerifyArgs {
     /// The root layout.
-    #[arg(short = 'l', long, value_name = "PATH", required = true)]
-    layout: PathBuf,
+    #[arg(
+        short = 'l',
+        long,
+        value_name = "PATH",
+        required_unless_present = "tuf_repo",
+        conflicts_with = "tuf_repo"
+    )]
+    layout: Option<PathBuf>,
     /// The public keys (PEM) that must all have signed the layout (for a
     /// policy: that must all have signed it, when it is a DSSE envelope).
-    #[arg(long = "verification-keys", value_name = "PATH", num_args = 1.., required_unless_present_any = ["gpg", "attestations", "store"])]
+    #[arg(long = "verification-keys", value_name = "PATH", num_args = 1.., required_unless_present_any = ["gpg", "attestations", "store", "tuf_repo"], conflicts_with = "tuf_repo")]
     verification_keys: Vec<PathBuf>,
     /// GnuPG keys (by keyid, from the keyring) that must all have signed the
     /// layout, besides any --verification-keys.
@@ -111,6 +121,8 @@ pub(crate) struct VerifyArgs {
     store_ca: Option<PathBuf>,
     #[command(flatten)]
     policy: crate::cmd::verify_policy::PolicyArgs,
+    #[command(flatten)]
+    tuf: crate::cmd::tuf::TufArgs,
 }
 
 fn parse_param(text: &str) -> Result<(String, String), String> {
@@ -132,11 +144,18 @@ pub(crate) fn run(
     quiet: bool,
     reference: Option<crate::compat::Program>,
 ) -> anyhow::Result<Outcome> {
+    if args.tuf.tuf_repo.is_some() {
+        return from_tuf(args, format, verbose, quiet);
+    }
+    let layout = args
+        .layout
+        .clone()
+        .context("give the root layout with --layout")?;
     if let Some(url) = args.store.clone() {
-        return from_store(args, &url, format, verbose, quiet);
+        return from_store(args, &layout, &url, format, verbose, quiet);
     }
     if !args.policy.attestations.is_empty() {
-        let mut request = intoto::policy::PolicyRequest::new(&args.layout, Vec::new());
+        let mut request = intoto::policy::PolicyRequest::new(&layout, Vec::new());
         request.keys = keys(&args)?;
         request.parameters = parameters(&args)?;
         request.runner = CommandRunner::new().timeout(Duration::from_secs(args.inspection_timeout));
@@ -149,7 +168,7 @@ pub(crate) fn run(
         );
     }
     args.policy.refuse_without_attestations()?;
-    let request = VerifyRequest::new(args.layout.clone(), keys(&args)?).options(options(
+    let request = VerifyRequest::new(layout, keys(&args)?).options(options(
         &args,
         verbose,
         reference.is_none(),
@@ -254,6 +273,7 @@ fn parameters(args: &VerifyArgs) -> anyhow::Result<BTreeMap<String, String>> {
 /// under the names it looks them up by.
 fn from_store(
     mut args: VerifyArgs,
+    layout_path: &std::path::Path,
     url: &str,
     format: Format,
     verbose: bool,
@@ -296,9 +316,9 @@ fn from_store(
         documents = evidence.found.len(),
         "evidence collected from the store"
     );
-    let layout = fs::read(&args.layout, intoto::policy::MAX_POLICY_FILE_BYTES)?;
+    let layout = fs::read(layout_path, intoto::policy::MAX_POLICY_FILE_BYTES)?;
     if intoto_store::verify::kind_of(&layout) == intoto_store::trust::DocumentKind::Policy {
-        let mut request = intoto::policy::PolicyRequest::new(&args.layout, Vec::new());
+        let mut request = intoto::policy::PolicyRequest::new(layout_path, Vec::new());
         request.keys = keys(&args)?;
         request.parameters = parameters(&args)?;
         request.runner = CommandRunner::new().timeout(Duration::from_secs(args.inspection_timeout));
@@ -320,6 +340,37 @@ fn from_store(
     args.policy.subjects.clear();
     args.store = None;
     run(args, format, verbose, quiet, None)
+}
+
+/// `--tuf-repo`: the package, its root layout, the layout's keys and its
+/// links from a TUF repository (ITE-2), each checked against TUF
+/// metadata; then the same verification as over a folder, with the
+/// package as the final product (inspections run beside it); the package
+/// is placed only if everything passed.
+fn from_tuf(
+    args: VerifyArgs,
+    format: Format,
+    verbose: bool,
+    quiet: bool,
+) -> anyhow::Result<Outcome> {
+    args.policy.refuse_with_tuf()?;
+    let params = parameters(&args)?;
+    let VerifyArgs {
+        tuf,
+        policy,
+        report,
+        inspection_timeout,
+        no_sublayout_inspections,
+        ..
+    } = args;
+    let request = crate::cmd::tuf::TufVerify {
+        args: &tuf,
+        params,
+        inspection_timeout,
+        sublayout_inspections: !no_sublayout_inspections,
+        report: report.as_deref(),
+    };
+    crate::cmd::tuf::verify(request, policy, format, verbose, quiet)
 }
 
 /// The store's description of a document, as the evidence answer gives it.

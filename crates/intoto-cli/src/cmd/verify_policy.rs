@@ -66,6 +66,16 @@ impl PolicyArgs {
         }
         Ok(())
     }
+
+    /// Policy flags that `--tuf-repo` supplies itself.
+    pub(crate) fn refuse_with_tuf(&self) -> anyhow::Result<()> {
+        if !self.attestations.is_empty() || !self.subjects.is_empty() {
+            bail!(
+                "with --tuf-repo the attestations and the subject come from the repository: drop -a and --subject"
+            );
+        }
+        Ok(())
+    }
 }
 
 /// Verifies `request` (the policy, its keys, `--param` values and the

@@ -1,0 +1,590 @@
+//! `intoto tuf`: publish packages with their in-toto metadata in a TUF
+//! repository (ITE-2/ITE-3), and the client side of `intoto verify
+//! --tuf-repo`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use clap::{Args, Subcommand};
+use serde_json::json;
+
+use intoto::verify::{CommandRunner, VerifyOptions, verify_layout_with};
+use intoto_tuf::client::{Distribution, Fetched};
+use intoto_tuf::publish::{self, Expiries};
+use intoto_tuf::{TufError, names::PACKAGES_ROLE};
+
+use crate::exit::Outcome;
+use crate::output::{self, Format};
+
+/// Publish packages and their in-toto metadata in a TUF repository.
+#[derive(Debug, Subcommand)]
+pub(crate) enum TufCommand {
+    /// Make a new TUF repository laid out for in-toto (ITE-2): root,
+    /// targets (root layouts), a delegated packages role, snapshot and
+    /// timestamp.
+    Init(InitArgs),
+    /// Add a package with the root layout and links it was made with.
+    AddTarget(AddTargetArgs),
+    /// Replace the keys of a role (a new root version, signed by old and
+    /// new root keys; what the role signs is re-signed).
+    Rotate(RotateArgs),
+}
+
+/// How long re-signed metadata stays valid.
+#[derive(Debug, Args)]
+pub(crate) struct ExpiryArgs {
+    /// Expiry of root.json, as a duration (`365d`, `12h`, `30m`, `90s`).
+    #[arg(long, value_name = "DURATION", default_value = "365d", value_parser = parse_duration)]
+    root_expires: jiff::SignedDuration,
+    /// Expiry of the top-level targets (root layouts).
+    #[arg(long, value_name = "DURATION", default_value = "365d", value_parser = parse_duration)]
+    targets_expires: jiff::SignedDuration,
+    /// Expiry of the packages role's metadata.
+    #[arg(long, value_name = "DURATION", default_value = "7d", value_parser = parse_duration)]
+    packages_expires: jiff::SignedDuration,
+    /// Expiry of snapshot.json.
+    #[arg(long, value_name = "DURATION", default_value = "7d", value_parser = parse_duration)]
+    snapshot_expires: jiff::SignedDuration,
+    /// Expiry of timestamp.json: clients refuse a repository whose
+    /// timestamp expired (a freeze), so re-publish before then.
+    #[arg(long, value_name = "DURATION", default_value = "1d", value_parser = parse_duration)]
+    timestamp_expires: jiff::SignedDuration,
+}
+
+impl ExpiryArgs {
+    fn expiries(&self) -> Expiries {
+        Expiries {
+            root: self.root_expires,
+            targets: self.targets_expires,
+            packages: self.packages_expires,
+            snapshot: self.snapshot_expires,
+            timestamp: self.timestamp_expires,
+        }
+    }
+}
+
+fn parse_duration(text: &str) -> Result<jiff::SignedDuration, String> {
+    let (number, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    );
+    let n: i64 = number
+        .parse()
+        .map_err(|_| format!("{text:?}: expected a number and a unit, such as 7d or 12h"))?;
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("{text:?}: the unit is one of s, m, h, d")),
+    };
+    n.checked_mul(seconds)
+        .filter(|s| *s > 0)
+        .map(jiff::SignedDuration::from_secs)
+        .ok_or_else(|| format!("{text:?}: out of range"))
+}
+
+/// `intoto tuf init`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Key roles (ITE-2): the root and targets keys are offline keys (root.json and the \
+    root layouts change rarely); the packages, snapshot and timestamp keys are online keys used on \
+    every release. Each key is a PEM private key (ed25519, ECDSA P-256 or RSA), such as `intoto key \
+    generate` writes. Default expiries: root and targets 365 days, packages and snapshot 7 days, \
+    timestamp 1 day.\n\n\
+    Example:\n  \
+    for k in root targets snapshot timestamp packages; do intoto key generate tuf-$k; done\n  \
+    intoto tuf init --repo repo --root-key tuf-root --targets-key tuf-targets \\\n    \
+    --snapshot-key tuf-snapshot --timestamp-key tuf-timestamp --packages-key tuf-packages\n  \
+    # Give clients repo/metadata/1.root.json out of band."
+)]
+pub(crate) struct InitArgs {
+    /// The repository folder to make (it gets metadata/ and targets/).
+    #[arg(long, value_name = "DIR")]
+    repo: PathBuf,
+    /// A root key (repeatable).
+    #[arg(long = "root-key", value_name = "KEY", required = true)]
+    root_keys: Vec<PathBuf>,
+    /// How many root keys must sign a new root.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    root_threshold: u64,
+    /// The top-level targets key: it signs root layouts and their keys.
+    #[arg(long = "targets-key", value_name = "KEY", required = true)]
+    targets_keys: Vec<PathBuf>,
+    /// The snapshot key.
+    #[arg(long = "snapshot-key", value_name = "KEY", required = true)]
+    snapshot_keys: Vec<PathBuf>,
+    /// The timestamp key.
+    #[arg(long = "timestamp-key", value_name = "KEY", required = true)]
+    timestamp_keys: Vec<PathBuf>,
+    /// The packages role's key: it signs packages and their links.
+    #[arg(long = "packages-key", value_name = "KEY", required = true)]
+    packages_keys: Vec<PathBuf>,
+    #[command(flatten)]
+    expiry: ExpiryArgs,
+}
+
+/// `intoto tuf add-target`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "The package and its links become targets of the packages role (links under \
+    in-toto-metadata/<evidence id>/, named by the package and all its in-toto files); the package's \
+    custom.in-toto lists them with the root layout. A layout not yet published becomes a target of \
+    the top-level targets role with its keys (then the targets key must sign too). Snapshot and \
+    timestamp are re-signed; target files are written first and timestamp.json last.\n\n\
+    Examples:\n  \
+    # A new layout: the packages, snapshot, timestamp and targets keys sign\n  \
+    intoto tuf add-target --repo repo --target hello.tar --in-toto root.layout *.link \\\n    \
+    --layout-key alice.pub --key tuf-packages --key tuf-snapshot \\\n    \
+    --key tuf-timestamp --key tuf-targets\n\n  \
+    # The next release, same layout, only the online keys; the file keeps the name\n  \
+    # the layout's rules expect, the target name gets a folder of its own\n  \
+    intoto tuf add-target --repo repo --target dist/hello.tar --name 1.1/hello.tar \\\n    \
+    --in-toto root.layout *.link --key tuf-packages --key tuf-snapshot --key tuf-timestamp"
+)]
+pub(crate) struct AddTargetArgs {
+    /// The repository folder.
+    #[arg(long, value_name = "DIR")]
+    repo: PathBuf,
+    /// The package file.
+    #[arg(long, value_name = "FILE")]
+    target: PathBuf,
+    /// Its target name (default: its file name).
+    #[arg(long, value_name = "NAME")]
+    name: Option<String>,
+    /// The root layout and the links the package was made with (told apart
+    /// by their type).
+    #[arg(long = "in-toto", value_name = "FILE", num_args = 1.., required = true)]
+    in_toto: Vec<PathBuf>,
+    /// The root layout or policy, when not among --in-toto (a policy must
+    /// be given here; --in-toto then holds its attestations).
+    #[arg(long, value_name = "FILE")]
+    layout: Option<PathBuf>,
+    /// The public keys that must have signed a new layout.
+    #[arg(long = "layout-key", value_name = "PUBKEY")]
+    layout_keys: Vec<PathBuf>,
+    /// A role key to sign with (repeatable): packages, snapshot, timestamp,
+    /// and targets for a new layout.
+    #[arg(long = "key", value_name = "KEY", required = true)]
+    keys: Vec<PathBuf>,
+    #[command(flatten)]
+    expiry: ExpiryArgs,
+}
+
+/// `intoto tuf rotate`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Clients that hold an older root.json follow the chain of roots: each new root \
+    is signed by a threshold of the previous root's keys and of its own.\n\n\
+    Examples:\n  \
+    # A new top-level targets key: root keys sign the new root, the new key re-signs targets\n  \
+    intoto tuf rotate --repo repo --role targets --new-key tuf-targets-2 \\\n    \
+    --key tuf-root --key tuf-snapshot --key tuf-timestamp\n\n  \
+    # A new packages key (re-delegated by the top-level targets)\n  \
+    intoto tuf rotate --repo repo --role packages-and-in-toto-metadata-signer \\\n    \
+    --new-key tuf-packages-2 --key tuf-targets --key tuf-snapshot --key tuf-timestamp"
+)]
+pub(crate) struct RotateArgs {
+    /// The repository folder.
+    #[arg(long, value_name = "DIR")]
+    repo: PathBuf,
+    /// The role: root, targets, snapshot, timestamp, or
+    /// packages-and-in-toto-metadata-signer.
+    #[arg(long, value_name = "ROLE")]
+    role: String,
+    /// The role's new key (PEM private key; repeatable).
+    #[arg(long = "new-key", value_name = "KEY", required = true)]
+    new_keys: Vec<PathBuf>,
+    /// The role's new threshold.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    threshold: u64,
+    /// Keys to sign with (repeatable): the current root keys, and the keys
+    /// of roles to re-sign.
+    #[arg(long = "key", value_name = "KEY", required = true)]
+    keys: Vec<PathBuf>,
+    #[command(flatten)]
+    expiry: ExpiryArgs,
+}
+
+pub(crate) fn run(command: TufCommand, format: Format, quiet: bool) -> anyhow::Result<Outcome> {
+    let (what, committed, extra) = match command {
+        TufCommand::Init(args) => {
+            let options = publish::InitOptions {
+                repo: args.repo.clone(),
+                root_keys: args.root_keys,
+                root_threshold: args.root_threshold,
+                targets_keys: args.targets_keys,
+                snapshot_keys: args.snapshot_keys,
+                timestamp_keys: args.timestamp_keys,
+                packages_keys: args.packages_keys,
+                expiries: args.expiry.expiries(),
+            };
+            let committed = publish::init(&options)
+                .with_context(|| format!("cannot make a repository in {}", args.repo.display()))?;
+            let root = args.repo.join("metadata").join("1.root.json");
+            (
+                format!(
+                    "made TUF repository {}; give clients {} out of band",
+                    args.repo.display(),
+                    root.display()
+                ),
+                committed,
+                json!({"root": root.display().to_string()}),
+            )
+        }
+        TufCommand::AddTarget(args) => {
+            let options = publish::AddTarget {
+                repo: args.repo.clone(),
+                target: args.target.clone(),
+                name: args.name,
+                in_toto: args.in_toto,
+                layout: args.layout,
+                layout_keys: args.layout_keys,
+                keys: args.keys,
+                expiries: args.expiry.expiries(),
+            };
+            let published = publish::add_target(&options)
+                .map_err(with_key_hint)
+                .with_context(|| {
+                    format!(
+                        "cannot publish {} in {}",
+                        args.target.display(),
+                        args.repo.display()
+                    )
+                })?;
+            (
+                format!(
+                    "published {} with {} link(s) and layout {}{}",
+                    published.target,
+                    published.links.len(),
+                    published.layout,
+                    if published.new_layout { " (new)" } else { "" }
+                ),
+                published.committed,
+                json!({
+                    "target": published.target,
+                    "layout": published.layout,
+                    "newLayout": published.new_layout,
+                    "links": published.links,
+                }),
+            )
+        }
+        TufCommand::Rotate(args) => {
+            let options = publish::Rotate {
+                repo: args.repo.clone(),
+                role: args.role.clone(),
+                new_keys: args.new_keys,
+                threshold: args.threshold,
+                keys: args.keys,
+                expiries: args.expiry.expiries(),
+            };
+            let committed = publish::rotate(&options)
+                .map_err(with_key_hint)
+                .with_context(|| format!("cannot rotate the keys of {}", args.role))?;
+            (
+                format!("rotated the keys of the {} role", args.role),
+                committed,
+                json!({"role": args.role}),
+            )
+        }
+    };
+    match format {
+        Format::Json => {
+            let mut value = extra;
+            value["written"] = json!(committed.written);
+            value["snapshotVersion"] = json!(committed.snapshot);
+            value["timestampVersion"] = json!(committed.timestamp);
+            output::json(&value)?;
+        }
+        Format::Text if !quiet => {
+            output::line(&format!(
+                "{what} (snapshot v{}, timestamp v{})",
+                committed.snapshot, committed.timestamp
+            ))?;
+        }
+        Format::Text => {}
+    }
+    Ok(Outcome::Success)
+}
+
+/// A signing failure says which keys to add.
+fn with_key_hint(err: TufError) -> anyhow::Error {
+    let hint = matches!(err, TufError::Sign { .. }).then(|| {
+        format!(
+            "give the role's key with --key (packages: {PACKAGES_ROLE}; a new layout also needs \
+             the top-level targets key; a rotation the root keys)"
+        )
+    });
+    let err = anyhow::Error::new(err);
+    match hint {
+        Some(hint) => err.context(hint),
+        None => err,
+    }
+}
+
+/// `intoto verify --tuf-repo`: where the package comes from.
+#[derive(Debug, Args)]
+pub(crate) struct TufArgs {
+    /// Verify a package from a TUF repository (ITE-2): an http(s):// or
+    /// file:// URL, or a folder, holding metadata/ and targets/. The root
+    /// layout, its keys and the links come from the repository too.
+    #[arg(long, value_name = "URL|DIR", requires_all = ["tuf_root", "target"])]
+    pub(crate) tuf_repo: Option<String>,
+    /// The trusted root.json of the repository, given out of band.
+    #[arg(long, value_name = "PATH", requires = "tuf_repo")]
+    pub(crate) tuf_root: Option<PathBuf>,
+    /// The package's target name.
+    #[arg(long, value_name = "NAME", requires = "tuf_repo")]
+    pub(crate) target: Option<String>,
+    /// Place the package in this folder, only if everything verified.
+    #[arg(long, value_name = "DIR", requires = "tuf_repo")]
+    pub(crate) download_to: Option<PathBuf>,
+    /// Where the TUF metadata trusted so far is kept between runs, to catch
+    /// rollbacks (default: $XDG_CACHE_HOME/intoto/tuf/<repository digest>,
+    /// or ~/.cache/intoto/tuf/…).
+    #[arg(long, value_name = "DIR", requires = "tuf_repo")]
+    pub(crate) tuf_metadata_dir: Option<PathBuf>,
+}
+
+/// The default folder for the trusted metadata of `repository`.
+fn default_metadata_dir(repository: &str) -> anyhow::Result<PathBuf> {
+    use sha2::Digest as _;
+    let base = match std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty()) {
+        Some(dir) => PathBuf::from(dir),
+        None => match std::env::var_os("HOME").filter(|v| !v.is_empty()) {
+            Some(home) => PathBuf::from(home).join(".cache"),
+            None => bail!(
+                "neither XDG_CACHE_HOME nor HOME is set: give --tuf-metadata-dir for the trusted \
+                 TUF metadata"
+            ),
+        },
+    };
+    let digest = sha2::Sha256::digest(repository.as_bytes());
+    let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    Ok(base.join("intoto").join("tuf").join(hex))
+}
+
+/// The verification of `intoto verify --tuf-repo`.
+pub(crate) struct TufVerify<'a> {
+    pub(crate) args: &'a TufArgs,
+    pub(crate) params: BTreeMap<String, String>,
+    pub(crate) inspection_timeout: u64,
+    pub(crate) sublayout_inspections: bool,
+    pub(crate) report: Option<&'a Path>,
+}
+
+pub(crate) fn verify(
+    request: TufVerify<'_>,
+    mut policy: crate::cmd::verify_policy::PolicyArgs,
+    format: Format,
+    verbose: bool,
+    quiet: bool,
+) -> anyhow::Result<Outcome> {
+    let args = request.args;
+    let (Some(repository), Some(root_path), Some(target)) =
+        (&args.tuf_repo, &args.tuf_root, &args.target)
+    else {
+        bail!("--tuf-repo needs --tuf-root and --target");
+    };
+    let root = intoto::fs::read(root_path, 1 << 20)?;
+    let metadata_dir = match &args.tuf_metadata_dir {
+        Some(dir) => dir.clone(),
+        None => default_metadata_dir(repository)?,
+    };
+    let staging_parent = match &args.download_to {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot make {}", dir.display()))?;
+            dir.clone()
+        }
+        None => std::env::temp_dir(),
+    };
+    let distribution = Distribution {
+        repository: repository.clone(),
+        root,
+        metadata_dir,
+    };
+    let bar = DownloadBar::new(quiet, target);
+    let fetched = intoto_tuf::client::fetch(&distribution, target, &staging_parent, &bar);
+    bar.finish();
+    let fetched = match fetched {
+        Ok(fetched) => fetched,
+        Err(err) if is_refusal(&err) => {
+            crate::exit::report_failure(&anyhow::Error::new(err).context(format!(
+                "{target} from {repository} is refused; nothing was placed"
+            )));
+            return Ok(Outcome::Failed);
+        }
+        Err(err) => return Err(err.into()),
+    };
+    tracing::info!(
+        target = target.as_str(),
+        layout = fetched.layout_name,
+        links = fetched.documents.len(),
+        "downloaded and checked against TUF metadata"
+    );
+    let runner = CommandRunner::new()
+        .timeout(Duration::from_secs(request.inspection_timeout))
+        .working_dir(fetched.work_dir());
+    let outcome = if is_layout(&fetched.layout) {
+        verify_with_layout(&fetched, &request, runner, format, verbose, quiet)?
+    } else {
+        let mut policy_request =
+            intoto::policy::PolicyRequest::new(&fetched.layout_name, Vec::new());
+        policy_request.policy_bytes = Some(fetched.layout.clone());
+        policy_request.keys = fetched.keys.clone();
+        policy_request.parameters = request.params.clone();
+        policy_request.runner = runner;
+        // The attestations are read as from `-a`: a private folder holding
+        // them under their names in the repository's package folder.
+        let attestations =
+            tempfile::tempdir().context("cannot make a folder for the attestations")?;
+        fetched.write_documents(attestations.path())?;
+        policy.attestations = vec![attestations.path().to_owned()];
+        policy.subjects = vec![fetched.package()];
+        crate::cmd::verify_policy::run(policy_request, request.report, policy, format, quiet)?
+    };
+    if outcome != Outcome::Success {
+        if !quiet && format == Format::Text {
+            output::line(&format!("{target} failed verification; nothing was placed"))?;
+        }
+        return Ok(outcome);
+    }
+    let versions = fetched.versions;
+    let placed = match &args.download_to {
+        Some(dir) => Some(fetched.place(dir)?),
+        None => None,
+    };
+    if !quiet && format == Format::Text {
+        output::line(&format!(
+            "{target}: TUF metadata trusted (root v{}, timestamp v{}, snapshot v{}, targets v{}); {}",
+            versions.root,
+            versions.timestamp,
+            versions.snapshot,
+            versions.targets,
+            match &placed {
+                Some(path) => format!("placed at {}", path.display()),
+                None => "not placed (no --download-to)".to_owned(),
+            }
+        ))?;
+    }
+    Ok(outcome)
+}
+
+fn verify_with_layout(
+    fetched: &Fetched,
+    request: &TufVerify<'_>,
+    runner: CommandRunner,
+    format: Format,
+    verbose: bool,
+    quiet: bool,
+) -> anyhow::Result<Outcome> {
+    let mut options = VerifyOptions::new()
+        .runner(runner)
+        .traces(verbose)
+        .sublayout_inspections(request.sublayout_inspections)
+        .expires_required(true);
+    if !request.params.is_empty() {
+        options = options.parameters(request.params.clone());
+    }
+    let links = fetched.links();
+    let report = verify_layout_with(
+        Path::new(&fetched.layout_name),
+        &fetched.layout,
+        &fetched.keys,
+        &links,
+        &options,
+    )
+    .context("verification could not be carried out")?;
+    match format {
+        Format::Json => {
+            let mut value = report.to_json()?;
+            value["tuf"] = json!({
+                "target": fetched.target,
+                "layout": fetched.layout_name,
+                "root": fetched.versions.root,
+                "timestamp": fetched.versions.timestamp,
+                "snapshot": fetched.versions.snapshot,
+                "targets": fetched.versions.targets,
+            });
+            output::json(&value)?;
+        }
+        Format::Text => report
+            .text_with(quiet, crate::hints::line_for)
+            .iter()
+            .try_for_each(|l| output::line(l))?,
+    }
+    if let Some(path) = request.report {
+        intoto::fs::write_atomic(path, report.html().as_bytes())
+            .with_context(|| format!("cannot write the report {}", path.display()))?;
+    }
+    Ok(if report.passed() {
+        Outcome::Success
+    } else {
+        Outcome::Failed
+    })
+}
+
+/// A progress bar for the package download, in bytes of the length TUF
+/// metadata gives (standard error, terminals only, after a short delay).
+struct DownloadBar {
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl DownloadBar {
+    fn new(quiet: bool, target: &str) -> Self {
+        use std::io::IsTerminal as _;
+        if quiet || !std::io::stderr().is_terminal() {
+            return Self { bar: None };
+        }
+        let bar = indicatif::ProgressBar::with_draw_target(
+            Some(0),
+            indicatif::ProgressDrawTarget::stderr(),
+        );
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{spinner} downloading {msg} {bytes}/{total_bytes} [{elapsed}] {wide_bar}",
+        ) {
+            bar.set_style(style);
+        }
+        bar.set_message(target.to_owned());
+        Self { bar: Some(bar) }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl intoto_tuf::client::DownloadProgress for DownloadBar {
+    fn advanced(&self, done: u64, total: u64) {
+        if let Some(bar) = &self.bar {
+            bar.set_length(total);
+            bar.set_position(done);
+        }
+    }
+}
+
+/// Whether the layout target is a classic layout (else a policy).
+fn is_layout(bytes: &[u8]) -> bool {
+    matches!(
+        intoto::model::Metadata::from_slice(bytes).and_then(intoto::model::Metadata::into_payload),
+        Ok(intoto::model::Payload::Layout(_))
+    )
+}
+
+/// Whether `err` is the repository failing a check (exit 1), not the
+/// client's own input (exit 2).
+fn is_refusal(err: &TufError) -> bool {
+    matches!(
+        err,
+        TufError::Untrusted { .. }
+            | TufError::Download { .. }
+            | TufError::InToto { .. }
+            | TufError::Key { .. }
+            | TufError::NoTarget { .. }
+    )
+}

@@ -1,0 +1,122 @@
+//! Where ITE-2 puts things in a repository, and the checks on names taken
+//! from metadata.
+
+/// The delegated targets role that signs packages and their links (online
+/// keys), as ITE-2 names it.
+pub const PACKAGES_ROLE: &str = "packages-and-in-toto-metadata-signer";
+
+/// The `custom` field of a targets entry listing in-toto metadata.
+pub const IN_TOTO: &str = "in-toto";
+
+/// The most in-toto targets one package may list.
+pub const MAX_LISTED: usize = 10_000;
+
+/// The most keys one layout target may list.
+pub const MAX_LAYOUT_KEYS: usize = 256;
+
+/// The target name of a root layout: by content, so that a new layout
+/// never replaces the one older packages were made with.
+pub fn layout_target(sha256_hex: &str, file_name: &str) -> String {
+    format!(
+        "in-toto-metadata/layouts/{}/{file_name}",
+        prefix(sha256_hex)
+    )
+}
+
+/// The target name of a layout public key.
+pub fn key_target(keyid: &str) -> String {
+    format!("in-toto-pubkeys/{keyid}.pub")
+}
+
+/// The target name of a package's link (or attestation) file: in a folder
+/// named by `evidence_id` ([`evidence_id`]), so that two releases never
+/// share a folder unless their package and metadata are identical.
+pub fn link_target(evidence_id: &str, file_name: &str) -> String {
+    format!("in-toto-metadata/{evidence_id}/{file_name}")
+}
+
+/// The folder id of a package's in-toto metadata: 32 hex digits of the
+/// SHA-256 over the package's digest and each file's name and digest.
+pub fn evidence_id(package_sha256_hex: &str, files: &[(String, String)]) -> String {
+    use sha2::Digest as _;
+    let mut hasher = sha2::Sha256::new();
+    hasher.update(package_sha256_hex.as_bytes());
+    for (name, sha256_hex) in files {
+        hasher.update([0]);
+        hasher.update(name.as_bytes());
+        hasher.update([0]);
+        hasher.update(sha256_hex.as_bytes());
+    }
+    let digest = hasher.finalize();
+    crate::keys::hex_of(&digest[..16])
+}
+
+fn prefix(hex: &str) -> &str {
+    hex.get(..16).unwrap_or(hex)
+}
+
+/// The last component of a target name, checked as a file name of its own
+/// (no separators, not `.` or `..`, no NUL, at most 255 bytes).
+///
+/// # Errors
+///
+/// Why the name cannot be a file name.
+pub fn file_name(target: &str) -> Result<&str, String> {
+    let last = target.rsplit('/').next().unwrap_or(target);
+    check_component(last).map(|()| last)
+}
+
+/// Checks one path component taken from metadata.
+///
+/// # Errors
+///
+/// Why it cannot be a file name.
+pub fn check_component(part: &str) -> Result<(), String> {
+    if part.is_empty() || part == "." || part == ".." {
+        return Err(format!("{part:?} is not a file name"));
+    }
+    if part.len() > 255 {
+        return Err("a name component is longer than 255 bytes".to_owned());
+    }
+    if part.contains(['/', '\\', '\0']) {
+        return Err(format!("{part:?} holds a path separator or NUL"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_follow_ite2() {
+        let sha = "0a33cbf67b70f315c0b7a83923bcef35308e986140169950e609e3be38585289";
+        assert_eq!(
+            layout_target(sha, "root.layout"),
+            "in-toto-metadata/layouts/0a33cbf67b70f315/root.layout"
+        );
+        let id = evidence_id(sha, &[("step1.87d52666.link".to_owned(), sha.to_owned())]);
+        assert_eq!(id.len(), 32);
+        assert_eq!(
+            link_target(&id, "step1.87d52666.link"),
+            format!("in-toto-metadata/{id}/step1.87d52666.link")
+        );
+        // Other evidence for the same package: another folder.
+        assert_ne!(id, evidence_id(sha, &[]));
+        assert_ne!(
+            id,
+            evidence_id(sha, &[("step1.87d52666.link".to_owned(), "00".to_owned())])
+        );
+        assert_eq!(key_target("abc"), "in-toto-pubkeys/abc.pub");
+    }
+
+    #[test]
+    fn file_names_are_checked() {
+        assert_eq!(file_name("a/b/pkg.tar.gz"), Ok("pkg.tar.gz"));
+        assert_eq!(file_name("pkg"), Ok("pkg"));
+        for bad in ["a/..", "a/", "", "x/.", "a/b\\c", "a\0b"] {
+            assert!(file_name(bad).is_err(), "{bad:?}");
+        }
+        assert!(file_name(&"x".repeat(256)).is_err());
+    }
+}

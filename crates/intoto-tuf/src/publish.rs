@@ -1,0 +1,683 @@
+//! The publisher: a repository laid out as ITE-2 describes.
+//!
+//! - `root.json` (offline root keys) names the keys of the top-level
+//!   roles, with consistent snapshots on.
+//! - `targets.json` (offline targets key) lists each root layout, with its
+//!   public keys in the layout target's `custom.in-toto`, and delegates
+//!   every other target (`*`, terminating) to [`PACKAGES_ROLE`].
+//! - [`PACKAGES_ROLE`] (online key) lists packages, each with
+//!   `custom.in-toto` naming its layout and links, and the links under
+//!   `in-toto-metadata/<package digest>/`.
+//! - `snapshot.json` and `timestamp.json` (online keys) are re-signed on
+//!   every change.
+//!
+//! Target files are stored as `targets/<sha256>.<name>` (consistent
+//! snapshots, as the client fetches them).
+
+use std::collections::HashMap;
+use std::num::NonZeroU64;
+use std::path::{Path, PathBuf};
+
+use aws_lc_rs::rand::SystemRandom;
+use intoto::crypto::KeyIdForm;
+use intoto::model::{Metadata, Payload};
+use serde_json::{Value, json};
+use tough::TargetName;
+use tough::editor::signed::SignedRole;
+use tough::key_source::KeySource;
+use tough::schema::decoded::{Decoded, Hex};
+use tough::schema::{
+    DelegatedRole, DelegatedTargets, Delegations, KeyHolder, PathPattern, PathSet, Role, RoleKeys,
+    RoleType, Root, Snapshot, Target, Targets, Timestamp,
+};
+
+use crate::TufError;
+use crate::keys::{PemKeySource, hex_of, read_all};
+use crate::names::{self, IN_TOTO, PACKAGES_ROLE};
+pub use crate::repo::{Committed, Expiries};
+use crate::repo::{Repo, SPEC_VERSION, bump, metafile, sign_error, write};
+
+/// The keys of a new repository's roles (PEM private key files).
+#[derive(Debug, Clone)]
+pub struct InitOptions {
+    /// The repository folder: made, or empty.
+    pub repo: PathBuf,
+    /// Root keys (offline).
+    pub root_keys: Vec<PathBuf>,
+    /// How many root keys must sign a new root.
+    pub root_threshold: u64,
+    /// Top-level targets keys (offline): they sign the root layouts.
+    pub targets_keys: Vec<PathBuf>,
+    /// Snapshot key (online).
+    pub snapshot_keys: Vec<PathBuf>,
+    /// Timestamp key (online).
+    pub timestamp_keys: Vec<PathBuf>,
+    /// Packages role key (online): it signs packages and links.
+    pub packages_keys: Vec<PathBuf>,
+    /// Expiry of each role's metadata.
+    pub expiries: Expiries,
+}
+
+/// Makes a new repository: version 1 of every role, no targets yet.
+///
+/// # Errors
+///
+/// [`TufError`] naming the key, file or role at fault; nothing is
+/// written when a key cannot be used.
+pub fn init(options: &InitOptions) -> Result<Committed, TufError> {
+    block_on(&options.repo, init_async(options))
+}
+
+async fn init_async(options: &InitOptions) -> Result<Committed, TufError> {
+    let repo = &options.repo;
+    let metadata_dir = repo.join("metadata");
+    if metadata_dir.join("root.json").exists() {
+        return Err(TufError::Repository {
+            repo: repo.clone(),
+            reason: "already holds a repository (metadata/root.json)".to_owned(),
+        });
+    }
+    let mut all: Vec<Box<dyn KeySource>> = Vec::new();
+    let mut root = Root {
+        spec_version: SPEC_VERSION.to_owned(),
+        consistent_snapshot: true,
+        version: NonZeroU64::MIN,
+        expires: jiff::Timestamp::now() + options.expiries.root,
+        keys: HashMap::new(),
+        roles: HashMap::new(),
+        _extra: HashMap::new(),
+    };
+    let roles = [
+        (RoleType::Root, &options.root_keys, options.root_threshold),
+        (RoleType::Targets, &options.targets_keys, 1),
+        (RoleType::Snapshot, &options.snapshot_keys, 1),
+        (RoleType::Timestamp, &options.timestamp_keys, 1),
+    ];
+    for (role, paths, threshold) in roles {
+        let keyids = add_keys(&mut root.keys, paths, &mut all, &format!("{role}"))?;
+        let threshold = checked_threshold(repo, &format!("{role}"), threshold, keyids.len())?;
+        root.roles.insert(
+            role,
+            RoleKeys {
+                keyids,
+                threshold,
+                _extra: HashMap::new(),
+            },
+        );
+    }
+    let mut delegation_keys = HashMap::new();
+    let packages_keyids = add_keys(
+        &mut delegation_keys,
+        &options.packages_keys,
+        &mut all,
+        PACKAGES_ROLE,
+    )?;
+    let rng = SystemRandom::new();
+    let holder = KeyHolder::Root(root.clone());
+    let signed_root = SignedRole::new(root.clone(), &holder, &all, &rng)
+        .await
+        .map_err(|source| sign_error("root", source))?;
+    let now = jiff::Timestamp::now();
+    let mut targets = Targets::new(
+        SPEC_VERSION.to_owned(),
+        NonZeroU64::MIN,
+        now + options.expiries.targets,
+    );
+    let mut delegations = Delegations::new();
+    delegations.keys = delegation_keys;
+    delegations.roles.push(DelegatedRole {
+        name: PACKAGES_ROLE.to_owned(),
+        keyids: packages_keyids,
+        threshold: NonZeroU64::MIN,
+        paths: PathSet::Paths(vec![PathPattern::new("*").map_err(|e| {
+            TufError::Repository {
+                repo: repo.clone(),
+                reason: e.to_string(),
+            }
+        })?]),
+        terminating: true,
+        targets: None,
+    });
+    targets.delegations = Some(delegations.clone());
+    let packages = DelegatedTargets {
+        name: PACKAGES_ROLE.to_owned(),
+        targets: Targets::new(
+            SPEC_VERSION.to_owned(),
+            NonZeroU64::MIN,
+            now + options.expiries.packages,
+        ),
+    };
+    let signed_packages =
+        SignedRole::new(packages, &KeyHolder::Delegations(delegations), &all, &rng)
+            .await
+            .map_err(|source| sign_error(PACKAGES_ROLE, source))?;
+    let signed_targets = SignedRole::new(targets, &holder, &all, &rng)
+        .await
+        .map_err(|source| sign_error("targets", source))?;
+    let mut snapshot = Snapshot::new(
+        SPEC_VERSION.to_owned(),
+        NonZeroU64::MIN,
+        now + options.expiries.snapshot,
+    );
+    snapshot.meta.insert(
+        "targets.json".to_owned(),
+        metafile(
+            NonZeroU64::MIN,
+            signed_targets.buffer(),
+            signed_targets.sha256(),
+        ),
+    );
+    snapshot.meta.insert(
+        format!("{PACKAGES_ROLE}.json"),
+        metafile(
+            NonZeroU64::MIN,
+            signed_packages.buffer(),
+            signed_packages.sha256(),
+        ),
+    );
+    let signed_snapshot = SignedRole::new(snapshot, &holder, &all, &rng)
+        .await
+        .map_err(|source| sign_error("snapshot", source))?;
+    let mut timestamp = Timestamp::new(
+        SPEC_VERSION.to_owned(),
+        NonZeroU64::MIN,
+        now + options.expiries.timestamp,
+    );
+    timestamp.meta.insert(
+        "snapshot.json".to_owned(),
+        metafile(
+            NonZeroU64::MIN,
+            signed_snapshot.buffer(),
+            signed_snapshot.sha256(),
+        ),
+    );
+    let signed_timestamp = SignedRole::new(timestamp, &holder, &all, &rng)
+        .await
+        .map_err(|source| sign_error("timestamp", source))?;
+    std::fs::create_dir_all(repo.join("targets")).map_err(|e| TufError::io(repo, e))?;
+    let files: [(String, &[u8]); 6] = [
+        ("1.root.json".to_owned(), signed_root.buffer()),
+        (
+            signed_targets.signed().signed.filename(true),
+            signed_targets.buffer(),
+        ),
+        (
+            signed_packages.signed().signed.filename(true),
+            signed_packages.buffer(),
+        ),
+        (
+            signed_snapshot.signed().signed.filename(true),
+            signed_snapshot.buffer(),
+        ),
+        ("root.json".to_owned(), signed_root.buffer()),
+        ("timestamp.json".to_owned(), signed_timestamp.buffer()),
+    ];
+    std::fs::create_dir_all(&metadata_dir).map_err(|e| TufError::io(&metadata_dir, e))?;
+    for (name, bytes) in &files {
+        write(&metadata_dir.join(name), bytes)?;
+    }
+    Ok(Committed {
+        written: files.into_iter().map(|(n, _)| n).collect(),
+        snapshot: 1,
+        timestamp: 1,
+    })
+}
+
+fn add_keys(
+    keys: &mut HashMap<Decoded<Hex>, tough::schema::key::Key>,
+    paths: &[PathBuf],
+    all: &mut Vec<Box<dyn KeySource>>,
+    role: &str,
+) -> Result<Vec<Decoded<Hex>>, TufError> {
+    let mut keyids = Vec::new();
+    for path in paths {
+        let source = PemKeySource::read(path)?;
+        let key = source.public()?;
+        let keyid = key.key_id().map_err(|e| TufError::SigningKey {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+        if keyids.contains(&keyid) {
+            return Err(TufError::SigningKey {
+                path: path.clone(),
+                reason: format!("given twice for the {role} role"),
+            });
+        }
+        keys.insert(keyid.clone(), key);
+        keyids.push(keyid);
+        all.push(Box::new(source));
+    }
+    Ok(keyids)
+}
+
+fn checked_threshold(
+    repo: &Path,
+    role: &str,
+    threshold: u64,
+    keys: usize,
+) -> Result<NonZeroU64, TufError> {
+    match NonZeroU64::new(threshold) {
+        Some(t) if t.get() <= keys as u64 => Ok(t),
+        _ => Err(TufError::Repository {
+            repo: repo.to_owned(),
+            reason: format!(
+                "the {role} role has {keys} key(s) and a threshold of {threshold}: give between 1 \
+                 and {keys}"
+            ),
+        }),
+    }
+}
+
+/// A package to publish with the in-toto metadata it was made with.
+#[derive(Debug, Clone)]
+pub struct AddTarget {
+    /// The repository folder.
+    pub repo: PathBuf,
+    /// The package file.
+    pub target: PathBuf,
+    /// Its target name (default: its file name).
+    pub name: Option<String>,
+    /// Links and the root layout (told apart by their `_type`), or
+    /// attestations when `layout` is given.
+    pub in_toto: Vec<PathBuf>,
+    /// The root layout or policy, when not among `in_toto`.
+    pub layout: Option<PathBuf>,
+    /// The layout's public keys (PEM): needed when the layout is new.
+    pub layout_keys: Vec<PathBuf>,
+    /// Role keys to sign with (PEM private keys): packages, snapshot,
+    /// timestamp, and targets when the layout is new.
+    pub keys: Vec<PathBuf>,
+    /// Expiry of re-signed metadata.
+    pub expiries: Expiries,
+}
+
+/// What `add_target` published.
+#[derive(Debug, Clone)]
+pub struct Published {
+    /// The package's target name.
+    pub target: String,
+    /// The root layout's target name.
+    pub layout: String,
+    /// Whether the layout was new (the top-level targets were re-signed).
+    pub new_layout: bool,
+    /// The links' target names.
+    pub links: Vec<String>,
+    /// The metadata written.
+    pub committed: Committed,
+}
+
+/// Publishes a package with its in-toto metadata.
+///
+/// # Errors
+///
+/// [`TufError`] naming the file, key or role at fault. Target files are
+/// written first and metadata last, so a failure leaves the repository's
+/// current metadata as it was.
+pub fn add_target(options: &AddTarget) -> Result<Published, TufError> {
+    block_on(&options.repo, add_target_async(options))
+}
+
+async fn add_target_async(options: &AddTarget) -> Result<Published, TufError> {
+    let keys = read_all(&options.keys)?;
+    let mut repo = Repo::load(&options.repo).await?;
+    let package_file = &options.target;
+    let name = match &options.name {
+        Some(name) => name.clone(),
+        None => package_file
+            .file_name()
+            .and_then(|n| n.to_str())
+            .map(str::to_owned)
+            .ok_or_else(|| TufError::io(package_file, "has no file name to publish it under"))?,
+    };
+    names::file_name(&name).map_err(|reason| TufError::InToto {
+        name: name.clone(),
+        reason,
+    })?;
+    let target_name = checked_target_name(&name)?;
+    if repo.targets.targets.contains_key(&target_name) {
+        return Err(TufError::InToto {
+            name,
+            reason: "is a target of the top-level role (a layout or key)".to_owned(),
+        });
+    }
+    let (layout_path, links) = sort_in_toto(options)?;
+    let package = target_of(package_file).await?;
+    let package_sha = hex_of(&package.hashes.sha256);
+
+    // The root layout: a target of the top-level role, by content.
+    let layout_target = target_of(&layout_path).await?;
+    let layout_file = file_name_of(&layout_path)?;
+    let layout_sha = hex_of(&layout_target.hashes.sha256);
+    let layout_name = names::layout_target(&layout_sha, &layout_file);
+    let layout_tn = checked_target_name(&layout_name)?;
+    let new_layout = !repo.targets.targets.contains_key(&layout_tn);
+    if new_layout {
+        if options.layout_keys.is_empty() {
+            return Err(TufError::InToto {
+                name: layout_name,
+                reason: "a new layout: give the public keys that must have signed it with \
+                         --layout-key"
+                    .to_owned(),
+            });
+        }
+        let mut key_names = Vec::new();
+        for key_path in &options.layout_keys {
+            let key = intoto::fs::read_public_key(key_path, KeyIdForm::Modern)
+                .map_err(|e| TufError::io(key_path, e))?;
+            let key_name = names::key_target(key.keyid().as_str());
+            let key_target = target_of(key_path).await?;
+            store_target(&repo, &key_name, key_path, &key_target)?;
+            repo.targets
+                .targets
+                .insert(checked_target_name(&key_name)?, key_target);
+            key_names.push(Value::String(key_name));
+        }
+        let mut layout_entry = layout_target;
+        layout_entry
+            .custom
+            .insert(IN_TOTO.to_owned(), Value::Array(key_names));
+        store_target(&repo, &layout_name, &layout_path, &layout_entry)?;
+        repo.targets.targets.insert(layout_tn, layout_entry);
+        repo.targets_changed = true;
+    } else if !options.layout_keys.is_empty() {
+        tracing::warn!(
+            layout = layout_name,
+            "the layout is already published with its keys; --layout-key is ignored"
+        );
+    }
+
+    // The package and its links: targets of the packages role, in a
+    // folder named by the package and all its metadata.
+    let mut link_targets = Vec::with_capacity(links.len());
+    for link in &links {
+        let file_name = file_name_of(link)?;
+        if link_targets
+            .iter()
+            .any(|(n, _, _): &(String, _, _)| *n == file_name)
+        {
+            return Err(TufError::io(link, "two in-toto files share this file name"));
+        }
+        link_targets.push((file_name, link, target_of(link).await?));
+    }
+    let evidence: Vec<(String, String)> =
+        std::iter::once((layout_name.clone(), layout_sha.clone()))
+            .chain(
+                link_targets
+                    .iter()
+                    .map(|(n, _, t)| (n.clone(), hex_of(&t.hashes.sha256))),
+            )
+            .collect();
+    let id = names::evidence_id(&package_sha, &evidence);
+    let mut listed = vec![json!(layout_name)];
+    let mut link_names = Vec::new();
+    for (file_name, link, target) in link_targets {
+        let link_name = names::link_target(&id, &file_name);
+        let link_tn = checked_target_name(&link_name)?;
+        if let Some(existing) = repo.packages.targets.get(&link_tn)
+            && existing.hashes.sha256 != target.hashes.sha256
+        {
+            return Err(TufError::InToto {
+                name: link_name,
+                reason: "is already published with other contents".to_owned(),
+            });
+        }
+        store_target(&repo, &link_name, link, &target)?;
+        repo.packages.targets.insert(link_tn, target);
+        listed.push(json!(link_name));
+        link_names.push(link_name);
+    }
+    let mut package_entry = package;
+    package_entry
+        .custom
+        .insert(IN_TOTO.to_owned(), Value::Array(listed));
+    store_target(&repo, &name, package_file, &package_entry)?;
+    repo.packages.targets.insert(target_name, package_entry);
+    repo.packages_changed = true;
+    let committed = repo.commit(&keys, &options.expiries).await?;
+    Ok(Published {
+        target: name,
+        layout: layout_name,
+        new_layout,
+        links: link_names,
+        committed,
+    })
+}
+
+/// The root layout (or policy) and the links among the `--in-toto` files.
+fn sort_in_toto(options: &AddTarget) -> Result<(PathBuf, Vec<PathBuf>), TufError> {
+    let mut layout = options.layout.clone();
+    let mut links = Vec::new();
+    for path in &options.in_toto {
+        let bytes = intoto::fs::read(path, intoto::fs::MAX_METADATA_BYTES)
+            .map_err(|e| TufError::io(path, e))?;
+        let is_layout = matches!(
+            Metadata::from_slice(&bytes).and_then(Metadata::into_payload),
+            Ok(Payload::Layout(_))
+        );
+        if is_layout {
+            if let Some(first) = &layout {
+                return Err(TufError::io(
+                    path,
+                    format!("a second root layout (the first is {})", first.display()),
+                ));
+            }
+            layout = Some(path.clone());
+        } else {
+            links.push(path.clone());
+        }
+    }
+    let layout = layout.ok_or_else(|| TufError::InToto {
+        name: options.target.display().to_string(),
+        reason: "no root layout among the --in-toto files (or give a policy with --layout)"
+            .to_owned(),
+    })?;
+    if links.is_empty() {
+        return Err(TufError::InToto {
+            name: options.target.display().to_string(),
+            reason: "no links: give the step links the package was made with".to_owned(),
+        });
+    }
+    Ok((layout, links))
+}
+
+fn file_name_of(path: &Path) -> Result<String, TufError> {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| TufError::io(path, "has no UTF-8 file name"))?;
+    names::check_component(name).map_err(|reason| TufError::io(path, reason))?;
+    Ok(name.to_owned())
+}
+
+fn checked_target_name(name: &str) -> Result<TargetName, TufError> {
+    TargetName::new(name).map_err(|e| TufError::InToto {
+        name: name.to_owned(),
+        reason: format!("not a target name: {e}"),
+    })
+}
+
+async fn target_of(path: &Path) -> Result<Target, TufError> {
+    Target::from_path(path)
+        .await
+        .map_err(|e| TufError::io(path, e))
+}
+
+/// Copies `from` into the targets folder where a consistent-snapshot
+/// client fetches target `name`: `targets/<sha256>.<name>`.
+fn store_target(repo: &Repo, name: &str, from: &Path, target: &Target) -> Result<(), TufError> {
+    let dest = repo
+        .targets_dir()
+        .join(format!("{}.{name}", hex_of(&target.hashes.sha256)));
+    if let Some(parent) = dest.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| TufError::io(parent, e))?;
+    }
+    let pending = intoto::fs::PendingFile::create(&dest).map_err(|e| TufError::io(&dest, e))?;
+    let mut source = std::fs::File::open(from).map_err(|e| TufError::io(from, e))?;
+    let mut offset = 0u64;
+    let mut buffer = vec![0u8; 1 << 20];
+    loop {
+        let n = std::io::Read::read(&mut source, &mut buffer).map_err(|e| TufError::io(from, e))?;
+        if n == 0 {
+            break;
+        }
+        pending
+            .write_at(offset, &buffer[..n])
+            .map_err(|e| TufError::io(&dest, e))?;
+        offset += n as u64;
+    }
+    if offset != target.length {
+        return Err(TufError::io(from, "changed while it was being published"));
+    }
+    pending.commit().map_err(|e| TufError::io(&dest, e))
+}
+
+/// A key rotation: the keys of one role replaced in a new root.
+#[derive(Debug, Clone)]
+pub struct Rotate {
+    /// The repository folder.
+    pub repo: PathBuf,
+    /// The role whose keys are replaced: root, targets, snapshot,
+    /// timestamp, or the packages role.
+    pub role: String,
+    /// The new keys (PEM private keys: new keys sign what they now own).
+    pub new_keys: Vec<PathBuf>,
+    /// The role's new threshold.
+    pub threshold: u64,
+    /// Keys to sign with: the current root keys (and, for a new root
+    /// role, the new ones are added), plus any role key needed to re-sign.
+    pub keys: Vec<PathBuf>,
+    /// Expiry of re-signed metadata.
+    pub expiries: Expiries,
+}
+
+/// Replaces a role's keys. The root, targets, snapshot and timestamp
+/// roles get a new root version (signed by the old and the new root
+/// keys); the packages role is re-delegated in new top-level targets.
+/// Everything the role signs is re-signed with the new keys.
+///
+/// # Errors
+///
+/// [`TufError`] naming the role, key or file at fault.
+pub fn rotate(options: &Rotate) -> Result<Committed, TufError> {
+    block_on(&options.repo, rotate_async(options))
+}
+
+async fn rotate_async(options: &Rotate) -> Result<Committed, TufError> {
+    let mut keys = read_all(&options.keys)?;
+    let mut repo = Repo::load(&options.repo).await?;
+    let mut new_keys = HashMap::new();
+    let mut new_sources = Vec::new();
+    let keyids = add_keys(
+        &mut new_keys,
+        &options.new_keys,
+        &mut new_sources,
+        &options.role,
+    )?;
+    keys.extend(new_sources);
+    let threshold = checked_threshold(&repo.dir, &options.role, options.threshold, keyids.len())?;
+    if options.role == PACKAGES_ROLE {
+        let delegations =
+            repo.targets
+                .delegations
+                .as_mut()
+                .ok_or_else(|| TufError::Repository {
+                    repo: options.repo.clone(),
+                    reason: "the top-level targets delegate nothing".to_owned(),
+                })?;
+        let Some(role) = delegations
+            .roles
+            .iter_mut()
+            .find(|r| r.name == PACKAGES_ROLE)
+        else {
+            return Err(TufError::Repository {
+                repo: options.repo.clone(),
+                reason: format!("no {PACKAGES_ROLE} role"),
+            });
+        };
+        for old in &role.keyids {
+            delegations.keys.remove(old);
+        }
+        role.keyids = keyids;
+        role.threshold = threshold;
+        delegations.keys.extend(new_keys);
+        repo.targets_changed = true;
+        repo.packages_changed = true;
+        return repo.commit(&keys, &options.expiries).await;
+    }
+    let role_type = match options.role.as_str() {
+        "root" => RoleType::Root,
+        "targets" => RoleType::Targets,
+        "snapshot" => RoleType::Snapshot,
+        "timestamp" => RoleType::Timestamp,
+        other => {
+            return Err(TufError::Repository {
+                repo: options.repo.clone(),
+                reason: format!(
+                    "no role {other:?} (root, targets, snapshot, timestamp or {PACKAGES_ROLE})"
+                ),
+            });
+        }
+    };
+    let old_root = repo.root.signed.clone();
+    let mut root = old_root.clone();
+    root.version = bump(root.version);
+    root.expires = jiff::Timestamp::now() + options.expiries.root;
+    if let Some(old) = root.roles.get(&role_type) {
+        let still_used: Vec<_> = root
+            .roles
+            .iter()
+            .filter(|(r, _)| **r != role_type)
+            .flat_map(|(_, k)| k.keyids.clone())
+            .collect();
+        for keyid in old.keyids.clone() {
+            if !still_used.contains(&keyid) {
+                root.keys.remove(&keyid);
+            }
+        }
+    }
+    root.keys.extend(new_keys);
+    root.roles.insert(
+        role_type,
+        RoleKeys {
+            keyids,
+            threshold,
+            _extra: HashMap::new(),
+        },
+    );
+    // A new root is signed by a threshold of the old root keys and of the
+    // new ones.
+    let rng = SystemRandom::new();
+    let by_new = SignedRole::new(root.clone(), &KeyHolder::Root(root.clone()), &keys, &rng)
+        .await
+        .map_err(|source| sign_error("root", source))?;
+    let by_old = SignedRole::new(root.clone(), &KeyHolder::Root(old_root), &keys, &rng)
+        .await
+        .map_err(|source| sign_error("root", source))?;
+    let mut old_signatures = by_old.signed().signatures.clone();
+    old_signatures.retain(|s| {
+        !by_new
+            .signed()
+            .signatures
+            .iter()
+            .any(|n| n.keyid == s.keyid)
+    });
+    let signed_root = by_new
+        .add_old_signatures(old_signatures)
+        .map_err(|source| sign_error("root", source))?;
+    repo.new_root = Some(signed_root);
+    if role_type == RoleType::Targets {
+        repo.targets_changed = true;
+    }
+    repo.commit(&keys, &options.expiries).await
+}
+
+fn block_on<T>(
+    repo: &Path,
+    future: impl std::future::Future<Output = Result<T, TufError>>,
+) -> Result<T, TufError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| TufError::io(repo, e))?
+        .block_on(future)
+}

@@ -1,0 +1,292 @@
+//! A repository's metadata as the publisher edits it: loaded through TUF
+//! (so the publisher, too, only builds on metadata whose signatures hold),
+//! changed role by role, then signed with bumped versions and written
+//! targets first, timestamp last.
+
+use std::collections::HashMap;
+use std::num::NonZeroU64;
+use std::path::{Path, PathBuf};
+
+use aws_lc_rs::rand::SystemRandom;
+use tough::editor::signed::SignedRole;
+use tough::key_source::KeySource;
+use tough::schema::decoded::{Decoded, Hex};
+use tough::schema::{
+    DelegatedTargets, Hashes, KeyHolder, Metafile, Role, Root, Signed, Snapshot, Targets, Timestamp,
+};
+use tough::{ExpirationEnforcement, RepositoryLoader};
+
+use crate::TufError;
+use crate::names::PACKAGES_ROLE;
+
+/// The TUF specification version written.
+pub(crate) const SPEC_VERSION: &str = "1.0.0";
+
+/// How long each role's metadata stays valid when (re)signed.
+#[derive(Debug, Clone, Copy)]
+pub struct Expiries {
+    /// root.json (offline keys): default 365 days.
+    pub root: jiff::SignedDuration,
+    /// targets.json (offline keys): default 365 days.
+    pub targets: jiff::SignedDuration,
+    /// The packages role (online key): default 7 days.
+    pub packages: jiff::SignedDuration,
+    /// snapshot.json (online key): default 7 days.
+    pub snapshot: jiff::SignedDuration,
+    /// timestamp.json (online key): default 1 day.
+    pub timestamp: jiff::SignedDuration,
+}
+
+impl Default for Expiries {
+    fn default() -> Self {
+        let days = |d: i64| jiff::SignedDuration::from_hours(24 * d);
+        Self {
+            root: days(365),
+            targets: days(365),
+            packages: days(7),
+            snapshot: days(7),
+            timestamp: days(1),
+        }
+    }
+}
+
+/// The metadata of a repository, as trusted and as being changed.
+pub(crate) struct Repo {
+    pub(crate) dir: PathBuf,
+    pub(crate) root: Signed<Root>,
+    /// A new root to write (rotation), signed.
+    pub(crate) new_root: Option<SignedRole<Root>>,
+    pub(crate) targets: Targets,
+    pub(crate) targets_changed: bool,
+    pub(crate) packages: Targets,
+    pub(crate) packages_changed: bool,
+    pub(crate) snapshot: Snapshot,
+    pub(crate) timestamp_version: u64,
+}
+
+impl Repo {
+    pub(crate) fn metadata_dir(&self) -> PathBuf {
+        self.dir.join("metadata")
+    }
+
+    pub(crate) fn targets_dir(&self) -> PathBuf {
+        self.dir.join("targets")
+    }
+
+    /// Loads `dir`'s metadata, trusting its latest `metadata/root.json`
+    /// (the publisher's own), expired or not (it is about to re-sign).
+    pub(crate) async fn load(dir: &Path) -> Result<Self, TufError> {
+        let refuse = |reason: String| TufError::Repository {
+            repo: dir.to_owned(),
+            reason,
+        };
+        let root_path = dir.join("metadata").join("root.json");
+        let root = intoto::fs::read(&root_path, 1 << 20).map_err(|e| {
+            refuse(format!(
+                "{e} (make a repository with `intoto tuf init` first)"
+            ))
+        })?;
+        let (metadata, targets) = crate::client::urls(&dir.to_string_lossy())?;
+        let cache = tempfile::tempdir().map_err(|e| TufError::io(dir, e))?;
+        let repo = RepositoryLoader::new(&root, metadata, targets)
+            .datastore(cache.path())
+            .expiration_enforcement(ExpirationEnforcement::Unsafe)
+            .load()
+            .await
+            .map_err(|e| TufError::Untrusted {
+                url: dir.display().to_string(),
+                reason: crate::error::finding(&e),
+            })?;
+        let top = repo.targets().signed.clone();
+        let packages = top
+            .delegated_targets(PACKAGES_ROLE)
+            .map_err(|_| {
+                refuse(format!(
+                    "the top-level targets delegate no {PACKAGES_ROLE} role"
+                ))
+            })?
+            .signed
+            .clone();
+        Ok(Self {
+            dir: dir.to_owned(),
+            root: repo.root().clone(),
+            new_root: None,
+            targets: top,
+            targets_changed: false,
+            packages,
+            packages_changed: false,
+            snapshot: repo.snapshot().signed.clone(),
+            timestamp_version: repo.timestamp().signed.version.get(),
+        })
+    }
+
+    /// The delegations of the top-level targets (the packages role's keys).
+    fn delegations(&self) -> Result<tough::schema::Delegations, TufError> {
+        self.targets
+            .delegations
+            .clone()
+            .ok_or_else(|| TufError::Repository {
+                repo: self.dir.clone(),
+                reason: "the top-level targets delegate nothing".to_owned(),
+            })
+    }
+
+    fn trusted_root(&self) -> &Root {
+        self.new_root
+            .as_ref()
+            .map_or(&self.root.signed, |r| &r.signed().signed)
+    }
+
+    /// Signs what changed (versions one up), then snapshot and timestamp,
+    /// and writes them: new targets files were written before, and the
+    /// timestamp, which makes it all current, goes last.
+    pub(crate) async fn commit(
+        mut self,
+        keys: &[Box<dyn KeySource>],
+        expiries: &Expiries,
+    ) -> Result<Committed, TufError> {
+        let rng = SystemRandom::new();
+        let now = jiff::Timestamp::now();
+        let root_holder = KeyHolder::Root(self.trusted_root().clone());
+        let consistent = self.trusted_root().consistent_snapshot;
+        let mut written = Vec::new();
+        let metadata_dir = self.metadata_dir();
+        std::fs::create_dir_all(&metadata_dir).map_err(|e| TufError::io(&metadata_dir, e))?;
+        if let Some(root) = &self.new_root {
+            let version = root.signed().signed.version.get();
+            write(
+                &metadata_dir.join(format!("{version}.root.json")),
+                root.buffer(),
+            )?;
+            written.push(format!("{version}.root.json"));
+        }
+        let mut packages_meta = self
+            .snapshot
+            .meta
+            .get(&format!("{PACKAGES_ROLE}.json"))
+            .cloned();
+        if self.packages_changed {
+            self.packages.version = bump(self.packages.version);
+            self.packages.expires = now + expiries.packages;
+            let role = DelegatedTargets {
+                name: PACKAGES_ROLE.to_owned(),
+                targets: self.packages.clone(),
+            };
+            let holder = KeyHolder::Delegations(self.delegations()?);
+            let signed = SignedRole::new(role, &holder, keys, &rng)
+                .await
+                .map_err(|source| sign_error(PACKAGES_ROLE, source))?;
+            let name = signed.signed().signed.filename(consistent);
+            write(&metadata_dir.join(&name), signed.buffer())?;
+            written.push(name);
+            packages_meta = Some(metafile(
+                signed.signed().signed.version(),
+                signed.buffer(),
+                signed.sha256(),
+            ));
+        }
+        let mut targets_meta = self.snapshot.meta.get("targets.json").cloned();
+        if self.targets_changed {
+            self.targets.version = bump(self.targets.version);
+            self.targets.expires = now + expiries.targets;
+            let signed = SignedRole::new(self.targets.clone(), &root_holder, keys, &rng)
+                .await
+                .map_err(|source| sign_error("targets", source))?;
+            let name = signed.signed().signed.filename(consistent);
+            write(&metadata_dir.join(&name), signed.buffer())?;
+            written.push(name);
+            targets_meta = Some(metafile(
+                signed.signed().signed.version(),
+                signed.buffer(),
+                signed.sha256(),
+            ));
+        }
+        let mut snapshot = Snapshot::new(
+            SPEC_VERSION.to_owned(),
+            bump(self.snapshot.version),
+            now + expiries.snapshot,
+        );
+        let missing = |what: &str| TufError::Repository {
+            repo: self.dir.clone(),
+            reason: format!("the snapshot does not list {what}"),
+        };
+        snapshot.meta.insert(
+            "targets.json".to_owned(),
+            targets_meta.ok_or_else(|| missing("targets.json"))?,
+        );
+        snapshot.meta.insert(
+            format!("{PACKAGES_ROLE}.json"),
+            packages_meta.ok_or_else(|| missing(PACKAGES_ROLE))?,
+        );
+        let snapshot = SignedRole::new(snapshot, &root_holder, keys, &rng)
+            .await
+            .map_err(|source| sign_error("snapshot", source))?;
+        let name = snapshot.signed().signed.filename(consistent);
+        write(&metadata_dir.join(&name), snapshot.buffer())?;
+        written.push(name);
+        let mut timestamp = Timestamp::new(
+            SPEC_VERSION.to_owned(),
+            NonZeroU64::new(self.timestamp_version.saturating_add(1)).unwrap_or(NonZeroU64::MIN),
+            now + expiries.timestamp,
+        );
+        timestamp.meta.insert(
+            "snapshot.json".to_owned(),
+            metafile(
+                snapshot.signed().signed.version,
+                snapshot.buffer(),
+                snapshot.sha256(),
+            ),
+        );
+        let timestamp = SignedRole::new(timestamp, &root_holder, keys, &rng)
+            .await
+            .map_err(|source| sign_error("timestamp", source))?;
+        if let Some(root) = &self.new_root {
+            write(&metadata_dir.join("root.json"), root.buffer())?;
+        }
+        write(&metadata_dir.join("timestamp.json"), timestamp.buffer())?;
+        written.push("timestamp.json".to_owned());
+        Ok(Committed {
+            written,
+            snapshot: snapshot.signed().signed.version.get(),
+            timestamp: timestamp.signed().signed.version.get(),
+        })
+    }
+}
+
+/// What a commit wrote.
+#[derive(Debug, Clone)]
+pub struct Committed {
+    /// The metadata files written, in order.
+    pub written: Vec<String>,
+    /// The new snapshot version.
+    pub snapshot: u64,
+    /// The new timestamp version.
+    pub timestamp: u64,
+}
+
+pub(crate) fn bump(version: NonZeroU64) -> NonZeroU64 {
+    version.checked_add(1).unwrap_or(version)
+}
+
+pub(crate) fn metafile(version: NonZeroU64, buffer: &[u8], sha256: &[u8]) -> Metafile {
+    Metafile {
+        length: Some(buffer.len() as u64),
+        hashes: Some(Hashes {
+            sha256: Decoded::<Hex>::from(sha256.to_vec()),
+            _extra: HashMap::new(),
+        }),
+        version,
+        _extra: HashMap::new(),
+    }
+}
+
+pub(crate) fn sign_error(role: &str, source: tough::error::Error) -> TufError {
+    TufError::Sign {
+        role: role.to_owned(),
+        reason: crate::error::finding(&source),
+    }
+}
+
+pub(crate) fn write(path: &Path, bytes: &[u8]) -> Result<(), TufError> {
+    intoto::fs::write_atomic(path, bytes).map_err(|e| TufError::io(path, e))
+}
