@@ -124,7 +124,7 @@ layout = {"_type": "layout", "expires": "2099-01-01T00:00:00Z", "readme": "", "k
 json.dump({"signed": layout, "signatures": []}, open(f"{d}/unsigned.layout", "w"))
 PY
       "$intoto" sign -f "$dir/unsigned.layout" -k "$dir/owner" -o "$dir/root.layout" >/dev/null
-      (cd "$dir/build" && "$intoto" run -n package -k "$dir/func" --products big.bin -d "$dir/links" -- true >/dev/null)
+      (cd "$dir/build" && "$intoto" run -n package --signing-key "$dir/func" --products big.bin -d "$dir/links" -- true >/dev/null)
       package=$dir/build/big.bin
       layout=$dir/root.layout
       owner=$dir/owner.pub

@@ -339,7 +339,10 @@ fn a_rolled_back_repository_is_refused() {
     // client remembers timestamp v3 and refuses v2.
     server.serve(&f.path("old-repo"));
     let out = f.client(&server.url, "hello.tar", "out-rollback");
-    assert_refused(&out, "cannot be trusted");
+    assert_refused(
+        &out,
+        "Found version 2 of timestamp metadata when we had previously fetched version 3",
+    );
     f.assert_nothing_placed("out-rollback");
 
     // The current timestamp with the previous snapshot under the current
@@ -349,7 +352,7 @@ fn a_rolled_back_repository_is_refused() {
     std::fs::copy(mixed.join("2.snapshot.json"), mixed.join("3.snapshot.json")).unwrap();
     server.serve(&f.path("mixed-repo"));
     let out = f.client(&server.url, "hello.tar", "out-snapshot");
-    assert_refused(&out, "cannot be trusted");
+    assert_refused(&out, "3.snapshot.json: calculated");
     f.assert_nothing_placed("out-snapshot");
 }
 
@@ -427,7 +430,8 @@ fn a_link_missing_from_custom_in_toto_fails_verification() {
     let out = f.client(&server.url, "hello.tar", "out");
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let all = text(&out);
-    assert!(all.contains("package"), "{all}");
+    assert!(all.contains("step 'package'"), "{all}");
+    assert!(all.contains("threshold"), "{all}");
     assert!(all.contains("nothing was placed"), "{all}");
     f.assert_nothing_placed("out");
 }
@@ -501,7 +505,7 @@ fn old_targets_metadata_mixed_with_new_is_refused() {
     std::fs::copy(meta.join("2.targets.json"), meta.join("3.targets.json")).unwrap();
     let server = FileServer::start(&f.path("mirror"));
     let out = f.client(&server.url, "1.1/hello.tar", "out");
-    assert_refused(&out, "cannot be trusted");
+    assert_refused(&out, "3.targets.json: calculated");
     f.assert_nothing_placed("out");
 
     // The old package keeps the layout it was made with.
@@ -748,4 +752,270 @@ fn a_policy_over_attestations_is_distributed_and_verified_the_same_way() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("nothing was placed"), "{}", text(&out));
     f.assert_nothing_placed("out-bad");
+}
+
+#[test]
+fn a_mirror_hiding_newer_roots_cannot_bring_back_revoked_keys() {
+    let f = Fixture::new();
+    f.publish_hello();
+    f.trust_first_root();
+    // The online keys leak; the attacker keeps a copy of the repository.
+    copy_dir(&f.path("repo"), &f.path("attacker"));
+    // The owner rotates the timestamp and snapshot keys (roots v2, v3).
+    f.ok(&["key", "generate", "tuf-timestamp-2"]);
+    f.ok(&["key", "generate", "tuf-snapshot-2"]);
+    f.ok(&[
+        "tuf",
+        "rotate",
+        "--repo",
+        "repo",
+        "--role",
+        "timestamp",
+        "--new-key",
+        "tuf-timestamp-2",
+        "--key",
+        "tuf-root",
+        "--key",
+        "tuf-snapshot",
+    ]);
+    f.ok(&[
+        "tuf",
+        "rotate",
+        "--repo",
+        "repo",
+        "--role",
+        "snapshot",
+        "--new-key",
+        "tuf-snapshot-2",
+        "--key",
+        "tuf-root",
+        "--key",
+        "tuf-timestamp-2",
+    ]);
+    let server = FileServer::start(&f.path("repo"));
+    let out = f.client(&server.url, "hello.tar", "out");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("root v3"),
+        "{}",
+        text(&out)
+    );
+    // With the revoked keys the attacker publishes past the repository's
+    // versions, on a mirror that has no 2.root.json or 3.root.json.
+    let attacker = Fixture {
+        dir: tempfile::tempdir_in(f.dir.path()).unwrap(),
+    };
+    for file in ["tuf-packages", "tuf-snapshot", "tuf-timestamp"] {
+        std::fs::copy(f.path(file), attacker.path(file)).unwrap();
+    }
+    copy_dir(&f.path("attacker"), &attacker.path("repo"));
+    copy_dir(&f.path("chain"), &attacker.path("chain"));
+    for _ in 0..3 {
+        attacker.publish(
+            "chain/client/hello.tar",
+            "evil/hello.tar",
+            "chain/client/root.layout",
+            &attacker.links(),
+            &[],
+        );
+    }
+    server.serve(&attacker.path("repo"));
+    // The client starts from root v3, trusted last time: the revoked
+    // keys' timestamp does not verify.
+    let out = f.client(&server.url, "evil/hello.tar", "out-hidden");
+    assert_refused(&out, "cannot be trusted");
+    f.assert_nothing_placed("out-hidden");
+}
+
+#[test]
+fn new_root_keys_take_over_and_a_rotation_without_the_root_keys_writes_nothing() {
+    let f = Fixture::new();
+    f.publish_hello();
+    f.trust_first_root();
+    f.ok(&["key", "generate", "tuf-root-2"]);
+    // Without the current root key: refused before anything is written.
+    let out = f.run(&[
+        "tuf",
+        "rotate",
+        "--repo",
+        "repo",
+        "--role",
+        "root",
+        "--new-key",
+        "tuf-root-2",
+        "--key",
+        "tuf-snapshot",
+        "--key",
+        "tuf-timestamp",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("current root keys"), "{}", text(&out));
+    assert!(!f.path("repo/metadata/2.root.json").exists());
+    // With it: root v2 is signed by the old and the new root key; clients
+    // holding root v1 follow, and the new key alone signs root v3.
+    f.ok(&[
+        "tuf",
+        "rotate",
+        "--repo",
+        "repo",
+        "--role",
+        "root",
+        "--new-key",
+        "tuf-root-2",
+        "--key",
+        "tuf-root",
+        "--key",
+        "tuf-snapshot",
+        "--key",
+        "tuf-timestamp",
+    ]);
+    f.ok(&[
+        "tuf",
+        "rotate",
+        "--repo",
+        "repo",
+        "--role",
+        "targets",
+        "--new-key",
+        "tuf-targets-2",
+        "--key",
+        "tuf-root-2",
+        "--key",
+        "tuf-snapshot",
+        "--key",
+        "tuf-timestamp",
+    ]);
+    let server = FileServer::start(&f.path("repo"));
+    let out = f.client(&server.url, "hello.tar", "out");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("root v3"),
+        "{}",
+        text(&out)
+    );
+    // The old root key alone can no longer make a root.
+    let out = f.run(&[
+        "tuf",
+        "rotate",
+        "--repo",
+        "repo",
+        "--role",
+        "snapshot",
+        "--new-key",
+        "tuf-snapshot",
+        "--key",
+        "tuf-root",
+        "--key",
+        "tuf-timestamp",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+}
+
+#[test]
+fn target_names_cannot_leave_the_repository() {
+    let f = Fixture::new();
+    let links = f.links();
+    for name in ["x/../../../escaped.tar", "/abs/hello.tar", "a//hello.tar"] {
+        let mut args = vec![
+            "tuf",
+            "add-target",
+            "--repo",
+            "repo",
+            "--target",
+            "chain/client/hello.tar",
+            "--name",
+            name,
+            "--in-toto",
+            "chain/client/root.layout",
+        ];
+        args.extend(links.iter().map(String::as_str));
+        args.extend([
+            "--layout-key",
+            "chain/keys/alice.pub",
+            "--key",
+            "tuf-packages",
+            "--key",
+            "tuf-snapshot",
+            "--key",
+            "tuf-timestamp",
+            "--key",
+            "tuf-targets",
+        ]);
+        let out = f.run(&args);
+        assert_eq!(out.status.code(), Some(2), "{name}: {}", text(&out));
+        assert!(
+            text(&out).contains("is not a file name"),
+            "{name}: {}",
+            text(&out)
+        );
+    }
+    assert!(!f.path("escaped.tar").exists());
+    assert!(find(f.dir.path(), &|p: &Path| p.ends_with("escaped.tar")).is_none());
+}
+
+/// A layout with one step and no inspection: in-toto alone does not tie
+/// the delivered file to the links, the client does.
+#[test]
+fn a_package_that_is_not_the_last_steps_product_is_refused() {
+    let f = Fixture::new();
+    std::fs::create_dir_all(f.path("build")).unwrap();
+    std::fs::write(f.path("build/app.bin"), b"the real build").unwrap();
+    std::fs::create_dir_all(f.path("evil")).unwrap();
+    std::fs::write(f.path("evil/app.bin"), b"something else").unwrap();
+    f.ok(&["key", "generate", "owner"]);
+    f.ok(&["key", "generate", "builder"]);
+    let keys: serde_json::Value =
+        serde_json::from_str(&f.ok(&["key", "layout", "builder.pub"])).unwrap();
+    let keyid = keys.as_object().unwrap().keys().next().unwrap().clone();
+    let layout = serde_json::json!({"signed": {
+        "_type": "layout", "expires": "2099-01-01T00:00:00Z", "readme": "", "keys": keys,
+        "inspect": [], "steps": [{"_type": "step", "name": "build", "threshold": 1,
+        "pubkeys": [keyid], "expected_command": [], "expected_materials": [],
+        "expected_products": [["CREATE", "app.bin"], ["DISALLOW", "*"]]}]}, "signatures": []});
+    std::fs::write(f.path("unsigned.layout"), layout.to_string()).unwrap();
+    f.ok(&[
+        "sign",
+        "-f",
+        "unsigned.layout",
+        "-k",
+        "owner",
+        "-o",
+        "app.layout",
+    ]);
+    intoto(&f.path("build"))
+        .args([
+            "run",
+            "-n",
+            "build",
+            "--signing-key",
+            "../builder",
+            "--products",
+            "app.bin",
+            "-d",
+            "..",
+            "--",
+            "true",
+        ])
+        .assert()
+        .success();
+    let link = format!("build.{}.link", &keyid[..8]);
+    f.publish(
+        "build/app.bin",
+        "app.bin",
+        "app.layout",
+        std::slice::from_ref(&link),
+        &["--layout-key", "owner.pub", "--key", "tuf-targets"],
+    );
+    f.trust_first_root();
+    let server = FileServer::start(&f.path("repo"));
+    let out = f.client(&server.url, "app.bin", "out");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    // The online key signs another file in with the genuine link.
+    f.publish("evil/app.bin", "app.bin", "app.layout", &[link], &[]);
+    let out = f.client(&server.url, "app.bin", "out-evil");
+    assert_refused(
+        &out,
+        "the package is not a product of the supply chain's last step",
+    );
+    f.assert_nothing_placed("out-evil");
 }

@@ -54,6 +54,10 @@ pub struct Fetched {
     pub documents: Vec<(String, String, Vec<u8>)>,
     /// The TUF versions the package was verified at.
     pub versions: Versions,
+    /// The package's SHA-256 and length, as its targets entry gives them.
+    pub sha256: Vec<u8>,
+    /// Its length in bytes.
+    pub length: u64,
     staging: tempfile::TempDir,
     file_name: String,
 }
@@ -111,30 +115,46 @@ impl Fetched {
         Ok(())
     }
 
-    /// Moves the package into `dir` (replacing a file of that name). Call
-    /// it only after verification passed.
+    /// Copies the package into `dir` (replacing a file of that name),
+    /// hashing what it copies: the bytes placed are the bytes checked
+    /// against the TUF entry, whatever ran in the staging folder since
+    /// (inspections). Call it only after verification passed.
     ///
     /// # Errors
     ///
-    /// [`TufError::Io`] when it cannot be moved; nothing is placed then.
+    /// [`TufError::Changed`] when the staged package no longer matches
+    /// its targets entry, [`TufError::Io`] when it cannot be written;
+    /// nothing is placed then.
     pub fn place(self, dir: &Path) -> Result<PathBuf, TufError> {
+        use sha2::Digest as _;
         let to = dir.join(&self.file_name);
         let from = self.package();
-        if std::fs::rename(&from, &to).is_err() {
-            // Another file system: copy next to the destination, then
-            // rename into place.
-            let mut pending =
-                tempfile::NamedTempFile::new_in(dir).map_err(|e| TufError::io(dir, e))?;
-            let mut source = std::fs::File::open(&from).map_err(|e| TufError::io(&from, e))?;
-            std::io::copy(&mut source, pending.as_file_mut()).map_err(|e| TufError::io(&to, e))?;
+        let pending = intoto::fs::PendingFile::create(&to).map_err(|e| TufError::io(&to, e))?;
+        let mut source = std::fs::File::open(&from).map_err(|e| TufError::io(&from, e))?;
+        let mut hasher = sha2::Sha256::new();
+        let mut buffer = vec![0u8; 1 << 20];
+        let mut offset = 0u64;
+        loop {
+            let n = std::io::Read::read(&mut source, &mut buffer)
+                .map_err(|e| TufError::io(&from, e))?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buffer[..n]);
             pending
-                .as_file()
-                .sync_all()
+                .write_at(offset, &buffer[..n])
                 .map_err(|e| TufError::io(&to, e))?;
-            pending
-                .persist(&to)
-                .map_err(|e| TufError::io(&to, e.error))?;
+            offset += n as u64;
+            if offset > self.length {
+                break;
+            }
         }
+        if offset != self.length || hasher.finalize().as_slice() != self.sha256.as_slice() {
+            return Err(TufError::Changed {
+                name: self.target.clone(),
+            });
+        }
+        pending.commit().map_err(|e| TufError::io(&to, e))?;
         Ok(to)
     }
 }
@@ -177,9 +197,12 @@ pub fn urls(repository: &str) -> Result<(Url, Url), TufError> {
 /// [`TufError::Untrusted`] with TUF's finding.
 pub async fn load(distribution: &Distribution) -> Result<Repository, TufError> {
     let (metadata, targets) = urls(&distribution.repository)?;
-    std::fs::create_dir_all(&distribution.metadata_dir)
-        .map_err(|e| TufError::io(&distribution.metadata_dir, e))?;
-    RepositoryLoader::new(&distribution.root, metadata.clone(), targets)
+    let dir = &distribution.metadata_dir;
+    std::fs::create_dir_all(dir).map_err(|e| TufError::io(dir, e))?;
+    // The folder must be writable: what is trusted now is kept there.
+    tempfile::NamedTempFile::new_in(dir).map_err(|e| TufError::io(dir, e))?;
+    let root = trusted_root(&distribution.root, dir);
+    RepositoryLoader::new(&root, metadata.clone(), targets)
         .datastore(&distribution.metadata_dir)
         .expiration_enforcement(ExpirationEnforcement::Safe)
         .load()
@@ -202,8 +225,39 @@ impl DownloadProgress for () {
     fn advanced(&self, _done: u64, _total: u64) {}
 }
 
-/// Downloads target `name` and its in-toto metadata into a private
-/// folder made in `staging_parent` (so that placing it is a rename).
+/// The root to start the update from: the given one, or the newer root
+/// trusted on an earlier run (kept in `dir` after its signatures were
+/// checked), so that a mirror that hides the newer roots cannot take the
+/// client back to keys the repository has since revoked.
+fn trusted_root(given: &[u8], dir: &Path) -> Vec<u8> {
+    let version = |bytes: &[u8]| {
+        serde_json::from_slice::<serde_json::Value>(bytes)
+            .ok()
+            .and_then(|v| v["signed"]["version"].as_u64())
+    };
+    let stored = dir.join("root.json");
+    match (
+        version(given),
+        intoto::fs::read(&stored, MAX_ROOT_BYTES).ok(),
+    ) {
+        (Some(given_version), Some(bytes)) if version(&bytes) > Some(given_version) => {
+            tracing::debug!(root = %stored.display(), "starting from the root trusted last time");
+            bytes
+        }
+        _ => given.to_owned(),
+    }
+}
+
+/// The largest `root.json` read.
+const MAX_ROOT_BYTES: u64 = 1 << 20;
+
+/// The most in-toto metadata (layout, keys and links together) one
+/// package may bring; it is held in memory for verification.
+pub const MAX_TOTAL_METADATA_BYTES: u64 = 2 << 30;
+
+/// Downloads target `name` and its in-toto metadata: the package into a
+/// private folder in the system's temporary folder (`TMPDIR`), never into
+/// the destination, the rest into memory.
 ///
 /// # Errors
 ///
@@ -211,20 +265,18 @@ impl DownloadProgress for () {
 pub fn fetch(
     distribution: &Distribution,
     name: &str,
-    staging_parent: &Path,
     progress: &dyn DownloadProgress,
 ) -> Result<Fetched, TufError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| TufError::io(staging_parent, e))?;
-    runtime.block_on(fetch_async(distribution, name, staging_parent, progress))
+        .map_err(|e| TufError::io(&distribution.metadata_dir, e))?;
+    runtime.block_on(fetch_async(distribution, name, progress))
 }
 
 async fn fetch_async(
     distribution: &Distribution,
     name: &str,
-    staging_parent: &Path,
     progress: &dyn DownloadProgress,
 ) -> Result<Fetched, TufError> {
     let repo = load(distribution).await?;
@@ -236,6 +288,7 @@ async fn fetch_async(
         });
     };
     let package_length = target.length;
+    let package_sha256 = target.hashes.sha256.to_vec();
     let file_name = names::file_name(name)
         .map_err(|reason| TufError::InToto {
             name: name.to_owned(),
@@ -259,6 +312,41 @@ async fn fetch_async(
         layout_keys,
         documents: planned,
     } = plan;
+    // The layout's keys, like the layout, are the top-level role's: the
+    // online packages role must not be able to supply one.
+    let mut total = length_of(&repo, &layout_name)?;
+    for key_name in &layout_keys {
+        let top_level = top
+            .targets
+            .get(&self::target_name(key_name)?)
+            .ok_or_else(|| TufError::InToto {
+                name: layout_name.clone(),
+                reason: format!(
+                    "lists the key {key_name:?}, which is not a target of the top-level targets role"
+                ),
+            })?;
+        if top_level.length > intoto::fs::MAX_KEY_BYTES {
+            return Err(TufError::InToto {
+                name: key_name.clone(),
+                reason: format!(
+                    "{} bytes is more than a key file may hold",
+                    top_level.length
+                ),
+            });
+        }
+        total = total.saturating_add(top_level.length);
+    }
+    for (document, _) in &planned {
+        total = total.saturating_add(length_of(&repo, document)?);
+    }
+    if total > MAX_TOTAL_METADATA_BYTES {
+        return Err(TufError::InToto {
+            name: name.to_owned(),
+            reason: format!(
+                "its in-toto metadata comes to {total} bytes (at most {MAX_TOTAL_METADATA_BYTES})"
+            ),
+        });
+    }
     let layout = download_small(&repo, &layout_name).await?;
     let mut keys = Vec::with_capacity(layout_keys.len());
     for key_name in &layout_keys {
@@ -278,9 +366,9 @@ async fn fetch_async(
         documents.push((target, relative, bytes));
     }
     let staging = tempfile::Builder::new()
-        .prefix(".intoto-tuf-")
-        .tempdir_in(staging_parent)
-        .map_err(|e| TufError::io(staging_parent, e))?;
+        .prefix("intoto-tuf-")
+        .tempdir()
+        .map_err(|e| TufError::io(std::env::temp_dir(), e))?;
     let path = staging.path().join(&file_name);
     download_to(&repo, name, &path, package_length, progress).await?;
     let versions = Versions {
@@ -296,9 +384,24 @@ async fn fetch_async(
         keys,
         documents,
         versions,
+        sha256: package_sha256,
+        length: package_length,
         staging,
         file_name,
     })
+}
+
+/// The length a listed target's entry gives.
+fn length_of(repo: &Repository, name: &str) -> Result<u64, TufError> {
+    repo.targets()
+        .signed
+        .find_target(&target_name(name)?, false)
+        .map(|t| t.length)
+        .map_err(|_| TufError::InToto {
+            name: name.to_owned(),
+            reason: "it is listed in custom.in-toto but is not a target of the repository"
+                .to_owned(),
+        })
 }
 
 fn target_name(name: &str) -> Result<TargetName, TufError> {

@@ -49,6 +49,13 @@ pub enum TufError {
         /// TUF's finding.
         reason: String,
     },
+    /// The staged package no longer matched its targets entry when it was
+    /// to be placed (something changed it after the download).
+    #[error("target {name:?} changed after it was downloaded and checked; it was not placed")]
+    Changed {
+        /// The target name.
+        name: String,
+    },
     /// A layout key target is not a public key.
     #[error("target {name:?} is not a public key")]
     Key {

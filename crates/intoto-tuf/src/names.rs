@@ -66,6 +66,20 @@ pub fn file_name(target: &str) -> Result<&str, String> {
     check_component(last).map(|()| last)
 }
 
+/// Checks a whole target name given to the publisher: every component a
+/// file name of its own (no `..`, no empty component), so that it is
+/// stored where clients fetch it and nowhere else.
+///
+/// # Errors
+///
+/// Why it cannot be a target name.
+pub fn check_target_name(name: &str) -> Result<(), String> {
+    if name.len() > 4096 {
+        return Err("a target name is longer than 4096 bytes".to_owned());
+    }
+    name.split('/').try_for_each(check_component)
+}
+
 /// Checks one path component taken from metadata.
 ///
 /// # Errors
@@ -118,5 +132,9 @@ mod tests {
             assert!(file_name(bad).is_err(), "{bad:?}");
         }
         assert!(file_name(&"x".repeat(256)).is_err());
+        assert_eq!(check_target_name("1.1/hello.tar"), Ok(()));
+        for bad in ["x/../../evil", "/abs", "a//b", "a/", "../x", "a/./b"] {
+            assert!(check_target_name(bad).is_err(), "{bad:?}");
+        }
     }
 }

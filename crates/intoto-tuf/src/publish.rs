@@ -329,7 +329,7 @@ async fn add_target_async(options: &AddTarget) -> Result<Published, TufError> {
             .map(str::to_owned)
             .ok_or_else(|| TufError::io(package_file, "has no file name to publish it under"))?,
     };
-    names::file_name(&name).map_err(|reason| TufError::InToto {
+    names::check_target_name(&name).map_err(|reason| TufError::InToto {
         name: name.clone(),
         reason,
     })?;
@@ -618,7 +618,7 @@ async fn rotate_async(options: &Rotate) -> Result<Committed, TufError> {
             });
         }
     };
-    let old_root = repo.root.signed.clone();
+    let old_root: Root = repo.root.signed.clone();
     let mut root = old_root.clone();
     root.version = bump(root.version);
     root.expires = jiff::Timestamp::now() + options.expiries.root;
@@ -650,9 +650,14 @@ async fn rotate_async(options: &Rotate) -> Result<Committed, TufError> {
     let by_new = SignedRole::new(root.clone(), &KeyHolder::Root(root.clone()), &keys, &rng)
         .await
         .map_err(|source| sign_error("root", source))?;
-    let by_old = SignedRole::new(root.clone(), &KeyHolder::Root(old_root), &keys, &rng)
-        .await
-        .map_err(|source| sign_error("root", source))?;
+    let by_old = SignedRole::new(
+        root.clone(),
+        &KeyHolder::Root(old_root.clone()),
+        &keys,
+        &rng,
+    )
+    .await
+    .map_err(|source| sign_error("root", source))?;
     let mut old_signatures = by_old.signed().signatures.clone();
     old_signatures.retain(|s| {
         !by_new
@@ -664,6 +669,20 @@ async fn rotate_async(options: &Rotate) -> Result<Committed, TufError> {
     let signed_root = by_new
         .add_old_signatures(old_signatures)
         .map_err(|source| sign_error("root", source))?;
+    // Clients accept the new root only with a threshold of signatures by
+    // the old root's keys and by its own: check both before writing.
+    for (which, trusted) in [("current", &old_root), ("new", &root)] {
+        trusted
+            .verify_role(signed_root.signed())
+            .map_err(|e| TufError::Sign {
+                role: "root".to_owned(),
+                reason: format!(
+                    "the new root lacks a threshold of the {which} root keys' signatures ({}); \
+                     give them with --key",
+                    crate::error::finding(&e)
+                ),
+            })?;
+    }
     repo.new_root = Some(signed_root);
     if role_type == RoleType::Targets {
         repo.targets_changed = true;

@@ -138,8 +138,9 @@ impl Repo {
     }
 
     /// Signs what changed (versions one up), then snapshot and timestamp,
-    /// and writes them: new targets files were written before, and the
-    /// timestamp, which makes it all current, goes last.
+    /// all before anything is written; then writes them: new targets files
+    /// were written before, the new root comes just before the timestamp,
+    /// and the timestamp, which makes it all current, goes last.
     pub(crate) async fn commit(
         mut self,
         keys: &[Box<dyn KeySource>],
@@ -149,17 +150,7 @@ impl Repo {
         let now = jiff::Timestamp::now();
         let root_holder = KeyHolder::Root(self.trusted_root().clone());
         let consistent = self.trusted_root().consistent_snapshot;
-        let mut written = Vec::new();
-        let metadata_dir = self.metadata_dir();
-        std::fs::create_dir_all(&metadata_dir).map_err(|e| TufError::io(&metadata_dir, e))?;
-        if let Some(root) = &self.new_root {
-            let version = root.signed().signed.version.get();
-            write(
-                &metadata_dir.join(format!("{version}.root.json")),
-                root.buffer(),
-            )?;
-            written.push(format!("{version}.root.json"));
-        }
+        let mut files: Vec<(String, Vec<u8>)> = Vec::new();
         let mut packages_meta = self
             .snapshot
             .meta
@@ -176,13 +167,14 @@ impl Repo {
             let signed = SignedRole::new(role, &holder, keys, &rng)
                 .await
                 .map_err(|source| sign_error(PACKAGES_ROLE, source))?;
-            let name = signed.signed().signed.filename(consistent);
-            write(&metadata_dir.join(&name), signed.buffer())?;
-            written.push(name);
             packages_meta = Some(metafile(
                 signed.signed().signed.version(),
                 signed.buffer(),
                 signed.sha256(),
+            ));
+            files.push((
+                signed.signed().signed.filename(consistent),
+                signed.buffer().clone(),
             ));
         }
         let mut targets_meta = self.snapshot.meta.get("targets.json").cloned();
@@ -192,13 +184,14 @@ impl Repo {
             let signed = SignedRole::new(self.targets.clone(), &root_holder, keys, &rng)
                 .await
                 .map_err(|source| sign_error("targets", source))?;
-            let name = signed.signed().signed.filename(consistent);
-            write(&metadata_dir.join(&name), signed.buffer())?;
-            written.push(name);
             targets_meta = Some(metafile(
                 signed.signed().signed.version(),
                 signed.buffer(),
                 signed.sha256(),
+            ));
+            files.push((
+                signed.signed().signed.filename(consistent),
+                signed.buffer().clone(),
             ));
         }
         let mut snapshot = Snapshot::new(
@@ -221,9 +214,10 @@ impl Repo {
         let snapshot = SignedRole::new(snapshot, &root_holder, keys, &rng)
             .await
             .map_err(|source| sign_error("snapshot", source))?;
-        let name = snapshot.signed().signed.filename(consistent);
-        write(&metadata_dir.join(&name), snapshot.buffer())?;
-        written.push(name);
+        files.push((
+            snapshot.signed().signed.filename(consistent),
+            snapshot.buffer().clone(),
+        ));
         let mut timestamp = Timestamp::new(
             SPEC_VERSION.to_owned(),
             NonZeroU64::new(self.timestamp_version.saturating_add(1)).unwrap_or(NonZeroU64::MIN),
@@ -241,12 +235,20 @@ impl Repo {
             .await
             .map_err(|source| sign_error("timestamp", source))?;
         if let Some(root) = &self.new_root {
-            write(&metadata_dir.join("root.json"), root.buffer())?;
+            let version = root.signed().signed.version.get();
+            files.push((format!("{version}.root.json"), root.buffer().clone()));
         }
-        write(&metadata_dir.join("timestamp.json"), timestamp.buffer())?;
-        written.push("timestamp.json".to_owned());
+        files.push(("timestamp.json".to_owned(), timestamp.buffer().clone()));
+        if let Some(root) = &self.new_root {
+            files.push(("root.json".to_owned(), root.buffer().clone()));
+        }
+        let metadata_dir = self.metadata_dir();
+        std::fs::create_dir_all(&metadata_dir).map_err(|e| TufError::io(&metadata_dir, e))?;
+        for (name, bytes) in &files {
+            write(&metadata_dir.join(name), bytes)?;
+        }
         Ok(Committed {
-            written,
+            written: files.into_iter().map(|(name, _)| name).collect(),
             snapshot: snapshot.signed().signed.version.get(),
             timestamp: timestamp.signed().signed.version.get(),
         })

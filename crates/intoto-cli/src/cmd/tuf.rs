@@ -393,21 +393,16 @@ pub(crate) fn verify(
         Some(dir) => dir.clone(),
         None => default_metadata_dir(repository)?,
     };
-    let staging_parent = match &args.download_to {
-        Some(dir) => {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("cannot make {}", dir.display()))?;
-            dir.clone()
-        }
-        None => std::env::temp_dir(),
-    };
+    if let Some(dir) = &args.download_to {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot make {}", dir.display()))?;
+    }
     let distribution = Distribution {
         repository: repository.clone(),
         root,
         metadata_dir,
     };
     let bar = DownloadBar::new(quiet, target);
-    let fetched = intoto_tuf::client::fetch(&distribution, target, &staging_parent, &bar);
+    let fetched = intoto_tuf::client::fetch(&distribution, target, &bar);
     bar.finish();
     let fetched = match fetched {
         Ok(fetched) => fetched,
@@ -454,7 +449,14 @@ pub(crate) fn verify(
     }
     let versions = fetched.versions;
     let placed = match &args.download_to {
-        Some(dir) => Some(fetched.place(dir)?),
+        Some(dir) => match fetched.place(dir) {
+            Ok(path) => Some(path),
+            Err(err) if is_refusal(&err) => {
+                crate::exit::report_failure(&anyhow::Error::new(err));
+                return Ok(Outcome::Failed);
+            }
+            Err(err) => return Err(err.into()),
+        },
         None => None,
     };
     if !quiet && format == Format::Text {
@@ -498,6 +500,7 @@ fn verify_with_layout(
         &options,
     )
     .context("verification could not be carried out")?;
+    let unbound = report.passed() && !is_final_product(&report, &fetched.sha256);
     match format {
         Format::Json => {
             let mut value = report.to_json()?;
@@ -508,7 +511,11 @@ fn verify_with_layout(
                 "timestamp": fetched.versions.timestamp,
                 "snapshot": fetched.versions.snapshot,
                 "targets": fetched.versions.targets,
+                "finalProduct": !unbound,
             });
+            if unbound {
+                value["verified"] = json!(false);
+            }
             output::json(&value)?;
         }
         Format::Text => report
@@ -520,10 +527,32 @@ fn verify_with_layout(
         intoto::fs::write_atomic(path, report.html().as_bytes())
             .with_context(|| format!("cannot write the report {}", path.display()))?;
     }
+    if unbound {
+        crate::exit::report_failure(&anyhow::anyhow!(
+            "{}: the package is not a product of the supply chain's last step (no product has its \
+             sha256); the layout's steps passed, but they did not make this file",
+            fetched.target
+        ));
+        return Ok(Outcome::Failed);
+    }
     Ok(if report.passed() {
         Outcome::Success
     } else {
         Outcome::Failed
+    })
+}
+
+/// Whether the package (its SHA-256 from the targets entry) is among the
+/// products of the verified supply chain's last step: the final product
+/// the layout vouches for.
+fn is_final_product(report: &intoto::verify::Report, sha256: &[u8]) -> bool {
+    let want: String = sha256.iter().map(|b| format!("{b:02x}")).collect();
+    report.verdict.summary.as_ref().is_some_and(|summary| {
+        summary.products.iter().any(|(_, digests)| {
+            digests
+                .get("sha256")
+                .is_some_and(|d| d.eq_ignore_ascii_case(&want))
+        })
     })
 }
 
@@ -586,5 +615,6 @@ fn is_refusal(err: &TufError) -> bool {
             | TufError::InToto { .. }
             | TufError::Key { .. }
             | TufError::NoTarget { .. }
+            | TufError::Changed { .. }
     )
 }
