@@ -133,6 +133,7 @@ fn help_texts() {
         &["tuf", "init"],
         &["tuf", "add-target"],
         &["tuf", "rotate"],
+        &["tuf", "refresh"],
     ] {
         let out = intoto(dir.path())
             .env("COLUMNS", "100")

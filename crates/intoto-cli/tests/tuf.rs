@@ -378,8 +378,25 @@ fn a_frozen_repository_is_refused_once_its_timestamp_expires() {
     f.trust_first_root();
     std::thread::sleep(std::time::Duration::from_secs(3));
     let out = f.client(&server.url, "hello.tar", "out");
-    assert_refused(&out, "expired");
+    assert_refused(&out, "timestamp metadata is expired");
     f.assert_nothing_placed("out");
+    // A refresh re-signs the online roles: the repository is current again.
+    let out = f.ok(&[
+        "tuf",
+        "refresh",
+        "--repo",
+        "repo",
+        "--packages",
+        "--key",
+        "tuf-packages",
+        "--key",
+        "tuf-snapshot",
+        "--key",
+        "tuf-timestamp",
+    ]);
+    assert!(out.contains("snapshot v3, timestamp v3"), "{out}");
+    let out = f.client(&server.url, "hello.tar", "out");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 }
 
 #[test]

@@ -531,6 +531,28 @@ fn store_target(repo: &Repo, name: &str, from: &Path, target: &Target) -> Result
     pending.commit().map_err(|e| TufError::io(&dest, e))
 }
 
+/// Re-signs the online roles so that the repository does not expire:
+/// snapshot and timestamp, and the packages role too when
+/// `packages` is set, each with its version one up and a new expiry.
+///
+/// # Errors
+///
+/// [`TufError`] naming the role whose key is missing, or the file at
+/// fault; nothing is written then.
+pub fn refresh(
+    repo: &Path,
+    keys: &[PathBuf],
+    packages: bool,
+    expiries: &Expiries,
+) -> Result<Committed, TufError> {
+    block_on(repo, async {
+        let keys = read_all(keys)?;
+        let mut loaded = Repo::load(repo).await?;
+        loaded.packages_changed = packages;
+        loaded.commit(&keys, expiries).await
+    })
+}
+
 /// A key rotation: the keys of one role replaced in a new root.
 #[derive(Debug, Clone)]
 pub struct Rotate {

@@ -30,6 +30,32 @@ pub(crate) enum TufCommand {
     /// Replace the keys of a role (a new root version, signed by old and
     /// new root keys; what the role signs is re-signed).
     Rotate(RotateArgs),
+    /// Re-sign snapshot and timestamp (and the packages role with
+    /// --packages) before they expire, with nothing else changed.
+    Refresh(RefreshArgs),
+}
+
+/// `intoto tuf refresh`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Clients refuse a repository whose timestamp (default: 1 day), snapshot or \
+    packages metadata (default: 7 days) expired. Run this from a scheduled job between releases.\n\n\
+    Example:\n  \
+    intoto tuf refresh --repo repo --packages --key tuf-packages --key tuf-snapshot --key tuf-timestamp"
+)]
+pub(crate) struct RefreshArgs {
+    /// The repository folder.
+    #[arg(long, value_name = "DIR")]
+    repo: PathBuf,
+    /// Re-sign the packages role too (its key among --key).
+    #[arg(long)]
+    packages: bool,
+    /// The keys to sign with (repeatable): snapshot, timestamp, and the
+    /// packages role's with --packages.
+    #[arg(long = "key", value_name = "KEY", required = true)]
+    keys: Vec<PathBuf>,
+    #[command(flatten)]
+    expiry: ExpiryArgs,
 }
 
 /// How long re-signed metadata stays valid.
@@ -269,6 +295,21 @@ pub(crate) fn run(command: TufCommand, format: Format, quiet: bool) -> anyhow::R
                     "newLayout": published.new_layout,
                     "links": published.links,
                 }),
+            )
+        }
+        TufCommand::Refresh(args) => {
+            let committed = publish::refresh(
+                &args.repo,
+                &args.keys,
+                args.packages,
+                &args.expiry.expiries(),
+            )
+            .map_err(with_key_hint)
+            .with_context(|| format!("cannot refresh {}", args.repo.display()))?;
+            (
+                format!("refreshed {}", args.repo.display()),
+                committed,
+                json!({"packages": args.packages}),
             )
         }
         TufCommand::Rotate(args) => {
