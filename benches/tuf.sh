@@ -10,7 +10,10 @@
 #   local      intoto verify of the same layout and links already on disk
 #              (no TUF, no download): the in-toto part alone
 #   curl       curl of the package into a file: the download alone
-#   curl+sha   curl, then sha256sum of the file: download and one hash
+#   curl+sha   curl, then a SHA-256 of the file (openssl dgst, which uses
+#              the CPU's SHA instructions; sha256sum without openssl), then
+#              `sync -d` of the file: download, one hash, the file on disk
+#              (the client syncs the package it places)
 #
 # Workloads:
 #
@@ -35,6 +38,8 @@ echo "building the release binary..." >&2
 (cd "$root" && cargo build --release -q -p intoto-cli)
 intoto=$root/target/release/intoto
 command -v curl >/dev/null || { echo "curl is needed" >&2; exit 2; }
+hash="sha256sum"
+command -v openssl >/dev/null && hash="openssl dgst -sha256"
 timebin=/usr/bin/time
 [[ -x $timebin ]] || { echo "GNU time (/usr/bin/time) is needed" >&2; exit 2; }
 
@@ -107,7 +112,7 @@ setup() {
       target=hello.tar
       ;;
     large)
-      mkdir -p "$dir/build"
+      mkdir -p "$dir/build" "$dir/links"
       head -c "$((size_mib << 20))" /dev/urandom >"$dir/build/big.bin"
       "$intoto" key generate "$dir/owner" >/dev/null
       "$intoto" key generate "$dir/func" >/dev/null
@@ -158,11 +163,12 @@ for w in "${workloads[@]}"; do
   prepare() { rm -rf "$dir/out"; }
   read -r warm warm_rss < <(bench "$intoto" verify --tuf-repo "$url" --tuf-root "$dir/repo/metadata/1.root.json" \
     --target "$target" --download-to "$dir/out" --tuf-metadata-dir "$dir/meta")
-  prepare() { rm -rf "$dir/local"; mkdir -p "$dir/local"; cp "$package" "$dir/local/"; }
+  prepare() { find "$dir/local" -mindepth 1 -delete; cp "$package" "$dir/local/"; }
+  mkdir -p "$dir/local"
   read -r local_s local_rss < <(cd "$dir/local" && bench "$intoto" verify -l "$layout" --verification-keys "$owner" --link-dir "$links")
   prepare() { rm -f "$dir/curl.out"; }
   read -r curl_s curl_rss < <(bench curl -sf -o "$dir/curl.out" "$package_url")
-  read -r sha_s sha_rss < <(bench sh -c "curl -sf -o '$dir/curl.out' '$package_url' && sha256sum '$dir/curl.out'")
+  read -r sha_s sha_rss < <(bench sh -c "curl -sf -o '$dir/curl.out' '$package_url' && $hash '$dir/curl.out' && sync -d '$dir/curl.out'")
   floor=$(awk -v a="$local_s" -v b="$sha_s" 'BEGIN { printf "%.3f", a + b }')
   row() { printf '%-6s %-9s %9s %10s %10s\n' "$w" "$1" "$2" "$(awk -v k="$3" 'BEGIN { printf "%.1f", k / 1024 }')" "$4"; }
   ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }

@@ -203,6 +203,7 @@ pub async fn load(distribution: &Distribution) -> Result<Repository, TufError> {
     tempfile::NamedTempFile::new_in(dir).map_err(|e| TufError::io(dir, e))?;
     let root = trusted_root(&distribution.root, dir);
     RepositoryLoader::new(&root, metadata.clone(), targets)
+        .transport(transport())
         .datastore(&distribution.metadata_dir)
         .expiration_enforcement(ExpirationEnforcement::Safe)
         .load()
@@ -246,6 +247,21 @@ fn trusted_root(given: &[u8], dir: &Path) -> Vec<u8> {
         }
         _ => given.to_owned(),
     }
+}
+
+/// `file://` and `http(s)://` transport. tough waits its initial back-off
+/// before the first try of every request (100 ms by default, about a
+/// second for a small package's dozen requests), so the first wait is
+/// 2 ms and the back-off grows tenfold per retry instead (2 ms, 20 ms,
+/// 200 ms, 1 s; five tries).
+pub(crate) fn transport() -> tough::DefaultTransport {
+    tough::DefaultTransport::new_with_http_settings(
+        tough::HttpTransportBuilder::new()
+            .tries(5)
+            .initial_backoff(std::time::Duration::from_millis(2))
+            .backoff_factor(10.0)
+            .max_backoff(std::time::Duration::from_secs(1)),
+    )
 }
 
 /// The largest `root.json` read.
@@ -484,7 +500,9 @@ async fn download_to(
         done += chunk.len() as u64;
         progress.advanced(done, length);
     }
-    file.sync_all().map_err(|e| TufError::io(path, e))?;
+    // Not synced: the staged copy is temporary, and placing writes (and
+    // syncs) a new file from it.
+    file.flush().map_err(|e| TufError::io(path, e))?;
     Ok(())
 }
 
