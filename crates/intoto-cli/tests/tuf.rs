@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::{Arc, Mutex};
 
-use intoto_test_support::{copy_dir, intoto};
+use intoto_test_support::{copy_dir, intoto, pyref_command, require_pyref, workspace_root};
 
 /// A static file server on loopback, serving whatever folder it is
 /// pointed at (the tests swap folders to play the attacker).
@@ -404,7 +404,7 @@ fn a_tampered_layout_target_is_refused() {
     let f = Fixture::new();
     f.publish_hello();
     f.trust_first_root();
-    let layout = f.stored_target("/root.layout");
+    let layout = f.stored_target(".root.layout");
     let mut bytes = std::fs::read(&layout).unwrap();
     let at = bytes.len() / 2;
     bytes[at] ^= 1;
@@ -1035,4 +1035,112 @@ fn a_package_that_is_not_the_last_steps_product_is_refused() {
         "the package is not a product of the supply chain's last step",
     );
     f.assert_nothing_placed("out-evil");
+}
+
+/// Runs tests/python/tuf_interop.py (python-tuf) in `dir`; `None` when
+/// interoperability tests are skipped.
+fn python_tuf(dir: &Path, args: &[&str]) -> Option<String> {
+    let py = require_pyref("python")?;
+    let out = pyref_command(&py)
+        .current_dir(dir)
+        .arg(workspace_root().join("tests/python/tuf_interop.py"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "tuf_interop.py {args:?}: {}",
+        text(&out)
+    );
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn sha256_hex(path: &Path) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(std::fs::read(path).unwrap())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[test]
+fn python_tuf_reads_the_repository_we_publish() {
+    let f = Fixture::new();
+    f.publish_hello();
+    let server = FileServer::start(&f.path("repo"));
+    std::fs::create_dir_all(f.path("py-out")).unwrap();
+    let Some(out) = python_tuf(
+        f.dir.path(),
+        &[
+            "download",
+            &server.url,
+            "repo/metadata/1.root.json",
+            "hello.tar",
+            "py-out",
+        ],
+    ) else {
+        return;
+    };
+    let got: std::collections::BTreeMap<String, String> = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        got["hello.tar"],
+        sha256_hex(&f.path("chain/client/hello.tar"))
+    );
+    let layout = sha256_hex(&f.path("chain/client/root.layout"));
+    assert!(
+        got.iter()
+            .any(|(name, digest)| name.ends_with("/root.layout") && *digest == layout),
+        "{got:?}"
+    );
+    for link in f.links() {
+        let digest = sha256_hex(&f.path(&link));
+        let file = link.rsplit('/').next().unwrap().to_owned();
+        assert!(
+            got.iter().any(|(n, d)| n.ends_with(&file) && *d == digest),
+            "{file} not downloaded by python-tuf: {got:?}"
+        );
+    }
+    // The layout key, from the layout target's custom.in-toto.
+    let key = sha256_hex(&f.path("chain/keys/alice.pub"));
+    assert!(got.values().any(|d| *d == key), "{got:?}");
+}
+
+#[test]
+fn we_verify_a_repository_python_tuf_publishes() {
+    let f = Fixture::new();
+    let links = f.links();
+    let mut args = vec![
+        "publish",
+        "py-repo",
+        "chain/client/hello.tar",
+        "chain/client/root.layout",
+        "chain/keys/alice.pub",
+    ];
+    args.extend(links.iter().map(String::as_str));
+    if python_tuf(f.dir.path(), &args).is_none() {
+        return;
+    }
+    std::fs::copy(
+        f.path("py-repo/metadata/1.root.json"),
+        f.path("client-root.json"),
+    )
+    .unwrap();
+    let server = FileServer::start(&f.path("py-repo"));
+    let out = f.client(&server.url, "hello.tar", "out");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(
+        sha256_hex(&f.path("out/hello.tar")),
+        sha256_hex(&f.path("chain/client/hello.tar"))
+    );
+    // A link changed in python-tuf's targets folder is refused.
+    let link = find(&f.path("py-repo/targets"), &|p: &Path| {
+        p.to_string_lossy().ends_with(".link")
+    })
+    .unwrap();
+    let mut bytes = std::fs::read(&link).unwrap();
+    bytes[10] ^= 1;
+    std::fs::write(&link, bytes).unwrap();
+    let out = f.client(&server.url, "hello.tar", "out-tampered");
+    assert_refused(&out, "does not match its targets metadata");
+    f.assert_nothing_placed("out-tampered");
 }

@@ -202,8 +202,8 @@ pub async fn load(distribution: &Distribution) -> Result<Repository, TufError> {
     // The folder must be writable: what is trusted now is kept there.
     tempfile::NamedTempFile::new_in(dir).map_err(|e| TufError::io(dir, e))?;
     let root = trusted_root(&distribution.root, dir);
-    RepositoryLoader::new(&root, metadata.clone(), targets)
-        .transport(transport())
+    RepositoryLoader::new(&root, metadata.clone(), targets.clone())
+        .transport(crate::transport::SpecTargets::new(transport(), &targets))
         .datastore(&distribution.metadata_dir)
         .expiration_enforcement(ExpirationEnforcement::Safe)
         .load()

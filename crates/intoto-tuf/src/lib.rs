@@ -27,6 +27,7 @@ pub mod names;
 pub mod plan;
 pub mod publish;
 mod repo;
+mod transport;
 
 pub use error::TufError;
 pub use links::TufLinks;

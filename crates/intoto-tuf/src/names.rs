@@ -11,6 +11,27 @@ pub const IN_TOTO: &str = "in-toto";
 /// The most in-toto targets one package may list.
 pub const MAX_LISTED: usize = 10_000;
 
+/// The most path components a target name may have: the packages role is
+/// delegated `*`, `*/*`, … up to this depth, so that clients that match a
+/// pattern component by component (python-tuf) find every target too.
+pub const MAX_DEPTH: usize = 8;
+
+/// The delegation patterns of the packages role: every target name of
+/// 1 to [`MAX_DEPTH`] components.
+pub fn delegated_patterns() -> Vec<String> {
+    (1..=MAX_DEPTH).map(|n| vec!["*"; n].join("/")).collect()
+}
+
+/// Where a consistent-snapshot target is stored under `targets/`, as the
+/// TUF specification puts it (and python-tuf fetches it): the digest
+/// prefixes the file name, `dir/<sha256>.<file>`.
+pub fn stored_path(name: &str, sha256_hex: &str) -> String {
+    match name.rsplit_once('/') {
+        Some((dir, file)) => format!("{dir}/{sha256_hex}.{file}"),
+        None => format!("{sha256_hex}.{name}"),
+    }
+}
+
 /// The most keys one layout target may list.
 pub const MAX_LAYOUT_KEYS: usize = 256;
 
@@ -77,6 +98,9 @@ pub fn check_target_name(name: &str) -> Result<(), String> {
     if name.len() > 4096 {
         return Err("a target name is longer than 4096 bytes".to_owned());
     }
+    if name.split('/').count() > MAX_DEPTH {
+        return Err(format!("a target name has at most {MAX_DEPTH} components"));
+    }
     name.split('/').try_for_each(check_component)
 }
 
@@ -122,6 +146,15 @@ mod tests {
             evidence_id(sha, &[("step1.87d52666.link".to_owned(), "00".to_owned())])
         );
         assert_eq!(key_target("abc"), "in-toto-pubkeys/abc.pub");
+    }
+
+    #[test]
+    fn stored_paths_and_patterns() {
+        assert_eq!(stored_path("a/b/c.link", "ff"), "a/b/ff.c.link");
+        assert_eq!(stored_path("pkg.tar", "ff"), "ff.pkg.tar");
+        assert_eq!(delegated_patterns()[..3], ["*", "*/*", "*/*/*"]);
+        assert!(check_target_name(&["a"; MAX_DEPTH].join("/")).is_ok());
+        assert!(check_target_name(&["a"; MAX_DEPTH + 1].join("/")).is_err());
     }
 
     #[test]

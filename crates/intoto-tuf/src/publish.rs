@@ -82,7 +82,7 @@ async fn init_async(options: &InitOptions) -> Result<Committed, TufError> {
         spec_version: SPEC_VERSION.to_owned(),
         consistent_snapshot: true,
         version: NonZeroU64::MIN,
-        expires: jiff::Timestamp::now() + options.expiries.root,
+        expires: crate::repo::expiry(options.expiries.root),
         keys: HashMap::new(),
         roles: HashMap::new(),
         _extra: HashMap::new(),
@@ -117,11 +117,10 @@ async fn init_async(options: &InitOptions) -> Result<Committed, TufError> {
     let signed_root = SignedRole::new(root.clone(), &holder, &all, &rng)
         .await
         .map_err(|source| sign_error("root", source))?;
-    let now = jiff::Timestamp::now();
     let mut targets = Targets::new(
         SPEC_VERSION.to_owned(),
         NonZeroU64::MIN,
-        now + options.expiries.targets,
+        crate::repo::expiry(options.expiries.targets),
     );
     let mut delegations = Delegations::new();
     delegations.keys = delegation_keys;
@@ -129,12 +128,16 @@ async fn init_async(options: &InitOptions) -> Result<Committed, TufError> {
         name: PACKAGES_ROLE.to_owned(),
         keyids: packages_keyids,
         threshold: NonZeroU64::MIN,
-        paths: PathSet::Paths(vec![PathPattern::new("*").map_err(|e| {
-            TufError::Repository {
-                repo: repo.clone(),
-                reason: e.to_string(),
-            }
-        })?]),
+        paths: PathSet::Paths(
+            names::delegated_patterns()
+                .into_iter()
+                .map(PathPattern::new)
+                .collect::<Result<_, _>>()
+                .map_err(|e| TufError::Repository {
+                    repo: repo.clone(),
+                    reason: e.to_string(),
+                })?,
+        ),
         terminating: true,
         targets: None,
     });
@@ -144,7 +147,7 @@ async fn init_async(options: &InitOptions) -> Result<Committed, TufError> {
         targets: Targets::new(
             SPEC_VERSION.to_owned(),
             NonZeroU64::MIN,
-            now + options.expiries.packages,
+            crate::repo::expiry(options.expiries.packages),
         ),
     };
     let signed_packages =
@@ -157,7 +160,7 @@ async fn init_async(options: &InitOptions) -> Result<Committed, TufError> {
     let mut snapshot = Snapshot::new(
         SPEC_VERSION.to_owned(),
         NonZeroU64::MIN,
-        now + options.expiries.snapshot,
+        crate::repo::expiry(options.expiries.snapshot),
     );
     snapshot.meta.insert(
         "targets.json".to_owned(),
@@ -181,7 +184,7 @@ async fn init_async(options: &InitOptions) -> Result<Committed, TufError> {
     let mut timestamp = Timestamp::new(
         SPEC_VERSION.to_owned(),
         NonZeroU64::MIN,
-        now + options.expiries.timestamp,
+        crate::repo::expiry(options.expiries.timestamp),
     );
     timestamp.meta.insert(
         "snapshot.json".to_owned(),
@@ -502,17 +505,20 @@ async fn target_of(path: &Path) -> Result<Target, TufError> {
         .map_err(|e| TufError::io(path, e))
 }
 
-/// Copies `from` into the targets folder where a consistent-snapshot
-/// client fetches target `name`: `targets/<sha256>.<name>`.
+/// Copies `from` into the targets folder where consistent-snapshot
+/// clients fetch target `name` (`targets/dir/<sha256>.<file>`, as the TUF
+/// specification puts it), checking that the bytes copied are the bytes
+/// listed.
 fn store_target(repo: &Repo, name: &str, from: &Path, target: &Target) -> Result<(), TufError> {
-    let dest = repo
-        .targets_dir()
-        .join(format!("{}.{name}", hex_of(&target.hashes.sha256)));
+    use sha2::Digest as _;
+    let sha256 = hex_of(&target.hashes.sha256);
+    let dest = repo.targets_dir().join(names::stored_path(name, &sha256));
     if let Some(parent) = dest.parent() {
         std::fs::create_dir_all(parent).map_err(|e| TufError::io(parent, e))?;
     }
     let pending = intoto::fs::PendingFile::create(&dest).map_err(|e| TufError::io(&dest, e))?;
     let mut source = std::fs::File::open(from).map_err(|e| TufError::io(from, e))?;
+    let mut hasher = sha2::Sha256::new();
     let mut offset = 0u64;
     let mut buffer = vec![0u8; 1 << 20];
     loop {
@@ -520,12 +526,13 @@ fn store_target(repo: &Repo, name: &str, from: &Path, target: &Target) -> Result
         if n == 0 {
             break;
         }
+        hasher.update(&buffer[..n]);
         pending
             .write_at(offset, &buffer[..n])
             .map_err(|e| TufError::io(&dest, e))?;
         offset += n as u64;
     }
-    if offset != target.length {
+    if offset != target.length || hex_of(&hasher.finalize()) != sha256 {
         return Err(TufError::io(from, "changed while it was being published"));
     }
     pending.commit().map_err(|e| TufError::io(&dest, e))
@@ -643,7 +650,7 @@ async fn rotate_async(options: &Rotate) -> Result<Committed, TufError> {
     let old_root: Root = repo.root.signed.clone();
     let mut root = old_root.clone();
     root.version = bump(root.version);
-    root.expires = jiff::Timestamp::now() + options.expiries.root;
+    root.expires = crate::repo::expiry(options.expiries.root);
     if let Some(old) = root.roles.get(&role_type) {
         let still_used: Vec<_> = root
             .roles

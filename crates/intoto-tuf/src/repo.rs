@@ -147,7 +147,6 @@ impl Repo {
         expiries: &Expiries,
     ) -> Result<Committed, TufError> {
         let rng = SystemRandom::new();
-        let now = jiff::Timestamp::now();
         let root_holder = KeyHolder::Root(self.trusted_root().clone());
         let consistent = self.trusted_root().consistent_snapshot;
         let mut files: Vec<(String, Vec<u8>)> = Vec::new();
@@ -158,7 +157,7 @@ impl Repo {
             .cloned();
         if self.packages_changed {
             self.packages.version = bump(self.packages.version);
-            self.packages.expires = now + expiries.packages;
+            self.packages.expires = crate::repo::expiry(expiries.packages);
             let role = DelegatedTargets {
                 name: PACKAGES_ROLE.to_owned(),
                 targets: self.packages.clone(),
@@ -180,7 +179,7 @@ impl Repo {
         let mut targets_meta = self.snapshot.meta.get("targets.json").cloned();
         if self.targets_changed {
             self.targets.version = bump(self.targets.version);
-            self.targets.expires = now + expiries.targets;
+            self.targets.expires = crate::repo::expiry(expiries.targets);
             let signed = SignedRole::new(self.targets.clone(), &root_holder, keys, &rng)
                 .await
                 .map_err(|source| sign_error("targets", source))?;
@@ -197,7 +196,7 @@ impl Repo {
         let mut snapshot = Snapshot::new(
             SPEC_VERSION.to_owned(),
             bump(self.snapshot.version),
-            now + expiries.snapshot,
+            crate::repo::expiry(expiries.snapshot),
         );
         let missing = |what: &str| TufError::Repository {
             repo: self.dir.clone(),
@@ -221,7 +220,7 @@ impl Repo {
         let mut timestamp = Timestamp::new(
             SPEC_VERSION.to_owned(),
             NonZeroU64::new(self.timestamp_version.saturating_add(1)).unwrap_or(NonZeroU64::MIN),
-            now + expiries.timestamp,
+            crate::repo::expiry(expiries.timestamp),
         );
         timestamp.meta.insert(
             "snapshot.json".to_owned(),
@@ -264,6 +263,14 @@ pub struct Committed {
     pub snapshot: u64,
     /// The new timestamp version.
     pub timestamp: u64,
+}
+
+/// `valid_for` from now, in whole seconds: TUF writes `expires` as
+/// `YYYY-MM-DDTHH:MM:SSZ`, and clients such as python-tuf refuse
+/// fractions of a second.
+pub(crate) fn expiry(valid_for: jiff::SignedDuration) -> jiff::Timestamp {
+    let at = jiff::Timestamp::now() + valid_for;
+    jiff::Timestamp::from_second(at.as_second()).unwrap_or(at)
 }
 
 pub(crate) fn bump(version: NonZeroU64) -> NonZeroU64 {
