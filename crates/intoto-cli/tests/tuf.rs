@@ -304,6 +304,46 @@ fn a_client_holding_only_root_json_verifies_and_places_the_package_over_http() {
 }
 
 #[test]
+fn an_unreachable_repository_is_an_error_not_a_verdict() {
+    let f = Fixture::new();
+    f.publish_hello();
+    f.trust_first_root();
+    // Nothing listens on this port (bound, then closed).
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = f.client(&format!("http://127.0.0.1:{port}/"), "hello.tar", "out");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("cannot reach http://127.0.0.1:"),
+        "{}",
+        text(&out)
+    );
+    f.assert_nothing_placed("out");
+    // The package's file is missing on the server: not reached either.
+    copy_dir(&f.path("repo"), &f.path("mirror"));
+    std::fs::remove_file(
+        f.path("mirror").join(
+            f.stored_target(".hello.tar")
+                .strip_prefix(f.path("repo"))
+                .unwrap(),
+        ),
+    )
+    .unwrap();
+    let server = FileServer::start(&f.path("mirror"));
+    let out = f.client(&server.url, "hello.tar", "out");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("cannot reach target \"hello.tar\""),
+        "{}",
+        text(&out)
+    );
+    f.assert_nothing_placed("out");
+}
+
+#[test]
 fn a_folder_repository_works_too_and_unknown_targets_are_refused() {
     let f = Fixture::new();
     f.publish_hello();

@@ -208,10 +208,7 @@ pub async fn load(distribution: &Distribution) -> Result<Repository, TufError> {
         .expiration_enforcement(ExpirationEnforcement::Safe)
         .load()
         .await
-        .map_err(|e| TufError::Untrusted {
-            url: distribution.repository.clone(),
-            reason: crate::error::finding(&e),
-        })
+        .map_err(|e| crate::error::untrusted(&distribution.repository, &e))
 }
 
 /// Told how the package download goes: bytes so far, and the length TUF
@@ -450,19 +447,28 @@ async fn download_small(repo: &Repository, name: &str) -> Result<Vec<u8>, TufErr
     let stream = repo
         .read_target(&target_name)
         .await
-        .map_err(|e| TufError::Download {
-            name: name.to_owned(),
-            reason: crate::error::finding(&e),
-        })?
+        .map_err(|e| download_error(name, &e))?
         .ok_or_else(|| TufError::NoTarget {
             name: name.to_owned(),
         })?;
     tough::IntoVec::into_vec(stream)
         .await
-        .map_err(|e| TufError::Download {
+        .map_err(|e| download_error(name, &e))
+}
+
+/// A download that failed: unreachable, or not matching its entry.
+fn download_error(name: &str, error: &tough::error::Error) -> TufError {
+    if crate::error::is_transport_failure(error) {
+        TufError::Unreachable {
+            url: format!("target {name:?}"),
+            reason: crate::error::finding(error),
+        }
+    } else {
+        TufError::Download {
             name: name.to_owned(),
-            reason: crate::error::finding(&e),
-        })
+            reason: crate::error::finding(error),
+        }
+    }
 }
 
 /// Streams the package to `path`; a download that fails its hashes leaves
@@ -478,10 +484,7 @@ async fn download_to(
     let mut stream = repo
         .read_target(&target_name)
         .await
-        .map_err(|e| TufError::Download {
-            name: name.to_owned(),
-            reason: crate::error::finding(&e),
-        })?
+        .map_err(|e| download_error(name, &e))?
         .ok_or_else(|| TufError::NoTarget {
             name: name.to_owned(),
         })?;
@@ -491,10 +494,7 @@ async fn download_to(
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| {
             let _ = std::fs::remove_file(path);
-            TufError::Download {
-                name: name.to_owned(),
-                reason: crate::error::finding(&e),
-            }
+            download_error(name, &e)
         })?;
         file.write_all(&chunk).map_err(|e| TufError::io(path, e))?;
         done += chunk.len() as u64;

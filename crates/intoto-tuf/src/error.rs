@@ -24,6 +24,15 @@ pub enum TufError {
         /// TUF's finding.
         reason: String,
     },
+    /// The repository could not be reached, or a file it must have was not
+    /// there: nothing was checked, so nothing is refused or trusted.
+    #[error("cannot reach {url}: {reason}")]
+    Unreachable {
+        /// The repository.
+        url: String,
+        /// The transport's finding.
+        reason: String,
+    },
     /// The target is not in the repository's (delegated) targets.
     #[error("target {name:?} is not in the repository's targets metadata")]
     NoTarget {
@@ -104,6 +113,43 @@ impl TufError {
         Self::Io {
             path: path.into(),
             reason: error.to_string(),
+        }
+    }
+}
+
+/// Whether a tough error is the transport failing (a connection, a
+/// missing file) rather than a check failing (signatures, versions,
+/// expiry, hashes, sizes): a transport error in its chain that does not
+/// carry a hash or size mismatch.
+pub(crate) fn is_transport_failure(error: &tough::error::Error) -> bool {
+    let mut transport = false;
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(c) = cause {
+        if c.downcast_ref::<tough::TransportError>().is_some() {
+            transport = true;
+        }
+        if let Some(
+            tough::error::Error::HashMismatch { .. } | tough::error::Error::MaxSizeExceeded { .. },
+        ) = c.downcast_ref::<tough::error::Error>()
+        {
+            return false;
+        }
+        cause = c.source();
+    }
+    transport
+}
+
+/// The error for tough's `error` while loading `url`'s metadata.
+pub(crate) fn untrusted(url: &str, error: &tough::error::Error) -> TufError {
+    if is_transport_failure(error) {
+        TufError::Unreachable {
+            url: url.to_owned(),
+            reason: finding(error),
+        }
+    } else {
+        TufError::Untrusted {
+            url: url.to_owned(),
+            reason: finding(error),
         }
     }
 }
