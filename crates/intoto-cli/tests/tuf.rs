@@ -1097,10 +1097,7 @@ fn python_tuf(dir: &Path, args: &[&str]) -> Option<String> {
 
 fn sha256_hex(path: &Path) -> String {
     use sha2::Digest as _;
-    sha2::Sha256::digest(std::fs::read(path).unwrap())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    intoto::model::encoding::hex::encode(sha2::Sha256::digest(std::fs::read(path).unwrap()))
 }
 
 #[test]

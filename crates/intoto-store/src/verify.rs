@@ -81,9 +81,10 @@ pub enum EvidenceError {
 
 /// Whether `document` is a classic layout (else it is read as a policy).
 pub fn kind_of(document: &[u8]) -> DocumentKind {
-    match Metadata::from_slice(document).and_then(|md| md.into_payload()) {
-        Ok(Payload::Layout(_)) => DocumentKind::Layout,
-        _ => DocumentKind::Policy,
+    if intoto::layout::is_layout(document) {
+        DocumentKind::Layout
+    } else {
+        DocumentKind::Policy
     }
 }
 

@@ -126,35 +126,12 @@ impl Fetched {
     /// its targets entry, [`TufError::Io`] when it cannot be written;
     /// nothing is placed then.
     pub fn place(self, dir: &Path) -> Result<PathBuf, TufError> {
-        use sha2::Digest as _;
         let to = dir.join(&self.file_name);
-        let from = self.package();
-        let pending = intoto::fs::PendingFile::create(&to).map_err(|e| TufError::io(&to, e))?;
-        let mut source = std::fs::File::open(&from).map_err(|e| TufError::io(&from, e))?;
-        let mut hasher = sha2::Sha256::new();
-        let mut buffer = vec![0u8; 1 << 20];
-        let mut offset = 0u64;
-        loop {
-            let n = std::io::Read::read(&mut source, &mut buffer)
-                .map_err(|e| TufError::io(&from, e))?;
-            if n == 0 {
-                break;
-            }
-            hasher.update(&buffer[..n]);
-            pending
-                .write_at(offset, &buffer[..n])
-                .map_err(|e| TufError::io(&to, e))?;
-            offset += n as u64;
-            if offset > self.length {
-                break;
-            }
-        }
-        if offset != self.length || hasher.finalize().as_slice() != self.sha256.as_slice() {
+        if !crate::copy::copy_checked(&self.package(), &to, self.length, &self.sha256)? {
             return Err(TufError::Changed {
                 name: self.target.clone(),
             });
         }
-        pending.commit().map_err(|e| TufError::io(&to, e))?;
         Ok(to)
     }
 }
@@ -427,33 +404,30 @@ fn target_name(name: &str) -> Result<TargetName, TufError> {
 /// Downloads a metadata target (a layout, key or link) into memory; TUF
 /// bounds it by its listed length, and it must be a size metadata can be.
 async fn download_small(repo: &Repository, name: &str) -> Result<Vec<u8>, TufError> {
-    let target_name = target_name(name)?;
-    let length = repo
-        .targets()
-        .signed
-        .find_target(&target_name, false)
-        .map(|t| t.length)
-        .map_err(|_| TufError::InToto {
-            name: name.to_owned(),
-            reason: "it is listed in custom.in-toto but is not a target of the repository"
-                .to_owned(),
-        })?;
+    let length = length_of(repo, name)?;
     if length > intoto::fs::MAX_METADATA_BYTES {
         return Err(TufError::InToto {
             name: name.to_owned(),
             reason: format!("{length} bytes is more than in-toto metadata may hold"),
         });
     }
-    let stream = repo
-        .read_target(&target_name)
+    let stream = open_target(repo, name).await?;
+    tough::IntoVec::into_vec(stream)
+        .await
+        .map_err(|e| download_error(name, &e))
+}
+
+/// Starts the download of target `name`, checked by TUF as it streams.
+async fn open_target(
+    repo: &Repository,
+    name: &str,
+) -> Result<impl futures_util::Stream<Item = tough::error::Result<tough::Bytes>>, TufError> {
+    repo.read_target(&target_name(name)?)
         .await
         .map_err(|e| download_error(name, &e))?
         .ok_or_else(|| TufError::NoTarget {
             name: name.to_owned(),
-        })?;
-    tough::IntoVec::into_vec(stream)
-        .await
-        .map_err(|e| download_error(name, &e))
+        })
 }
 
 /// A download that failed: unreachable, or not matching its entry.
@@ -480,14 +454,7 @@ async fn download_to(
     length: u64,
     progress: &dyn DownloadProgress,
 ) -> Result<(), TufError> {
-    let target_name = target_name(name)?;
-    let mut stream = repo
-        .read_target(&target_name)
-        .await
-        .map_err(|e| download_error(name, &e))?
-        .ok_or_else(|| TufError::NoTarget {
-            name: name.to_owned(),
-        })?;
+    let mut stream = open_target(repo, name).await?;
     let mut file = std::fs::File::create_new(path).map_err(|e| TufError::io(path, e))?;
     let mut done = 0u64;
     progress.advanced(0, length);

@@ -6,6 +6,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use intoto::model::encoding::hex;
 use tough::key_source::KeySource;
 use tough::schema::key::Key;
 use tough::sign::{Sign, parse_keypair};
@@ -70,7 +71,7 @@ impl PemKeySource {
     pub fn keyid(&self) -> Result<String, TufError> {
         let key = self.public()?;
         let id = key.key_id().map_err(|e| self.refused(e.to_string()))?;
-        Ok(hex_of(&id))
+        Ok(hex::encode(&*id))
     }
 
     fn signer(&self) -> Result<Box<dyn Sign>, TufError> {
@@ -123,15 +124,6 @@ impl KeySource for PemKeySource {
             self.refused("role keys are never rewritten".to_owned()),
         ))
     }
-}
-
-/// Lower-case hex of a decoded keyid or digest.
-pub(crate) fn hex_of(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
 }
 
 /// Reads every key file.

@@ -20,6 +20,7 @@
 //!   and links; pure, so the rules are tested without a repository.
 
 pub mod client;
+mod copy;
 mod error;
 pub mod keys;
 mod links;

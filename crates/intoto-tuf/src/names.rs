@@ -69,7 +69,7 @@ pub fn evidence_id(package_sha256_hex: &str, files: &[(String, String)]) -> Stri
         hasher.update(sha256_hex.as_bytes());
     }
     let digest = hasher.finalize();
-    crate::keys::hex_of(&digest[..16])
+    intoto::model::encoding::hex::encode(&digest[..16])
 }
 
 fn prefix(hex: &str) -> &str {

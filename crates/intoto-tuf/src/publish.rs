@@ -20,22 +20,22 @@ use std::path::{Path, PathBuf};
 
 use aws_lc_rs::rand::SystemRandom;
 use intoto::crypto::KeyIdForm;
-use intoto::model::{Metadata, Payload};
 use serde_json::{Value, json};
 use tough::TargetName;
 use tough::editor::signed::SignedRole;
 use tough::key_source::KeySource;
 use tough::schema::decoded::{Decoded, Hex};
 use tough::schema::{
-    DelegatedRole, DelegatedTargets, Delegations, KeyHolder, PathPattern, PathSet, Role, RoleKeys,
+    DelegatedRole, DelegatedTargets, Delegations, KeyHolder, PathPattern, PathSet, RoleKeys,
     RoleType, Root, Snapshot, Target, Targets, Timestamp,
 };
 
 use crate::TufError;
-use crate::keys::{PemKeySource, hex_of, read_all};
+use crate::keys::{PemKeySource, read_all};
 use crate::names::{self, IN_TOTO, PACKAGES_ROLE};
 pub use crate::repo::{Committed, Expiries};
-use crate::repo::{Repo, SPEC_VERSION, bump, metafile, sign_error, write};
+use crate::repo::{Repo, SPEC_VERSION, bump, file_of, metafile, sign_error, write_files};
+use intoto::model::encoding::hex;
 
 /// The keys of a new repository's roles (PEM private key files).
 #[derive(Debug, Clone)]
@@ -162,22 +162,12 @@ async fn init_async(options: &InitOptions) -> Result<Committed, TufError> {
         NonZeroU64::MIN,
         crate::repo::expiry(options.expiries.snapshot),
     );
-    snapshot.meta.insert(
-        "targets.json".to_owned(),
-        metafile(
-            NonZeroU64::MIN,
-            signed_targets.buffer(),
-            signed_targets.sha256(),
-        ),
-    );
-    snapshot.meta.insert(
-        format!("{PACKAGES_ROLE}.json"),
-        metafile(
-            NonZeroU64::MIN,
-            signed_packages.buffer(),
-            signed_packages.sha256(),
-        ),
-    );
+    snapshot
+        .meta
+        .insert("targets.json".to_owned(), metafile(&signed_targets));
+    snapshot
+        .meta
+        .insert(format!("{PACKAGES_ROLE}.json"), metafile(&signed_packages));
     let signed_snapshot = SignedRole::new(snapshot, &holder, &all, &rng)
         .await
         .map_err(|source| sign_error("snapshot", source))?;
@@ -186,41 +176,26 @@ async fn init_async(options: &InitOptions) -> Result<Committed, TufError> {
         NonZeroU64::MIN,
         crate::repo::expiry(options.expiries.timestamp),
     );
-    timestamp.meta.insert(
-        "snapshot.json".to_owned(),
-        metafile(
-            NonZeroU64::MIN,
-            signed_snapshot.buffer(),
-            signed_snapshot.sha256(),
-        ),
-    );
+    timestamp
+        .meta
+        .insert("snapshot.json".to_owned(), metafile(&signed_snapshot));
     let signed_timestamp = SignedRole::new(timestamp, &holder, &all, &rng)
         .await
         .map_err(|source| sign_error("timestamp", source))?;
     std::fs::create_dir_all(repo.join("targets")).map_err(|e| TufError::io(repo, e))?;
-    let files: [(String, &[u8]); 6] = [
-        ("1.root.json".to_owned(), signed_root.buffer()),
+    let files = vec![
+        ("1.root.json".to_owned(), signed_root.buffer().clone()),
+        file_of(&signed_targets, true),
+        file_of(&signed_packages, true),
+        file_of(&signed_snapshot, true),
+        ("root.json".to_owned(), signed_root.buffer().clone()),
         (
-            signed_targets.signed().signed.filename(true),
-            signed_targets.buffer(),
+            "timestamp.json".to_owned(),
+            signed_timestamp.buffer().clone(),
         ),
-        (
-            signed_packages.signed().signed.filename(true),
-            signed_packages.buffer(),
-        ),
-        (
-            signed_snapshot.signed().signed.filename(true),
-            signed_snapshot.buffer(),
-        ),
-        ("root.json".to_owned(), signed_root.buffer()),
-        ("timestamp.json".to_owned(), signed_timestamp.buffer()),
     ];
-    std::fs::create_dir_all(&metadata_dir).map_err(|e| TufError::io(&metadata_dir, e))?;
-    for (name, bytes) in &files {
-        write(&metadata_dir.join(name), bytes)?;
-    }
     Ok(Committed {
-        written: files.into_iter().map(|(n, _)| n).collect(),
+        written: write_files(&metadata_dir, files)?,
         snapshot: 1,
         timestamp: 1,
     })
@@ -345,12 +320,12 @@ async fn add_target_async(options: &AddTarget) -> Result<Published, TufError> {
     }
     let (layout_path, links) = sort_in_toto(options)?;
     let package = target_of(package_file).await?;
-    let package_sha = hex_of(&package.hashes.sha256);
+    let package_sha = hex::encode(&package.hashes.sha256);
 
     // The root layout: a target of the top-level role, by content.
     let layout_target = target_of(&layout_path).await?;
     let layout_file = file_name_of(&layout_path)?;
-    let layout_sha = hex_of(&layout_target.hashes.sha256);
+    let layout_sha = hex::encode(&layout_target.hashes.sha256);
     let layout_name = names::layout_target(&layout_sha, &layout_file);
     let layout_tn = checked_target_name(&layout_name)?;
     let new_layout = !repo.targets.targets.contains_key(&layout_tn);
@@ -407,7 +382,7 @@ async fn add_target_async(options: &AddTarget) -> Result<Published, TufError> {
             .chain(
                 link_targets
                     .iter()
-                    .map(|(n, _, t)| (n.clone(), hex_of(&t.hashes.sha256))),
+                    .map(|(n, _, t)| (n.clone(), hex::encode(&t.hashes.sha256))),
             )
             .collect();
     let id = names::evidence_id(&package_sha, &evidence);
@@ -453,11 +428,7 @@ fn sort_in_toto(options: &AddTarget) -> Result<(PathBuf, Vec<PathBuf>), TufError
     for path in &options.in_toto {
         let bytes = intoto::fs::read(path, intoto::fs::MAX_METADATA_BYTES)
             .map_err(|e| TufError::io(path, e))?;
-        let is_layout = matches!(
-            Metadata::from_slice(&bytes).and_then(Metadata::into_payload),
-            Ok(Payload::Layout(_))
-        );
-        if is_layout {
+        if intoto::layout::is_layout(&bytes) {
             if let Some(first) = &layout {
                 return Err(TufError::io(
                     path,
@@ -510,32 +481,17 @@ async fn target_of(path: &Path) -> Result<Target, TufError> {
 /// specification puts it), checking that the bytes copied are the bytes
 /// listed.
 fn store_target(repo: &Repo, name: &str, from: &Path, target: &Target) -> Result<(), TufError> {
-    use sha2::Digest as _;
-    let sha256 = hex_of(&target.hashes.sha256);
-    let dest = repo.targets_dir().join(names::stored_path(name, &sha256));
+    let dest = repo.targets_dir().join(names::stored_path(
+        name,
+        &hex::encode(&target.hashes.sha256),
+    ));
     if let Some(parent) = dest.parent() {
         std::fs::create_dir_all(parent).map_err(|e| TufError::io(parent, e))?;
     }
-    let pending = intoto::fs::PendingFile::create(&dest).map_err(|e| TufError::io(&dest, e))?;
-    let mut source = std::fs::File::open(from).map_err(|e| TufError::io(from, e))?;
-    let mut hasher = sha2::Sha256::new();
-    let mut offset = 0u64;
-    let mut buffer = vec![0u8; 1 << 20];
-    loop {
-        let n = std::io::Read::read(&mut source, &mut buffer).map_err(|e| TufError::io(from, e))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buffer[..n]);
-        pending
-            .write_at(offset, &buffer[..n])
-            .map_err(|e| TufError::io(&dest, e))?;
-        offset += n as u64;
-    }
-    if offset != target.length || hex_of(&hasher.finalize()) != sha256 {
+    if !crate::copy::copy_checked(from, &dest, target.length, &target.hashes.sha256)? {
         return Err(TufError::io(from, "changed while it was being published"));
     }
-    pending.commit().map_err(|e| TufError::io(&dest, e))
+    Ok(())
 }
 
 /// Re-signs the online roles so that the repository does not expire:

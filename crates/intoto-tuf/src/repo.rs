@@ -166,15 +166,8 @@ impl Repo {
             let signed = SignedRole::new(role, &holder, keys, &rng)
                 .await
                 .map_err(|source| sign_error(PACKAGES_ROLE, source))?;
-            packages_meta = Some(metafile(
-                signed.signed().signed.version(),
-                signed.buffer(),
-                signed.sha256(),
-            ));
-            files.push((
-                signed.signed().signed.filename(consistent),
-                signed.buffer().clone(),
-            ));
+            packages_meta = Some(metafile(&signed));
+            files.push(file_of(&signed, consistent));
         }
         let mut targets_meta = self.snapshot.meta.get("targets.json").cloned();
         if self.targets_changed {
@@ -183,15 +176,8 @@ impl Repo {
             let signed = SignedRole::new(self.targets.clone(), &root_holder, keys, &rng)
                 .await
                 .map_err(|source| sign_error("targets", source))?;
-            targets_meta = Some(metafile(
-                signed.signed().signed.version(),
-                signed.buffer(),
-                signed.sha256(),
-            ));
-            files.push((
-                signed.signed().signed.filename(consistent),
-                signed.buffer().clone(),
-            ));
+            targets_meta = Some(metafile(&signed));
+            files.push(file_of(&signed, consistent));
         }
         let mut snapshot = Snapshot::new(
             SPEC_VERSION.to_owned(),
@@ -213,23 +199,15 @@ impl Repo {
         let snapshot = SignedRole::new(snapshot, &root_holder, keys, &rng)
             .await
             .map_err(|source| sign_error("snapshot", source))?;
-        files.push((
-            snapshot.signed().signed.filename(consistent),
-            snapshot.buffer().clone(),
-        ));
+        files.push(file_of(&snapshot, consistent));
         let mut timestamp = Timestamp::new(
             SPEC_VERSION.to_owned(),
             NonZeroU64::new(self.timestamp_version.saturating_add(1)).unwrap_or(NonZeroU64::MIN),
             crate::repo::expiry(expiries.timestamp),
         );
-        timestamp.meta.insert(
-            "snapshot.json".to_owned(),
-            metafile(
-                snapshot.signed().signed.version,
-                snapshot.buffer(),
-                snapshot.sha256(),
-            ),
-        );
+        timestamp
+            .meta
+            .insert("snapshot.json".to_owned(), metafile(&snapshot));
         let timestamp = SignedRole::new(timestamp, &root_holder, keys, &rng)
             .await
             .map_err(|source| sign_error("timestamp", source))?;
@@ -241,13 +219,8 @@ impl Repo {
         if let Some(root) = &self.new_root {
             files.push(("root.json".to_owned(), root.buffer().clone()));
         }
-        let metadata_dir = self.metadata_dir();
-        std::fs::create_dir_all(&metadata_dir).map_err(|e| TufError::io(&metadata_dir, e))?;
-        for (name, bytes) in &files {
-            write(&metadata_dir.join(name), bytes)?;
-        }
         Ok(Committed {
-            written: files.into_iter().map(|(name, _)| name).collect(),
+            written: write_files(&self.metadata_dir(), files)?,
             snapshot: snapshot.signed().signed.version.get(),
             timestamp: timestamp.signed().signed.version.get(),
         })
@@ -277,16 +250,27 @@ pub(crate) fn bump(version: NonZeroU64) -> NonZeroU64 {
     version.checked_add(1).unwrap_or(version)
 }
 
-pub(crate) fn metafile(version: NonZeroU64, buffer: &[u8], sha256: &[u8]) -> Metafile {
+/// The entry that lists `signed` in a snapshot or timestamp: its
+/// version, length and SHA-256.
+pub(crate) fn metafile<T: Role>(signed: &SignedRole<T>) -> Metafile {
     Metafile {
-        length: Some(buffer.len() as u64),
+        length: Some(signed.buffer().len() as u64),
         hashes: Some(Hashes {
-            sha256: Decoded::<Hex>::from(sha256.to_vec()),
+            sha256: Decoded::<Hex>::from(signed.sha256().to_vec()),
             _extra: HashMap::new(),
         }),
-        version,
+        version: signed.signed().signed.version(),
         _extra: HashMap::new(),
     }
+}
+
+/// The metadata file of `signed`: its name (versioned with consistent
+/// snapshots) and bytes.
+pub(crate) fn file_of<T: Role>(signed: &SignedRole<T>, consistent: bool) -> (String, Vec<u8>) {
+    (
+        signed.signed().signed.filename(consistent),
+        signed.buffer().clone(),
+    )
 }
 
 pub(crate) fn sign_error(role: &str, source: tough::error::Error) -> TufError {
@@ -296,6 +280,18 @@ pub(crate) fn sign_error(role: &str, source: tough::error::Error) -> TufError {
     }
 }
 
-pub(crate) fn write(path: &Path, bytes: &[u8]) -> Result<(), TufError> {
-    intoto::fs::write_atomic(path, bytes).map_err(|e| TufError::io(path, e))
+/// Writes `files` into the metadata folder `dir`, each atomically and in
+/// the order given; their names.
+pub(crate) fn write_files(
+    dir: &Path,
+    files: Vec<(String, Vec<u8>)>,
+) -> Result<Vec<String>, TufError> {
+    std::fs::create_dir_all(dir).map_err(|e| TufError::io(dir, e))?;
+    let mut written = Vec::with_capacity(files.len());
+    for (name, bytes) in files {
+        let path = dir.join(&name);
+        intoto::fs::write_atomic(&path, &bytes).map_err(|e| TufError::io(&path, e))?;
+        written.push(name);
+    }
+    Ok(written)
 }

@@ -1,9 +1,19 @@
 //! Rules for signing layouts: the default expiry a layout without
 //! `expires` gets (one month ahead, as the reference gives it, in UTC), and
-//! when it may be added without invalidating a signature.
+//! when it may be added without invalidating a signature; and telling a
+//! classic layout from a policy.
 
 use chrono::{DateTime, Utc};
 use intoto_model::{EnvelopeKind, Expires, Metadata, ModelError, Payload};
+
+/// Whether `document` is classic layout metadata (legacy or DSSE); a root
+/// document that is not is read as a policy over attestations.
+pub fn is_layout(document: &[u8]) -> bool {
+    matches!(
+        Metadata::from_slice(document).and_then(Metadata::into_payload),
+        Ok(Payload::Layout(_))
+    )
+}
 
 /// What became of a layout's missing `expires` when it is signed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -403,7 +403,7 @@ fn default_metadata_dir(repository: &str) -> anyhow::Result<PathBuf> {
         },
     };
     let digest = sha2::Sha256::digest(repository.as_bytes());
-    let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    let hex = intoto::model::encoding::hex::encode(&digest[..8]);
     Ok(base.join("intoto").join("tuf").join(hex))
 }
 
@@ -464,7 +464,7 @@ pub(crate) fn verify(
     let runner = CommandRunner::new()
         .timeout(Duration::from_secs(request.inspection_timeout))
         .working_dir(fetched.work_dir());
-    let outcome = if is_layout(&fetched.layout) {
+    let outcome = if intoto::layout::is_layout(&fetched.layout) {
         verify_with_layout(&fetched, &request, runner, format, verbose, quiet)?
     } else {
         let mut policy_request =
@@ -587,7 +587,7 @@ fn verify_with_layout(
 /// products of the verified supply chain's last step: the final product
 /// the layout vouches for.
 fn is_final_product(report: &intoto::verify::Report, sha256: &[u8]) -> bool {
-    let want: String = sha256.iter().map(|b| format!("{b:02x}")).collect();
+    let want = intoto::model::encoding::hex::encode(sha256);
     report.verdict.summary.as_ref().is_some_and(|summary| {
         summary.products.iter().any(|(_, digests)| {
             digests
@@ -636,14 +636,6 @@ impl intoto_tuf::client::DownloadProgress for DownloadBar {
             bar.set_position(done);
         }
     }
-}
-
-/// Whether the layout target is a classic layout (else a policy).
-fn is_layout(bytes: &[u8]) -> bool {
-    matches!(
-        intoto::model::Metadata::from_slice(bytes).and_then(intoto::model::Metadata::into_payload),
-        Ok(intoto::model::Payload::Layout(_))
-    )
 }
 
 /// Whether `err` is the repository failing a check (exit 1), not the
