@@ -75,6 +75,51 @@ impl FileServer {
     }
 }
 
+/// `intoto tuf init` of `repo` with the fixture's role keys.
+const INIT: [&str; 14] = [
+    "tuf",
+    "init",
+    "--repo",
+    "repo",
+    "--root-key",
+    "tuf-root",
+    "--targets-key",
+    "tuf-targets",
+    "--snapshot-key",
+    "tuf-snapshot",
+    "--timestamp-key",
+    "tuf-timestamp",
+    "--packages-key",
+    "tuf-packages",
+];
+
+/// `intoto tuf add-target` of `package` (as `name`, when given) with
+/// `layout` and `links`, signed by the online keys, then `extra`.
+fn add_target_args<'a>(
+    package: &'a str,
+    name: Option<&'a str>,
+    layout: &'a str,
+    links: &'a [String],
+    extra: &[&'a str],
+) -> Vec<&'a str> {
+    let mut args = vec!["tuf", "add-target", "--repo", "repo", "--target", package];
+    if let Some(name) = name {
+        args.extend(["--name", name]);
+    }
+    args.extend(["--in-toto", layout]);
+    args.extend(links.iter().map(String::as_str));
+    args.extend([
+        "--key",
+        "tuf-packages",
+        "--key",
+        "tuf-snapshot",
+        "--key",
+        "tuf-timestamp",
+    ]);
+    args.extend(extra);
+    args
+}
+
 /// A demo supply chain, TUF role keys and a repository with `hello.tar`.
 struct Fixture {
     dir: tempfile::TempDir,
@@ -95,22 +140,7 @@ impl Fixture {
         ] {
             fixture.ok(&["key", "generate", &format!("tuf-{role}")]);
         }
-        fixture.ok(&[
-            "tuf",
-            "init",
-            "--repo",
-            "repo",
-            "--root-key",
-            "tuf-root",
-            "--targets-key",
-            "tuf-targets",
-            "--snapshot-key",
-            "tuf-snapshot",
-            "--timestamp-key",
-            "tuf-timestamp",
-            "--packages-key",
-            "tuf-packages",
-        ]);
+        fixture.ok(&INIT);
         fixture
     }
 
@@ -145,29 +175,7 @@ impl Fixture {
 
     /// Publishes `package` as `name` with `layout` and `links`.
     fn publish(&self, package: &str, name: &str, layout: &str, links: &[String], extra: &[&str]) {
-        let mut args = vec![
-            "tuf",
-            "add-target",
-            "--repo",
-            "repo",
-            "--target",
-            package,
-            "--name",
-            name,
-            "--in-toto",
-            layout,
-        ];
-        args.extend(links.iter().map(String::as_str));
-        args.extend([
-            "--key",
-            "tuf-packages",
-            "--key",
-            "tuf-snapshot",
-            "--key",
-            "tuf-timestamp",
-        ]);
-        args.extend(extra);
-        self.ok(&args);
+        self.ok(&add_target_args(package, Some(name), layout, links, extra));
     }
 
     fn publish_hello(&self) {
@@ -640,30 +648,25 @@ fn a_rotated_layout_key_is_accepted_after_a_root_update() {
         "-o",
         "root-3.layout",
     ]);
-    let out = f.run(&[
-        "tuf",
-        "add-target",
-        "--repo",
-        "repo",
-        "--target",
+    let links = f.links();
+    let out = f.run(&add_target_args(
         "chain/client/hello.tar",
-        "--name",
-        "1.2/hello.tar",
-        "--in-toto",
+        Some("1.2/hello.tar"),
         "root-3.layout",
-        "chain/client/root.layout",
-        "--layout-key",
-        "chain/keys/alice.pub",
-        "--key",
-        "tuf-packages",
-        "--key",
-        "tuf-snapshot",
-        "--key",
-        "tuf-timestamp",
-        "--key",
-        "tuf-targets",
-    ]);
+        &links,
+        &[
+            "--layout-key",
+            "chain/keys/alice.pub",
+            "--key",
+            "tuf-targets",
+        ],
+    ));
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("cannot sign the targets metadata"),
+        "{}",
+        text(&out)
+    );
 }
 
 #[test]
@@ -671,25 +674,13 @@ fn publishing_errors_name_what_to_do() {
     let f = Fixture::new();
     let links = f.links();
     // A new layout without its keys.
-    let mut args = vec![
-        "tuf",
-        "add-target",
-        "--repo",
-        "repo",
-        "--target",
+    let mut args = add_target_args(
         "chain/client/hello.tar",
-        "--in-toto",
+        None,
         "chain/client/root.layout",
-    ];
-    args.extend(links.iter().map(String::as_str));
-    args.extend([
-        "--key",
-        "tuf-packages",
-        "--key",
-        "tuf-snapshot",
-        "--key",
-        "tuf-timestamp",
-    ]);
+        &links,
+        &[],
+    );
     let out = f.run(&args);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("--layout-key"), "{}", text(&out));
@@ -707,22 +698,7 @@ fn publishing_errors_name_what_to_do() {
     let out = f.client("repo", "hello.tar", "out");
     assert_refused(&out, "is not in the repository's targets metadata");
     // A repository is not made twice.
-    let out = f.run(&[
-        "tuf",
-        "init",
-        "--repo",
-        "repo",
-        "--root-key",
-        "tuf-root",
-        "--targets-key",
-        "tuf-targets",
-        "--snapshot-key",
-        "tuf-snapshot",
-        "--timestamp-key",
-        "tuf-timestamp",
-        "--packages-key",
-        "tuf-packages",
-    ]);
+    let out = f.run(&INIT);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(
         text(&out).contains("already holds a repository"),
@@ -973,32 +949,18 @@ fn target_names_cannot_leave_the_repository() {
     let f = Fixture::new();
     let links = f.links();
     for name in ["x/../../../escaped.tar", "/abs/hello.tar", "a//hello.tar"] {
-        let mut args = vec![
-            "tuf",
-            "add-target",
-            "--repo",
-            "repo",
-            "--target",
+        let out = f.run(&add_target_args(
             "chain/client/hello.tar",
-            "--name",
-            name,
-            "--in-toto",
+            Some(name),
             "chain/client/root.layout",
-        ];
-        args.extend(links.iter().map(String::as_str));
-        args.extend([
-            "--layout-key",
-            "chain/keys/alice.pub",
-            "--key",
-            "tuf-packages",
-            "--key",
-            "tuf-snapshot",
-            "--key",
-            "tuf-timestamp",
-            "--key",
-            "tuf-targets",
-        ]);
-        let out = f.run(&args);
+            &links,
+            &[
+                "--layout-key",
+                "chain/keys/alice.pub",
+                "--key",
+                "tuf-targets",
+            ],
+        ));
         assert_eq!(out.status.code(), Some(2), "{name}: {}", text(&out));
         assert!(
             text(&out).contains("is not a file name"),
