@@ -12,18 +12,12 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use intoto_test_support::{intoto, pyref_command, require_pyref, vector, workspace_root};
+use intoto_test_support::{intoto, python_script, vector};
 
 /// Runs tests/python/attestation.py with the reference venv's Python;
 /// `None` when interoperability tests are skipped.
 fn python(dir: &Path, args: &[&str]) -> Option<String> {
-    let py = require_pyref("python")?;
-    let out = pyref_command(&py)
-        .current_dir(dir)
-        .arg(workspace_root().join("tests/python/attestation.py"))
-        .args(args)
-        .output()
-        .unwrap();
+    let out = python_script(dir, "attestation.py", args)?;
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(out.status.success(), "attestation.py {args:?}: {stdout}");
     Some(stdout)

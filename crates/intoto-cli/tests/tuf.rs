@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::{Arc, Mutex};
 
-use intoto_test_support::{copy_dir, intoto, pyref_command, require_pyref, workspace_root};
+use intoto_test_support::{copy_dir, intoto, python_script};
 
 /// A static file server on loopback, serving whatever folder it is
 /// pointed at (the tests swap folders to play the attacker).
@@ -1042,13 +1042,7 @@ fn a_package_that_is_not_the_last_steps_product_is_refused() {
 /// Runs tests/python/tuf_interop.py (python-tuf) in `dir`; `None` when
 /// interoperability tests are skipped.
 fn python_tuf(dir: &Path, args: &[&str]) -> Option<String> {
-    let py = require_pyref("python")?;
-    let out = pyref_command(&py)
-        .current_dir(dir)
-        .arg(workspace_root().join("tests/python/tuf_interop.py"))
-        .args(args)
-        .output()
-        .unwrap();
+    let out = python_script(dir, "tuf_interop.py", args)?;
     assert!(
         out.status.success(),
         "tuf_interop.py {args:?}: {}",

@@ -120,6 +120,26 @@ pub fn pyref_command(path: &Path) -> Command {
     cmd
 }
 
+/// Runs the script `tests/python/<script>` with the reference venv's
+/// Python in `dir`; `None` when interoperability tests are skipped (see
+/// [`require_pyref`]).
+///
+/// # Panics
+///
+/// When the interpreter cannot be started.
+#[allow(clippy::expect_used)] // Test setup.
+pub fn python_script(dir: &Path, script: &str, args: &[&str]) -> Option<std::process::Output> {
+    let python = require_pyref("python")?;
+    Some(
+        pyref_command(&python)
+            .current_dir(dir)
+            .arg(workspace_root().join("tests/python").join(script))
+            .args(args)
+            .output()
+            .expect("start the reference venv's Python"),
+    )
+}
+
 /// The reference's program names, which `intoto` stands in for.
 pub const REFERENCE_PROGRAMS: [&str; 6] = [
     "in-toto-run",
