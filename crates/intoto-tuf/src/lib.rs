@@ -28,6 +28,7 @@ pub mod names;
 pub mod plan;
 pub mod publish;
 mod repo;
+mod rotate;
 mod transport;
 
 pub use error::TufError;

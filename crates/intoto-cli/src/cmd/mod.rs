@@ -13,6 +13,7 @@ pub(crate) mod show;
 pub(crate) mod sign;
 pub(crate) mod store;
 pub(crate) mod tuf;
+pub(crate) mod tuf_verify;
 pub(crate) mod verify;
 pub(crate) mod verify_policy;
 pub(crate) mod vsa;

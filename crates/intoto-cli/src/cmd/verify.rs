@@ -122,7 +122,7 @@ pub(crate) struct VerifyArgs {
     #[command(flatten)]
     policy: crate::cmd::verify_policy::PolicyArgs,
     #[command(flatten)]
-    tuf: crate::cmd::tuf::TufArgs,
+    tuf: crate::cmd::tuf_verify::TufArgs,
 }
 
 fn parse_param(text: &str) -> Result<(String, String), String> {
@@ -363,14 +363,14 @@ fn from_tuf(
         no_sublayout_inspections,
         ..
     } = args;
-    let request = crate::cmd::tuf::TufVerify {
+    let request = crate::cmd::tuf_verify::TufVerify {
         args: &tuf,
         params,
         inspection_timeout,
         sublayout_inspections: !no_sublayout_inspections,
         report: report.as_deref(),
     };
-    crate::cmd::tuf::verify(request, policy, format, verbose, quiet)
+    crate::cmd::tuf_verify::verify(request, policy, format, verbose, quiet)
 }
 
 /// The store's description of a document, as the evidence answer gives it.
