@@ -8,7 +8,7 @@ use std::sync::Arc;
 use anyhow::{Context as _, bail};
 use clap::Args;
 
-use intoto::crypto::{KeyIdForm, PrivateKey};
+use intoto::crypto::{CertifiedSigner, KeyIdForm, PrivateKey, Signer};
 use intoto::fs;
 use intoto::gpg::{Gpg, GpgSigner};
 use intoto::link::LinkForm;
@@ -28,8 +28,8 @@ pub(crate) struct KeyArgs {
     #[arg(
         long = "signing-key",
         value_name = "PATH",
-        required_unless_present = "gpg",
-        conflicts_with = "gpg"
+        required_unless_present_any = ["gpg", "spiffe_socket"],
+        conflicts_with_all = ["gpg", "spiffe_socket"]
     )]
     signing_key: Option<PathBuf>,
     /// Password of an encrypted signing key; -P without a value prompts for
@@ -44,6 +44,119 @@ pub(crate) struct KeyArgs {
     /// The GnuPG home folder (default: gpg's own default).
     #[arg(long, value_name = "PATH")]
     gpg_home: Option<PathBuf>,
+    #[command(flatten)]
+    certificates: CertArgs,
+}
+
+/// X.509 certificates for signing keys (ITE-7): `--signing-cert`,
+/// `--signing-chain`, or an X509-SVID from `--spiffe-socket`.
+#[derive(Debug, Args)]
+pub(crate) struct CertArgs {
+    /// PEM X.509 certificate of a signing key, embedded in its signature
+    /// (`cert` in legacy metadata, `certificate` in DSSE) so that layouts
+    /// can authorise the certificate's identity instead of the key. Repeat
+    /// it for several keys: each certificate goes with the key it holds.
+    #[arg(
+        long = "signing-cert",
+        value_name = "PATH",
+        conflicts_with = "spiffe_socket"
+    )]
+    signing_cert: Vec<PathBuf>,
+    /// PEM intermediate certificates between the signing certificates and
+    /// their root, embedded beside them (`intermediates`).
+    #[arg(long = "signing-chain", value_name = "PATH", requires = "signing_cert")]
+    signing_chain: Option<PathBuf>,
+    /// Sign with the X509-SVID of this workload, fetched from the SPIFFE
+    /// Workload API at this Unix socket (such as a SPIRE agent's
+    /// /run/spire/sockets/agent.sock): its key signs, its certificate and
+    /// intermediates go into the signature.
+    #[arg(long = "spiffe-socket", value_name = "PATH")]
+    spiffe_socket: Option<PathBuf>,
+}
+
+impl CertArgs {
+    /// Whether signatures carry certificates (for refusing them with GnuPG).
+    pub(crate) fn given(&self) -> bool {
+        self.spiffe_socket.is_some() || !self.signing_cert.is_empty()
+    }
+
+    /// The signer of an X509-SVID from `--spiffe-socket`, if given.
+    pub(crate) fn svid_signer(&self) -> anyhow::Result<Option<CertifiedSigner<PrivateKey>>> {
+        let Some(socket) = &self.spiffe_socket else {
+            return Ok(None);
+        };
+        let svid = intoto_spiffe::fetch_x509_svid(socket, intoto_spiffe::FETCH_TIMEOUT)
+            .with_context(|| {
+                format!(
+                    "cannot get an X509-SVID from the SPIFFE Workload API at {}; check that the agent runs and that this workload is registered",
+                    socket.display()
+                )
+            })?;
+        tracing::info!(spiffe_id = svid.spiffe_id, "signing with the X509-SVID");
+        Ok(Some(svid.signer()?))
+    }
+
+    /// `keys` as signers, each with the certificate among `--signing-cert`
+    /// that holds its key (and `--signing-chain`). A certificate for none
+    /// of the keys is an error.
+    pub(crate) fn certify(&self, keys: Vec<PrivateKey>) -> anyhow::Result<Vec<Box<dyn Signer>>> {
+        let chain = match &self.signing_chain {
+            None => Vec::new(),
+            Some(path) => pem_certificates(path)?,
+        };
+        let mut certs = Vec::new();
+        for path in &self.signing_cert {
+            let text = read_pem(path)?;
+            let cert = intoto::crypto::x509::Certificate::from_pem(&text)
+                .with_context(|| format!("{}: not a PEM certificate", path.display()))?;
+            certs.push((path, text, cert, false));
+        }
+        let mut signers: Vec<Box<dyn Signer>> = Vec::new();
+        for key in keys {
+            let found = certs
+                .iter_mut()
+                .find(|(_, _, cert, _)| cert.holds(key.public_key()));
+            match found {
+                Some((_, text, _, used)) => {
+                    *used = true;
+                    let public = key.public_key().clone();
+                    signers.push(Box::new(CertifiedSigner::new(
+                        key,
+                        &public,
+                        text,
+                        chain.clone(),
+                    )?));
+                }
+                None => signers.push(Box::new(key)),
+            }
+        }
+        if let Some((path, _, cert, _)) = certs.iter().find(|(_, _, _, used)| !used) {
+            bail!(
+                "{}: the certificate ({}) is for none of the signing keys; give the key it certifies with --signing-key",
+                path.display(),
+                cert.identity()
+            );
+        }
+        Ok(signers)
+    }
+}
+
+fn read_pem(path: &Path) -> anyhow::Result<String> {
+    let bytes = intoto_record_read(path)?;
+    String::from_utf8(bytes).with_context(|| format!("{}: not PEM text", path.display()))
+}
+
+fn intoto_record_read(path: &Path) -> anyhow::Result<Vec<u8>> {
+    intoto::record::file::read_bounded(path, intoto::crypto::x509::MAX_PEM_BYTES as u64)
+        .with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// Each certificate in a PEM file, as its own PEM text.
+fn pem_certificates(path: &Path) -> anyhow::Result<Vec<String>> {
+    let text = read_pem(path)?;
+    let certs = intoto::crypto::x509::parse_pem_chain(&text)
+        .with_context(|| format!("{}: not PEM certificates", path.display()))?;
+    Ok(certs.iter().map(|c| c.to_pem()).collect())
 }
 
 /// GnuPG with the keyring in `home` (`--gpg-home`), or gpg's default keyring.
@@ -58,6 +171,11 @@ impl KeyArgs {
     /// Reads the signing key, prompting for its password if asked to, or
     /// sets up GnuPG.
     pub(crate) fn load(&self) -> anyhow::Result<LinkSigner> {
+        if self.gpg.is_some() && self.certificates.given() {
+            bail!(
+                "--gpg signs without certificates; use --signing-key with --signing-cert, or --spiffe-socket"
+            );
+        }
         if let Some(keyid) = &self.gpg {
             let gpg = gpg(self.gpg_home.as_deref());
             let signer = GpgSigner::new(gpg, keyid.as_deref()).with_context(|| {
@@ -71,13 +189,28 @@ impl KeyArgs {
                 keyid: keyid.clone(),
             });
         }
+        if let Some(signer) = self.certificates.svid_signer()? {
+            return Ok(LinkSigner::Certified(signer));
+        }
         let Some(path) = &self.signing_key else {
-            bail!("give a signing key: --signing-key PATH or --gpg [KEYID]");
+            bail!("give a signing key: --signing-key PATH, --gpg [KEYID] or --spiffe-socket PATH");
         };
-        Ok(LinkSigner::Key(read_signing_key(
-            path,
-            self.password.as_ref(),
-        )?))
+        let key = read_signing_key(path, self.password.as_ref())?;
+        if self.certificates.signing_cert.is_empty() {
+            return Ok(LinkSigner::Key(key));
+        }
+        let chain = match &self.certificates.signing_chain {
+            None => Vec::new(),
+            Some(path) => pem_certificates(path)?,
+        };
+        let [cert] = self.certificates.signing_cert.as_slice() else {
+            bail!("give one --signing-cert: a link has one signing key");
+        };
+        let text = read_pem(cert)?;
+        let public = key.public_key().clone();
+        let signer = CertifiedSigner::new(key, &public, &text, chain)
+            .with_context(|| format!("cannot sign with {}", cert.display()))?;
+        Ok(LinkSigner::Certified(signer))
     }
 }
 

@@ -157,6 +157,15 @@ pub enum SignatureError {
         /// The signer.
         keyid: KeyId,
     },
+    /// The certificate a signature carries does not make its signer a
+    /// functionary (ITE-7): no trusted path, or no constraint satisfied.
+    #[error("the certificate of the signature by key {keyid} is not accepted: {reason}")]
+    Certificate {
+        /// The signer.
+        keyid: KeyId,
+        /// Why, naming the constraint field or the path problem.
+        reason: String,
+    },
 }
 
 /// Signing failed.
@@ -178,6 +187,9 @@ pub enum SignError {
         /// Why, naming the value and where it is.
         reason: String,
     },
+    /// The signing certificate cannot be used with the signing key.
+    #[error("signing certificate: {0}")]
+    Certificate(String),
     /// The signer produces OpenPGP signatures, which DSSE cannot carry.
     #[error("OpenPGP signatures cannot be put in a DSSE envelope; use legacy metadata")]
     GpgInDsse,

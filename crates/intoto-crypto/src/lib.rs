@@ -42,13 +42,14 @@ mod public;
 mod scheme;
 mod signer;
 mod verify;
+pub mod x509;
 
 pub use error::{KeyError, SignError, SignatureError};
 pub use keyid::KeyIdForm;
 pub use private::PrivateKey;
 pub use public::{PublicKey, SignatureBytes, VerifyKey};
 pub use scheme::{KeyType, Scheme, UnknownScheme};
-pub use signer::{RawSignature, Signer, sign_metadata};
+pub use signer::{CertifiedSigner, RawSignature, Signer, sign_metadata};
 pub use verify::{
     Verified, check_signature, check_signature_at, check_signature_over, check_signature_over_at,
     verify_by, verify_by_all, verify_by_all_at, verify_by_at, verify_over_at,

@@ -44,6 +44,18 @@ pub(crate) struct PemBlock {
     pub(crate) der: Zeroizing<Vec<u8>>,
 }
 
+/// `der` as a PEM block with `label`, in 64-character lines.
+pub(crate) fn encode(label: &str, der: &[u8]) -> String {
+    let b64 = STANDARD.encode(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for line in b64.as_bytes().chunks(64) {
+        out.push_str(&String::from_utf8_lossy(line));
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}
+
 /// All PEM blocks in `text`, in order. Text outside blocks is ignored.
 pub(crate) fn parse_blocks(text: &[u8]) -> Vec<PemBlock> {
     let text = String::from_utf8_lossy(text);

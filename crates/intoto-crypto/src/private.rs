@@ -49,6 +49,17 @@ impl PrivateKey {
         Self::from_material(material, None, form)
     }
 
+    /// A private key from unencrypted PKCS#8 DER (as a SPIFFE Workload API
+    /// hands out an X509-SVID's key).
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError`] if it is not a supported key.
+    pub fn from_pkcs8_der(der: &[u8], form: KeyIdForm) -> Result<Self, KeyError> {
+        let pem = zeroize::Zeroizing::new(crate::pem::encode("PRIVATE KEY", der));
+        Self::from_pem(pem.as_bytes(), None, form)
+    }
+
     /// Reads a private key file: PEM, or a securesystemslib JSON key dict with
     /// `keyval.private` (ed25519 hex, or a PEM for RSA and ECDSA).
     ///

@@ -31,8 +31,44 @@ pub struct Layout {
     pub rootcas: Option<BTreeMap<KeyId, KeyDict>>,
     /// ITE-7 intermediate certificates by keyid (in-toto-golang's `intermediatecas`).
     pub intermediatecas: Option<BTreeMap<KeyId, KeyDict>>,
+    /// ITE-7 trust bundles by bundle id (`trustBundles`).
+    pub trust_bundles: Option<BTreeMap<String, TrustBundle>>,
     /// Fields this model does not know, kept as received.
     pub extra: BTreeMap<String, Value>,
+}
+
+/// An ITE-7 trust bundle: root certificates and the intermediates that
+/// lead to them, each PEM text as the layout holds it.
+#[derive(Debug, Clone, PartialEq, Default)]
+#[non_exhaustive]
+pub struct TrustBundle {
+    /// The PEM root certificates.
+    pub roots: Vec<String>,
+    /// The PEM intermediate certificates.
+    pub intermediates: Vec<String>,
+    /// Fields this model does not know (`bundleid` among them), kept as received.
+    pub extra: BTreeMap<String, Value>,
+}
+
+impl TrustBundle {
+    fn from_value(value: Value, path: &str) -> Result<Self, ModelError> {
+        let mut f = Fields::new(value, path)?;
+        Ok(Self {
+            roots: f.string_list_or_default("roots")?,
+            intermediates: f.string_list_or_default("intermediates")?,
+            extra: f.rest(),
+        })
+    }
+
+    fn to_value(&self) -> Value {
+        let mut map = extra_map(&self.extra);
+        map.insert("roots".into(), strings_to_value(&self.roots));
+        map.insert(
+            "intermediates".into(),
+            strings_to_value(&self.intermediates),
+        );
+        Value::Object(map)
+    }
 }
 
 /// A step: work a functionary carries out and records in a link.
@@ -91,6 +127,9 @@ pub struct CertConstraint {
     pub roots: Vec<String>,
     /// Required URI SANs (SPIFFE IDs).
     pub uris: Vec<String>,
+    /// Ids of the `trustBundles` the certificate must chain to (ITE-7's
+    /// `trustBundleIds`, where in-toto-golang writes `roots`).
+    pub trust_bundle_ids: Option<Vec<String>>,
     /// Fields this model does not know, kept as received.
     pub extra: BTreeMap<String, Value>,
 }
@@ -149,6 +188,7 @@ impl Layout {
             inspect: Vec::new(),
             rootcas: None,
             intermediatecas: None,
+            trust_bundles: None,
             extra: BTreeMap::new(),
         }
     }
@@ -197,6 +237,27 @@ impl Layout {
             None => None,
             Some(v) => Some(keys_from_value(Some(v), &f.path("intermediatecas"))?),
         };
+        let trust_bundles = match f.take("trustBundles") {
+            None => None,
+            Some(Value::Object(map)) => {
+                let path = f.path("trustBundles");
+                Some(
+                    map.into_iter()
+                        .map(|(id, v)| {
+                            let bundle =
+                                TrustBundle::from_value(v, &crate::fields::join(&path, &id))?;
+                            Ok((id, bundle))
+                        })
+                        .collect::<Result<BTreeMap<_, _>, ModelError>>()?,
+                )
+            }
+            Some(_) => {
+                return Err(ModelError::WrongType {
+                    field: f.path("trustBundles"),
+                    expected: "an object of trust bundles by id",
+                });
+            }
+        };
         Ok(Self {
             expires,
             readme,
@@ -205,6 +266,7 @@ impl Layout {
             inspect,
             rootcas,
             intermediatecas,
+            trust_bundles,
             extra: f.rest(),
         })
     }
@@ -231,6 +293,13 @@ impl Layout {
         }
         if let Some(cas) = &self.intermediatecas {
             map.insert("intermediatecas".into(), keys_to_value(cas));
+        }
+        if let Some(bundles) = &self.trust_bundles {
+            let bundles = bundles
+                .iter()
+                .map(|(id, b)| (id.clone(), b.to_value()))
+                .collect();
+            map.insert("trustBundles".into(), Value::Object(bundles));
         }
         Value::Object(map)
     }
@@ -456,6 +525,10 @@ impl CertConstraint {
             organizations: f.string_list_or_default("organizations")?,
             roots: f.string_list_or_default("roots")?,
             uris: f.string_list_or_default("uris")?,
+            trust_bundle_ids: match f.take("trustBundleIds") {
+                None => None,
+                Some(v) => Some(crate::fields::as_string_list(v, &f.path("trustBundleIds"))?),
+            },
             extra: f.rest(),
         })
     }
@@ -473,7 +546,12 @@ impl CertConstraint {
             "organizations".into(),
             strings_to_value(&self.organizations),
         );
-        map.insert("roots".into(), strings_to_value(&self.roots));
+        if self.trust_bundle_ids.is_none() || !self.roots.is_empty() {
+            map.insert("roots".into(), strings_to_value(&self.roots));
+        }
+        if let Some(ids) = &self.trust_bundle_ids {
+            map.insert("trustBundleIds".into(), strings_to_value(ids));
+        }
         map.insert("uris".into(), strings_to_value(&self.uris));
         Value::Object(map)
     }

@@ -61,7 +61,9 @@ pub use error::ModelError;
 pub use expires::Expires;
 pub use key::KeyDict;
 pub use keyid::KeyId;
-pub use layout::{CertConstraint, Inspection, Layout, Step, SupplyChainItem, Threshold};
+pub use layout::{
+    CertConstraint, Inspection, Layout, Step, SupplyChainItem, Threshold, TrustBundle,
+};
 pub use link::{
     Link, link_file_name, sublayout_link_dir, unfinished_link_file_name, unsigned_link_file_name,
 };

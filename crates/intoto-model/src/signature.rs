@@ -41,6 +41,27 @@ impl Signature {
         }
     }
 
+    /// The PEM certificate of the signing key, in whichever field carries
+    /// it: `cert` (in-toto-golang) or `certificate` (ITE-7, Witness). An
+    /// empty string is no certificate, as in-toto-golang writes one.
+    pub fn certificate_pem(&self) -> Option<&str> {
+        self.cert
+            .as_deref()
+            .or_else(|| self.extra.get("certificate").and_then(Value::as_str))
+            .filter(|pem| !pem.is_empty())
+    }
+
+    /// The PEM intermediate certificates the signature carries
+    /// (`intermediates`, as Witness writes them); entries that are not
+    /// strings are skipped.
+    pub fn intermediate_pems(&self) -> Vec<&str> {
+        self.extra
+            .get("intermediates")
+            .and_then(Value::as_array)
+            .map(|list| list.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default()
+    }
+
     /// Whether this is a reference-style OpenPGP signature.
     pub fn is_gpg(&self) -> bool {
         self.other_headers.is_some()

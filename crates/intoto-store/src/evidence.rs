@@ -181,6 +181,13 @@ impl LinkSource for StoreLinks {
         Ok(self.files.get(file).map(|(_, bytes)| bytes.clone()))
     }
 
+    fn list(&self, folder: &[String]) -> Result<Vec<String>, SourceError> {
+        if !folder.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(self.files.keys().cloned().collect())
+    }
+
     fn describe(&self, folder: &[String], file: &str) -> String {
         match self.files.get(file) {
             Some((id, _)) if folder.is_empty() => format!("store:{id} ({file})"),

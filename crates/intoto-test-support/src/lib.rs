@@ -3,6 +3,7 @@
 //! and GnuPG keyrings in temporary folders.
 
 pub mod gpg;
+pub mod pki;
 pub mod server;
 
 use std::path::{Path, PathBuf};

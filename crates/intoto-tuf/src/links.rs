@@ -38,6 +38,22 @@ impl LinkSource for TufLinks {
             .map(|(_, bytes)| bytes.clone()))
     }
 
+    fn list(&self, folder: &[String]) -> Result<Vec<String>, SourceError> {
+        let prefix = match folder.is_empty() {
+            true => String::new(),
+            false => format!("{}/", folder.join("/")),
+        };
+        let mut names: Vec<String> = self
+            .files
+            .keys()
+            .filter_map(|k| k.strip_prefix(&prefix))
+            .filter(|rest| !rest.contains('/'))
+            .map(str::to_owned)
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
     fn describe(&self, folder: &[String], file: &str) -> String {
         let key = Self::key(folder, file);
         match self.files.get(&key) {

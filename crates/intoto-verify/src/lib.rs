@@ -165,7 +165,8 @@ pub use evidence::{
     Request, SourceError, Sublayout,
 };
 pub use functionary::{
-    Authority, Candidate, Functionary, KeyAuthority, KeyFingerprint, SignedBytes,
+    Authority, Candidate, CertificateCheck, Functionary, KeyAuthority, KeyFingerprint,
+    LayoutAuthority, SignedBytes, TrustBundleSet, check_certificate_signature, constraint_mismatch,
 };
 pub use intoto_model::pattern::{self, ArtifactPattern};
 pub use params::ParameterError;

@@ -215,8 +215,7 @@ pub fn sign_link(
             let raw = raw.map_err(signing)?;
             let signed = signed.map_err(|_| LinkError::Render { step: step() })?;
             // As `sign_metadata` records a signature in legacy metadata.
-            let mut signature = Signature::new(raw.keyid.clone(), hex::encode(&raw.sig));
-            signature.other_headers = raw.other_headers.as_deref().map(hex::encode);
+            let signature = raw.to_signature(EnvelopeKind::Legacy).map_err(signing)?;
             Ok((legacy_text(&[signature], &signed), raw.keyid))
         }
         LinkForm::Link(EnvelopeKind::Dsse) => {

@@ -2,7 +2,7 @@
 //! public key a link it signed must verify with.
 
 use intoto_crypto::gpg::GpgError;
-use intoto_crypto::{PrivateKey, PublicKey, Signer};
+use intoto_crypto::{CertifiedSigner, PrivateKey, PublicKey, Signer};
 use intoto_model::{KeyId, Metadata};
 
 use crate::gpg::GpgSigner;
@@ -12,6 +12,9 @@ use crate::gpg::GpgSigner;
 pub enum LinkSigner {
     /// A PEM private key.
     Key(PrivateKey),
+    /// A private key whose signatures carry its X.509 certificate (ITE-7):
+    /// `--signing-cert`, or an X509-SVID from a SPIFFE Workload API.
+    Certified(CertifiedSigner<PrivateKey>),
     /// A GnuPG key, by keyid or the keyring's default.
     Gpg {
         /// Runs `gpg --detach-sign`.
@@ -45,6 +48,7 @@ impl LinkSigner {
     pub fn signer(&self) -> &dyn Signer {
         match self {
             Self::Key(key) => key,
+            Self::Certified(signer) => signer,
             Self::Gpg { signer, .. } => signer,
         }
     }
@@ -54,6 +58,7 @@ impl LinkSigner {
     pub fn keyid(&self) -> Option<&KeyId> {
         match self {
             Self::Key(key) => Some(key.keyid()),
+            Self::Certified(signer) => Some(signer.inner().keyid()),
             Self::Gpg { .. } => None,
         }
     }
@@ -62,6 +67,7 @@ impl LinkSigner {
     pub fn describe(&self) -> String {
         match self {
             Self::Key(key) => key.keyid().short().to_owned(),
+            Self::Certified(signer) => signer.inner().keyid().short().to_owned(),
             Self::Gpg {
                 keyid: Some(id), ..
             } => format!("GnuPG key {id}"),
@@ -80,6 +86,7 @@ impl LinkSigner {
     pub fn verification_key(&self, md: &Metadata) -> Result<PublicKey, VerificationKeyError> {
         match self {
             Self::Key(key) => Ok(key.public_key().clone()),
+            Self::Certified(signer) => Ok(signer.inner().public_key().clone()),
             Self::Gpg { signer, keyid } => {
                 let id = match keyid {
                     Some(id) => id.clone(),

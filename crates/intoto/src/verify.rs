@@ -70,6 +70,29 @@ impl LinkSource for DirLinkSource {
         }
     }
 
+    fn list(&self, folder: &[String]) -> Result<Vec<String>, SourceError> {
+        let mut dir = self.root.clone();
+        for part in folder {
+            if intoto_model::name::check_item_name(part).is_err() {
+                return Err(format!("{part:?} is not a plain file name").into());
+            }
+            dir.push(part);
+        }
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(Box::new(e)),
+        };
+        let mut names = Vec::new();
+        for entry in entries {
+            if let Some(name) = entry?.file_name().to_str() {
+                names.push(name.to_owned());
+            }
+        }
+        names.sort();
+        Ok(names)
+    }
+
     fn describe(&self, folder: &[String], file: &str) -> String {
         let mut parts: Vec<&str> = folder.iter().map(String::as_str).collect();
         parts.push(file);

@@ -40,7 +40,7 @@ pub(crate) struct SignArgs {
     file: PathBuf,
     /// Keys to sign with (PEM private keys) or, with --verify, to verify with
     /// (PEM public keys).
-    #[arg(short = 'k', long = "key", value_name = "PATH", num_args = 1.., required_unless_present = "gpg", conflicts_with = "gpg")]
+    #[arg(short = 'k', long = "key", visible_alias = "signing-key", value_name = "PATH", num_args = 1.., required_unless_present_any = ["gpg", "spiffe_socket"], conflicts_with = "gpg")]
     key: Vec<PathBuf>,
     /// Sign with these GnuPG keys (the default key when no keyid is given)
     /// or, with --verify, verify with them (keyids required).
@@ -70,6 +70,8 @@ pub(crate) struct SignArgs {
     /// Compute keyids the legacy way (in-toto-golang, in-toto < 2.2).
     #[arg(long)]
     legacy_keyid: bool,
+    #[command(flatten)]
+    certificates: crate::flags::CertArgs,
 }
 
 pub(crate) fn run(args: SignArgs, format: Format) -> anyhow::Result<Outcome> {
@@ -212,6 +214,11 @@ fn sign(
         md.signatures_mut().clear();
     }
     let mut keyids = Vec::new();
+    if args.gpg.is_some() && args.certificates.given() {
+        bail!(
+            "--gpg signs without certificates; use --key with --signing-cert, or --spiffe-socket"
+        );
+    }
     if let Some(ids) = &args.gpg {
         let gpg = crate::flags::gpg(args.gpg_home.as_deref());
         let ids: Vec<Option<&str>> = if ids.is_empty() {
@@ -227,12 +234,19 @@ fn sign(
                 .with_context(|| format!("cannot sign with {what}"))?;
             keyids.push(keyid);
         }
+    } else if let Some(svid) = args.certificates.svid_signer()? {
+        let keyid = sign_metadata(&mut md, &svid).context("cannot sign with the X509-SVID")?;
+        keyids.push(keyid);
     } else {
+        let mut keys = Vec::new();
         for path in &args.key {
             let key = fs::read_private_key(path, password.as_deref(), form).map_err(|e| {
                 crate::password::with_password_hint(e, "-p/--prompt (to be asked for it)")
             })?;
-            let keyid = sign_metadata(&mut md, &key as &dyn Signer)
+            keys.push(key);
+        }
+        for (signer, path) in args.certificates.certify(keys)?.iter().zip(&args.key) {
+            let keyid = sign_metadata(&mut md, signer.as_ref())
                 .with_context(|| format!("cannot sign with {}", path.display()))?;
             keyids.push(keyid);
         }

@@ -124,6 +124,9 @@ codes! {
     LayoutExpiresMissing = "layout-expires-missing", Error, Layout;
     /// A key in the layout's `keys` cannot be used.
     LayoutKeyInvalid = "layout-key-invalid", Error, Layout;
+    /// A root or intermediate certificate of the layout (ITE-7 `rootcas`,
+    /// `intermediatecas`, `trustBundles`) cannot be read.
+    LayoutCertificateInvalid = "layout-certificate-invalid", Error, Layout;
     /// Two steps or inspections share a name.
     LayoutNameDuplicate = "layout-name-duplicate", Error, Layout;
     /// A step or inspection name is not one plain file name (empty, `.`,
@@ -158,6 +161,9 @@ codes! {
     LinkSignatureInvalid = "link-signature-invalid", Warning, Evidence;
     /// A link was signed with an (OpenPGP) key that had expired.
     LinkKeyExpired = "link-key-expired", Warning, Evidence;
+    /// The certificate a link's signature carries has no trusted path, or
+    /// satisfies none of the step's certificate constraints (ITE-7).
+    LinkCertificateRejected = "link-certificate-rejected", Warning, Evidence;
     /// A link's `name` is not the step it was presented for.
     LinkNameMismatch = "link-name-mismatch", Warning, Evidence;
     /// Several links are by one functionary (one key, or subkeys of one

@@ -3,7 +3,7 @@
 //! metadata").
 
 use intoto_crypto::{SignatureError, Verified};
-use intoto_model::{EnvelopeKind, ModelError, StepName, link_file_name};
+use intoto_model::{EnvelopeKind, KeyId, ModelError, StepName, link_file_name};
 
 use super::{EvidenceSource, Found, Origin, Rejection, Request, attribute};
 use crate::functionary::{Authority, Candidate, Functionary, SignedBytes};
@@ -33,6 +33,19 @@ pub trait LinkSource: Sync {
     /// with [`Error::LinkSource`]: a link that cannot be read is not the
     /// same as a missing one.
     fn read(&self, folder: &[String], file: &str) -> Result<Option<Vec<u8>>, SourceError>;
+
+    /// The names of the files in `folder`, for steps that certificates may
+    /// speak for (ITE-7): their links are filed under keyids the layout
+    /// does not list. The default lists nothing, so a source that cannot
+    /// list finds only links filed under listed keys.
+    ///
+    /// # Errors
+    ///
+    /// When the folder exists but cannot be listed.
+    fn list(&self, folder: &[String]) -> Result<Vec<String>, SourceError> {
+        let _ = folder;
+        Ok(Vec::new())
+    }
 
     /// How messages name `file` in `folder` (default: `folder/…/file`).
     fn describe(&self, folder: &[String], file: &str) -> String {
@@ -79,7 +92,77 @@ impl EvidenceSource for LinkFolder<'_> {
             let origin = Origin { file, candidate };
             found.push(read_link(&bytes, origin, request));
         }
+        self.collect_certified(&step, request, &mut found)?;
         Ok(found)
+    }
+}
+
+/// The most link files of one step read for certificate functionaries.
+pub(crate) const MAX_CERTIFIED_LINKS: usize = 256;
+
+impl LinkFolder<'_> {
+    /// For a step that certificates may speak for: the link files
+    /// `<step>.<keyid prefix>.link` no key candidate named, each checked by
+    /// the certificate its signature carries. Files whose signatures carry
+    /// no certificate are not this step's evidence and are passed over.
+    fn collect_certified(
+        &self,
+        step: &StepName,
+        request: &Request<'_>,
+        found: &mut Vec<Found>,
+    ) -> Result<(), Error> {
+        let probe = KeyId::new(String::new());
+        if request.authority.certified(request.step, &probe).is_none() {
+            return Ok(());
+        }
+        let named: Vec<String> = request
+            .authority
+            .candidates(request.step)
+            .iter()
+            .map(|c| link_file_name(step, &c.keyid))
+            .collect();
+        let listed = self
+            .links
+            .list(request.folder)
+            .map_err(|source| Error::LinkSource {
+                file: self.links.describe(request.folder, ""),
+                source,
+            })?;
+        let prefix = format!("{}.", step.as_str());
+        let mut read = 0;
+        for name in listed {
+            let Some(keyid) = name
+                .strip_prefix(&prefix)
+                .and_then(|rest| rest.strip_suffix(".link"))
+                .filter(|k| k.len() == 8 && k.bytes().all(|b| b.is_ascii_hexdigit()))
+            else {
+                continue;
+            };
+            if named.contains(&name) || read >= MAX_CERTIFIED_LINKS {
+                continue;
+            }
+            let Some(candidate) = request
+                .authority
+                .certified(request.step, &KeyId::new(keyid))
+            else {
+                continue;
+            };
+            let file = self.links.describe(request.folder, &name);
+            let bytes = match self.links.read(request.folder, &name) {
+                Ok(Some(bytes)) => bytes,
+                Ok(None) => continue,
+                Err(source) => return Err(Error::LinkSource { file, source }),
+            };
+            read += 1;
+            match read_link(&bytes, Origin { file, candidate }, request) {
+                Found::Rejected {
+                    rejection: Rejection::Signature(SignatureError::NoSignature { .. }),
+                    ..
+                } => {}
+                other => found.push(other),
+            }
+        }
+        Ok(())
     }
 }
 
@@ -109,6 +192,14 @@ fn read_link(bytes: &[u8], origin: Origin, request: &Request<'_>) -> Found {
         Err(e) => return malformed(origin, &e),
     };
     let document = match document {
+        Ok(Document::Layout(_)) if origin.candidate.key.is_none() => {
+            return Found::Rejected {
+                origin,
+                rejection: Rejection::Malformed(
+                    "a sublayout must be signed by a key the step lists; a certificate cannot delegate a step".into(),
+                ),
+            };
+        }
         Ok(document) => document,
         Err(e) => return malformed(origin, &e),
     };

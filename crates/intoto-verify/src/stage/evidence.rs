@@ -120,7 +120,7 @@ impl Session<'_, '_> {
                     format!(
                         "{} is by a functionary (key {}) who already has a link for step '{}'; it counts once",
                         origin.file,
-                        origin.candidate.key.keyid(),
+                        origin.keyid(),
                         step.name
                     ),
                     link_subject(step, scope, &origin),
@@ -164,7 +164,7 @@ impl Session<'_, '_> {
                 Code::LinkSignatureMissing,
                 format!(
                     "{file} is not signed by key {}, whose link it is named as; it does not count",
-                    origin.candidate.key.keyid()
+                    origin.keyid()
                 ),
             ),
             SignatureError::KeyExpired { keyid, expired_at } => (
@@ -172,6 +172,10 @@ impl Session<'_, '_> {
                 format!(
                     "{file} is signed by key {keyid}, which expired at unix time {expired_at}; it does not count"
                 ),
+            ),
+            SignatureError::Certificate { .. } => (
+                Code::LinkCertificateRejected,
+                format!("{file}: {e}; it does not count"),
             ),
             other => (
                 Code::LinkSignatureInvalid,

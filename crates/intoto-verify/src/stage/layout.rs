@@ -9,7 +9,7 @@ use intoto_model::{ArtifactRule, ArtifactType, Layout, Metadata, Payload, Supply
 
 use super::kind_of;
 use crate::diagnostic::{Code, Diagnostic, RuleSubject, Subject};
-use crate::functionary::KeyAuthority;
+use crate::functionary::LayoutAuthority;
 use crate::rules::ItemKind;
 use crate::session::{Scope, Session};
 use crate::verifier::Error;
@@ -26,7 +26,7 @@ impl Session<'_, '_> {
         keys: &[PublicKey],
         scope: &Scope<'_>,
         parameters: Option<&BTreeMap<String, String>>,
-    ) -> Result<Option<(Verified<Layout>, KeyAuthority)>, Error> {
+    ) -> Result<Option<(Verified<Layout>, LayoutAuthority)>, Error> {
         let errors = self.error_count();
         tracing::info!("verifying layout signatures");
         let Some(layout) = self.layout_signatures(md, keys, scope)? else {
@@ -185,7 +185,7 @@ impl Session<'_, '_> {
     }
 
     /// Step 3: mistakes in the layout itself. Returns the usable keys.
-    fn check_layout(&mut self, layout: &Verified<Layout>, scope: &Scope<'_>) -> KeyAuthority {
+    fn check_layout(&mut self, layout: &Verified<Layout>, scope: &Scope<'_>) -> LayoutAuthority {
         let mut seen = BTreeSet::new();
         for item in layout.items() {
             if let Err(problem) = check_item_name(item.name()) {
@@ -215,7 +215,18 @@ impl Session<'_, '_> {
                 ));
             }
         }
-        let keys = KeyAuthority::new(layout);
+        let authority = LayoutAuthority::new(layout);
+        for (field, problem) in authority.bundles().problems() {
+            self.push(
+                Diagnostic::new(
+                    Code::LayoutCertificateInvalid,
+                    format!("the layout's {field} cannot be used: {problem}"),
+                    scope.subject(),
+                )
+                .with_help("root and intermediate certificates must be PEM X.509 certificates"),
+            );
+        }
+        let keys = authority.keys();
         for (keyid, problem) in keys.invalid() {
             self.push(Diagnostic::new(
                 Code::LayoutKeyInvalid,
@@ -307,7 +318,7 @@ impl Session<'_, '_> {
                 }
             }
         }
-        keys
+        authority
     }
 }
 

@@ -106,13 +106,10 @@ impl Session<'_, '_> {
         tracing::info!(step.name = step.name, "verifying sublayout");
         let pushed = bytes.is_some();
         self.ancestry.extend(bytes);
-        let summary = self.layout(
-            sublayout.metadata.clone(),
-            std::slice::from_ref(&origin.candidate.key),
-            &folder,
-            &step.name,
-            None,
-        );
+        // Certified candidates never produce a sublayout (the link folder
+        // refuses them), so the key is there.
+        let keys: Vec<_> = origin.candidate.key.iter().cloned().collect();
+        let summary = self.layout(sublayout.metadata.clone(), &keys, &folder, &step.name, None);
         if pushed {
             self.ancestry.pop();
         }

@@ -293,16 +293,13 @@ fn sign_parts_of(
             source,
         };
         let raw = signer.sign_parts(&[&header, payload]).map_err(failed)?;
-        if raw.other_headers.is_some() {
-            return Err(failed(SignError::GpgInDsse));
-        }
         if signatures.iter().any(|s| s.keyid == raw.keyid) {
             return Err(AttestError::DuplicateKey(raw.keyid));
         }
-        signatures.push(Signature::new(
-            raw.keyid,
-            intoto_model::envelope::encode_base64(&raw.sig),
-        ));
+        signatures.push(
+            raw.to_signature(intoto_model::EnvelopeKind::Dsse)
+                .map_err(failed)?,
+        );
     }
     Ok(signatures)
 }

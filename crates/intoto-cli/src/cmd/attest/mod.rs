@@ -71,8 +71,14 @@ pub(crate) struct AttestArgs {
     subjects: subjects::SubjectArgs,
     /// Key to sign with (PKCS#8 PEM); repeat it for several signatures on
     /// one envelope.
-    #[arg(long = "signing-key", value_name = "PATH", required = true)]
+    #[arg(
+        long = "signing-key",
+        value_name = "PATH",
+        required_unless_present = "spiffe_socket"
+    )]
     signing_keys: Vec<PathBuf>,
+    #[command(flatten)]
+    certificates: crate::flags::CertArgs,
     /// Password of encrypted signing keys; -P without a value prompts for
     /// each key.
     #[arg(short = 'P', long, num_args = 0..=1, value_name = "PASSWORD")]
@@ -93,8 +99,8 @@ fn parse_type(text: &str) -> Result<PredicateTypeArg, String> {
 
 pub(crate) fn run(args: AttestArgs, format: Format, quiet: bool) -> anyhow::Result<Outcome> {
     let started = Instant::now();
-    let keys = load_keys(&args)?;
-    let signers: Vec<&dyn Signer> = keys.iter().map(|k| k as &dyn Signer).collect();
+    let owned = load_signers(&args)?;
+    let signers: Vec<&dyn Signer> = owned.iter().map(AsRef::as_ref).collect();
     let meter = Meter::new(quiet || (args.output.is_none() && args.bundle.is_none()));
 
     let output = output_of(&args);
@@ -184,11 +190,19 @@ pub(crate) fn run(args: AttestArgs, format: Format, quiet: bool) -> anyhow::Resu
     Ok(Outcome::Success)
 }
 
-fn load_keys(args: &AttestArgs) -> anyhow::Result<Vec<PrivateKey>> {
-    args.signing_keys
+/// The signing keys, each with its certificate when one is given, or the
+/// X509-SVID from `--spiffe-socket` as well.
+fn load_signers(args: &AttestArgs) -> anyhow::Result<Vec<Box<dyn Signer>>> {
+    let keys = args
+        .signing_keys
         .iter()
         .map(|path| crate::flags::read_signing_key(path, args.password.as_ref()))
-        .collect()
+        .collect::<anyhow::Result<Vec<PrivateKey>>>()?;
+    let mut signers = args.certificates.certify(keys)?;
+    if let Some(svid) = args.certificates.svid_signer()? {
+        signers.push(Box::new(svid));
+    }
+    Ok(signers)
 }
 
 /// Where the envelope goes: `None` for standard output.

@@ -1,119 +1,13 @@
-//! Functionaries and the authority that recognises them (spec §4.3: a
-//! step's `pubkeys` and `threshold`).
-//!
-//! A [`Functionary`] is who stands behind a piece of evidence; thresholds
-//! count distinct functionaries. An [`Authority`] answers the question the
-//! verifier asks of every signature: does it come from a functionary the
-//! layout authorises for this step, and which one? Today that is
-//! [`KeyAuthority`]: the layout's `keys` and each step's `pubkeys`,
-//! OpenPGP subkeys counted with their master key. Certificate constraints
-//! (ITE-7), SPIFFE IDs and keyless identities are further implementations
-//! of [`Authority`], not branches in the verifier.
+//! The classic authority: a layout's `keys` and each step's `pubkeys`,
+//! OpenPGP subkeys counted with their master key.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use intoto_crypto::{PublicKey, SignatureError, Verified, verify_over_at};
 use intoto_model::name::is_safe_keyid;
-use intoto_model::{EnvelopeKind, KeyDict, KeyId, Layout, Signature, Step};
+use intoto_model::{KeyDict, KeyId, Layout, Step};
 
-/// Who signed a piece of evidence, as thresholds count them.
-///
-/// Two values are the same functionary when they are the same physical
-/// key, however many keyids the layout lists it under.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[non_exhaustive]
-pub enum Functionary {
-    /// A public key, known by its fingerprint (the SHA-256 of its
-    /// SubjectPublicKeyInfo, or an OpenPGP master key's fingerprint).
-    Key(KeyFingerprint),
-}
-
-impl fmt::Display for Functionary {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Key(fingerprint) => write!(f, "key {}", fingerprint.0),
-        }
-    }
-}
-
-/// A key's fingerprint: the same for every keyid form of one key.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct KeyFingerprint(String);
-
-impl KeyFingerprint {
-    /// The fingerprint of `key`.
-    pub fn of(key: &PublicKey) -> Self {
-        Self(key.fingerprint())
-    }
-
-    /// The fingerprint as hex.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-/// A functionary a step authorises, as evidence names it: the keyid its
-/// links are filed under (`<step>.<keyid[:8]>.link`) and the key that
-/// checks them.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct Candidate {
-    /// The keyid evidence is filed under: an entry of the step's
-    /// `pubkeys`, or an OpenPGP subkey of one.
-    pub keyid: KeyId,
-    /// The key that checks the evidence (the master key for an OpenPGP
-    /// subkey).
-    pub key: PublicKey,
-}
-
-/// The signed bytes of a piece of evidence, as received.
-#[derive(Debug, Clone, Copy)]
-#[non_exhaustive]
-pub struct SignedBytes<'s> {
-    /// The canonical JSON of the received `signed` value, or the DSSE
-    /// pre-authentication encoding.
-    pub bytes: &'s [u8],
-    /// Which of the two.
-    pub kind: EnvelopeKind,
-    /// The signatures that came with them.
-    pub signatures: &'s [Signature],
-}
-
-impl<'s> SignedBytes<'s> {
-    /// Signed bytes of `kind` with their signatures.
-    pub fn new(bytes: &'s [u8], kind: EnvelopeKind, signatures: &'s [Signature]) -> Self {
-        Self {
-            bytes,
-            kind,
-            signatures,
-        }
-    }
-}
-
-/// Decides which functionaries may speak for a step, and who signed what.
-///
-/// `Sync`, so that a large link's signature can be checked on one thread
-/// while its artifacts are read on another.
-pub trait Authority: Sync {
-    /// The functionaries `step` authorises, in the order of its `pubkeys`,
-    /// each once, with the keyid their evidence is filed under.
-    fn candidates(&self, step: &Step) -> Vec<Candidate>;
-
-    /// Checks that `candidate` signed `signed` (refusing keys expired at
-    /// `now_unix`) and says which functionary that is. Only a successful
-    /// check produces the [`Verified`] functionary.
-    ///
-    /// # Errors
-    ///
-    /// The signature is missing, invalid, or by an expired key.
-    fn authorize(
-        &self,
-        candidate: &Candidate,
-        signed: SignedBytes<'_>,
-        now_unix: i64,
-    ) -> Result<Verified<Functionary>, SignatureError>;
-}
+use super::{Authority, Candidate, Functionary, KeyFingerprint, SignedBytes};
 
 /// The classic authority: a layout's `keys`, and each step's `pubkeys`.
 #[derive(Debug)]
@@ -196,11 +90,16 @@ impl KeyAuthority {
     /// checked through; else the checking key. So a subkey also listed as
     /// a key of its own, and authorised on its own, still counts once with
     /// its main key.
-    fn functionary(&self, signed_by: &KeyId, candidate: &Candidate) -> Functionary {
+    fn functionary(
+        &self,
+        signed_by: &KeyId,
+        candidate: &Candidate,
+        key: &PublicKey,
+    ) -> Functionary {
         let key = [signed_by, &candidate.keyid]
             .into_iter()
             .find_map(|k| self.main_of_subkey.get(k).and_then(|m| self.keys.get(m)))
-            .unwrap_or(&candidate.key);
+            .unwrap_or(key);
         Functionary::Key(KeyFingerprint::of(key))
     }
 }
@@ -219,10 +118,8 @@ impl Authority for KeyAuthority {
         keyids
             .into_iter()
             .filter_map(|keyid| {
-                self.verification_key(step, keyid).map(|key| Candidate {
-                    keyid: keyid.clone(),
-                    key: key.clone(),
-                })
+                self.verification_key(step, keyid)
+                    .map(|key| Candidate::key(keyid.clone(), key.clone()))
             })
             .collect()
     }
@@ -233,14 +130,13 @@ impl Authority for KeyAuthority {
         signed: SignedBytes<'_>,
         now_unix: i64,
     ) -> Result<Verified<Functionary>, SignatureError> {
-        let verified = verify_over_at(
-            signed.bytes,
-            signed.kind,
-            signed.signatures,
-            &candidate.key,
-            now_unix,
-        )?;
-        Ok(verified.map(|signed_by| self.functionary(&signed_by, candidate)))
+        let Some(key) = &candidate.key else {
+            return Err(SignatureError::NoSignature {
+                keyid: candidate.keyid.clone(),
+            });
+        };
+        let verified = verify_over_at(signed.bytes, signed.kind, signed.signatures, key, now_unix)?;
+        Ok(verified.map(|signed_by| self.functionary(&signed_by, candidate, key)))
     }
 }
 

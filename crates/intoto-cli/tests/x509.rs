@@ -1,0 +1,458 @@
+//! X.509 functionaries (ITE-7): links signed with a key whose certificate
+//! the signature carries (`intoto run --signing-cert`), verified by
+//! layouts that authorise certificate constraints instead of keys, in
+//! in-toto-golang's form (`rootcas`, `intermediatecas`, `roots`, `cert`)
+//! and ITE-7's (`trustBundles`, `trustBundleIds`, `certificate`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::fs;
+use std::path::Path;
+use std::process::Output;
+
+use intoto::model::{EnvelopeKind, Metadata};
+use intoto_test_support::pki::{self, Issued, Names};
+use intoto_test_support::{intoto, vector};
+use serde_json::{Value, json};
+
+const GO: &str = "in-toto-golang";
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    intoto(dir).args(args).output().unwrap()
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// A folder with an owner key and an `input` file to build from.
+fn workspace() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &["key", "generate", "owner"]);
+    assert!(out.status.success(), "{}", text(&out));
+    fs::write(dir.path().join("input"), "source\n").unwrap();
+    dir
+}
+
+fn write(dir: &Path, name: &str, contents: &str) {
+    fs::write(dir.join(name), contents).unwrap();
+}
+
+fn owner_keys(dir: &Path) -> Value {
+    let out = run(dir, &["key", "layout", "owner.pub"]);
+    serde_json::from_str(&String::from_utf8_lossy(&out.stdout)).unwrap()
+}
+
+/// A layout of one step, `build`, that no key may sign, only certificates
+/// meeting `constraints`; extra top-level fields from `trust`.
+fn layout(dir: &Path, trust: Value, constraints: Value, threshold: u32) {
+    let mut doc = json!({
+        "_type": "layout",
+        "expires": "2100-01-01T00:00:00Z",
+        "readme": "",
+        "keys": owner_keys(dir),
+        "steps": [{
+            "_type": "step",
+            "name": "build",
+            "threshold": threshold,
+            "pubkeys": [],
+            "cert_constraints": constraints,
+            "expected_command": [],
+            "expected_materials": [["ALLOW", "input"], ["DISALLOW", "*"]],
+            "expected_products": [["ALLOW", "input"], ["DISALLOW", "*"]],
+        }],
+        "inspect": [],
+    });
+    for (k, v) in trust.as_object().unwrap() {
+        doc[k] = v.clone();
+    }
+    write(
+        dir,
+        "root.layout.unsigned",
+        &Metadata::wrap(&doc, EnvelopeKind::Legacy).to_file_string(),
+    );
+    let out = run(
+        dir,
+        &[
+            "sign",
+            "-f",
+            "root.layout.unsigned",
+            "-k",
+            "owner",
+            "-o",
+            "root.layout",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+/// `intoto run` of step `build` signed by `key` with `cert` (and
+/// `chain`); extra flags in `more`.
+fn build(dir: &Path, key: &str, cert: &str, more: &[&str]) -> Output {
+    let mut args = vec![
+        "run",
+        "-n",
+        "build",
+        "--signing-key",
+        key,
+        "--signing-cert",
+        cert,
+        "-m",
+        "input",
+        "-p",
+        "input",
+    ];
+    args.extend_from_slice(more);
+    args.extend_from_slice(&["--", "true"]);
+    run(dir, &args)
+}
+
+fn verify(dir: &Path) -> Output {
+    run(
+        dir,
+        &[
+            "verify",
+            "-l",
+            "root.layout",
+            "--verification-keys",
+            "owner.pub",
+        ],
+    )
+}
+
+/// A CA and a leaf for `names`, written as `<name>.crt`/`<name>.key`.
+fn issue(dir: &Path, ca: &Issued, name: &str, names: &Names) -> Issued {
+    let leaf = ca.leaf(names);
+    write(dir, &format!("{name}.crt"), &leaf.cert_pem);
+    write(dir, &format!("{name}.key"), &leaf.key_pem);
+    leaf
+}
+
+fn any_constraint(uris: &[&str], roots: Value) -> Value {
+    json!([{"common_name": "*", "dns_names": ["*"], "emails": ["*"], "organizations": ["*"],
+            "roots": roots, "uris": uris}])
+}
+
+fn go_form(root: &Issued, intermediates: &[&Issued]) -> Value {
+    let intermediatecas: serde_json::Map<String, Value> = intermediates
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (format!("{i:064x}"), json!({"keytype": "ecdsa", "scheme": "ecdsa-sha2-nistp256", "keyval": {"public": "", "certificate": c.cert_pem}})))
+        .collect();
+    json!({
+        "rootcas": {"ca": {"keytype": "ecdsa", "scheme": "ecdsa-sha2-nistp256", "keyval": {"public": "", "certificate": root.cert_pem}}},
+        "intermediatecas": intermediatecas,
+    })
+}
+
+#[test]
+fn a_spiffe_id_certified_link_verifies_through_an_intermediate() {
+    let dir = workspace();
+    let d = dir.path();
+    let root = pki::root("root");
+    let ca = root.intermediate("issuing");
+    issue(
+        d,
+        &ca,
+        "builder",
+        &Names::spiffe("spiffe://example.org/build"),
+    );
+    layout(
+        d,
+        go_form(&root, &[&ca]),
+        any_constraint(&["spiffe://example.org/build"], json!(["ca"])),
+        1,
+    );
+    let out = build(d, "builder.key", "builder.crt", &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let link = fs::read_dir(d)
+        .unwrap()
+        .filter_map(Result::ok)
+        .find(|e| e.file_name().to_string_lossy().starts_with("build."))
+        .unwrap()
+        .path();
+    let written: Value = serde_json::from_slice(&fs::read(&link).unwrap()).unwrap();
+    assert!(
+        written["signatures"][0]["cert"]
+            .as_str()
+            .unwrap()
+            .contains("BEGIN CERTIFICATE"),
+        "legacy links carry in-toto-golang's `cert`"
+    );
+    let out = verify(d);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+
+    // Changed after signing: refused.
+    let tampered = fs::read_to_string(&link)
+        .unwrap()
+        .replace("\"input\"", "\"inpuT\"");
+    fs::write(&link, tampered).unwrap();
+    let out = verify(d);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+}
+
+#[test]
+fn certificates_that_do_not_meet_the_constraints_are_refused_naming_the_field() {
+    let dir = workspace();
+    let d = dir.path();
+    let root = pki::root("root");
+    issue(
+        d,
+        &root,
+        "builder",
+        &Names::spiffe("spiffe://example.org/test"),
+    );
+    layout(
+        d,
+        go_form(&root, &[]),
+        any_constraint(&["spiffe://example.org/build"], json!(["*"])),
+        1,
+    );
+    assert!(build(d, "builder.key", "builder.crt", &[]).status.success());
+    let out = verify(d);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let report = text(&out);
+    assert!(report.contains("link-certificate-rejected"), "{report}");
+    assert!(
+        report.contains("uris: the certificate has \"spiffe://example.org/test\""),
+        "{report}"
+    );
+}
+
+#[test]
+fn an_empty_list_requires_no_value_and_a_star_allows_any() {
+    let dir = workspace();
+    let d = dir.path();
+    let root = pki::root("root");
+    let names = Names {
+        common_name: Some("bob".into()),
+        organization: Some("Example Corp".into()),
+        emails: vec!["bob@corp.example".into()],
+        ..Names::default()
+    };
+    issue(d, &root, "bob", &names);
+    let exact = json!([{"common_name": "bob", "dns_names": [], "emails": ["bob@corp.example"],
+                        "organizations": ["Example Corp"], "roots": ["ca"], "uris": []}]);
+    layout(d, go_form(&root, &[]), exact, 1);
+    assert!(build(d, "bob.key", "bob.crt", &[]).status.success());
+    assert_eq!(verify(d).status.code(), Some(0), "{}", text(&verify(d)));
+
+    // The same certificate, where the constraint wants no e-mail address.
+    let none = json!([{"common_name": "bob", "dns_names": [], "emails": [],
+                       "organizations": ["Example Corp"], "roots": ["ca"], "uris": []}]);
+    layout(d, go_form(&root, &[]), none, 1);
+    let out = verify(d);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).contains(
+            "emails: the certificate has \"bob@corp.example\", the constraint allows none"
+        ),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn expired_wrong_root_and_server_only_certificates_are_refused() {
+    let cases: [(&str, Names, &str); 3] = [
+        (
+            "expired",
+            Names {
+                validity: Some(((2000, 1, 1), (2001, 1, 1))),
+                ..Names::spiffe("spiffe://example.org/build")
+            },
+            "expired at unix time",
+        ),
+        (
+            "wrong-root",
+            Names::spiffe("spiffe://example.org/build"),
+            "does not chain to a trusted root",
+        ),
+        (
+            "server-only",
+            Names {
+                server_auth_only: true,
+                ..Names::spiffe("spiffe://example.org/build")
+            },
+            "extended key usage",
+        ),
+    ];
+    for (case, names, finding) in cases {
+        let dir = workspace();
+        let d = dir.path();
+        let root = pki::root("root");
+        let other = pki::root("another root");
+        let issuer = if case == "wrong-root" { &other } else { &root };
+        issue(d, issuer, "builder", &names);
+        layout(
+            d,
+            go_form(&root, &[]),
+            any_constraint(&["*"], json!(["*"])),
+            1,
+        );
+        assert!(
+            build(d, "builder.key", "builder.crt", &[]).status.success(),
+            "{case}"
+        );
+        let out = verify(d);
+        assert_eq!(out.status.code(), Some(1), "{case}: {}", text(&out));
+        assert!(text(&out).contains(finding), "{case}: {}", text(&out));
+    }
+}
+
+#[test]
+fn ite7_trust_bundles_and_dsse_certificates_with_carried_intermediates_verify() {
+    let dir = workspace();
+    let d = dir.path();
+    let root = pki::root("root");
+    let ca = root.intermediate("issuing");
+    issue(
+        d,
+        &ca,
+        "builder",
+        &Names::spiffe("spiffe://example.org/build"),
+    );
+    write(d, "chain.pem", &ca.cert_pem);
+    // The bundle has the root only: the intermediate comes with the signature.
+    let trust = json!({"trustBundles": {"corp": {"bundleid": "corp", "roots": [root.cert_pem], "intermediates": []}}});
+    let constraints = json!([{"common_name": "*", "dns_names": ["*"], "emails": ["*"],
+        "organizations": ["*"], "trustBundleIds": ["corp"], "uris": ["spiffe://example.org/build"]}]);
+    layout(d, trust, constraints, 1);
+    let out = build(
+        d,
+        "builder.key",
+        "builder.crt",
+        &["--signing-chain", "chain.pem", "--use-dsse"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let link = fs::read_dir(d)
+        .unwrap()
+        .filter_map(Result::ok)
+        .find(|e| e.file_name().to_string_lossy().starts_with("build."))
+        .unwrap()
+        .path();
+    let written: Value = serde_json::from_slice(&fs::read(&link).unwrap()).unwrap();
+    let sig = &written["signatures"][0];
+    assert!(
+        sig["certificate"]
+            .as_str()
+            .unwrap()
+            .contains("BEGIN CERTIFICATE"),
+        "{sig}"
+    );
+    assert_eq!(sig["intermediates"].as_array().unwrap().len(), 1, "{sig}");
+    let out = verify(d);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+
+    // Without the carried intermediate there is no path.
+    let mut stripped = written.clone();
+    stripped["signatures"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("intermediates");
+    fs::write(&link, stripped.to_string()).unwrap();
+    let out = verify(d);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("does not chain to a trusted root"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn thresholds_count_certificate_identities_not_keys() {
+    let dir = workspace();
+    let d = dir.path();
+    let root = pki::root("root");
+    // Two keys, two certificates, one SPIFFE ID (a renewed SVID): one functionary.
+    issue(
+        d,
+        &root,
+        "first",
+        &Names::spiffe("spiffe://example.org/build"),
+    );
+    issue(
+        d,
+        &root,
+        "second",
+        &Names::spiffe("spiffe://example.org/build"),
+    );
+    layout(
+        d,
+        go_form(&root, &[]),
+        any_constraint(&["*"], json!(["*"])),
+        2,
+    );
+    assert!(build(d, "first.key", "first.crt", &[]).status.success());
+    assert!(build(d, "second.key", "second.crt", &[]).status.success());
+    let out = verify(d);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("counts once"), "{}", text(&out));
+
+    // A second identity meets the threshold.
+    issue(
+        d,
+        &root,
+        "second",
+        &Names::spiffe("spiffe://example.org/build-2"),
+    );
+    assert!(build(d, "second.key", "second.crt", &[]).status.success());
+    let out = verify(d);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}
+
+#[test]
+fn a_certificate_for_another_key_is_refused_when_signing() {
+    let dir = workspace();
+    let d = dir.path();
+    let root = pki::root("root");
+    issue(
+        d,
+        &root,
+        "builder",
+        &Names::spiffe("spiffe://example.org/build"),
+    );
+    let out = build(d, "owner", "builder.crt", &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("is not for the signing key"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn the_go_certificates_sign_a_link_the_go_constraints_accept() {
+    // in-toto-golang's test PKI (root → example.com intermediate →
+    // write-code leaf, RSA, valid until 2031) and its demo layout's
+    // constraint for step `write-code`, with its `rootcas` and
+    // `intermediatecas` as the demo layout lists them.
+    let dir = workspace();
+    let d = dir.path();
+    for file in [
+        "example.com.write-code.key.pem",
+        "example.com.write-code.cert.pem",
+    ] {
+        fs::copy(vector(GO).join(file), d.join(file)).unwrap();
+    }
+    let demo: Value =
+        serde_json::from_slice(&fs::read(vector(GO).join("demo.layout")).unwrap()).unwrap();
+    let signed = &demo["signed"];
+    let trust = json!({"rootcas": signed["rootcas"], "intermediatecas": signed["intermediatecas"]});
+    let constraints = signed["steps"][0]["cert_constraints"].clone();
+    layout(d, trust, constraints, 1);
+    let out = build(
+        d,
+        "example.com.write-code.key.pem",
+        "example.com.write-code.cert.pem",
+        &[],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let out = verify(d);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}
