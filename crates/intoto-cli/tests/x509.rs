@@ -456,3 +456,94 @@ fn the_go_certificates_sign_a_link_the_go_constraints_accept() {
     let out = verify(d);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 }
+
+/// A policy whose one functionary is a SPIFFE ID under `bundle`'s roots.
+fn spiffe_policy(dir: &Path, spiffe_id: &str, root_pem: &str) {
+    let policy = json!({
+        "expires": "2100-01-01T00:00:00Z",
+        "functionaries": {"builder": {"spiffeId": spiffe_id, "trustBundle": {"roots": [root_pem]}}},
+        "steps": [{
+            "name": "build",
+            "expectedMaterials": ["ALLOW *"],
+            "expectedProducts": ["ALLOW *"],
+            "expectedPredicates": [{
+                "predicateType": "https://slsa.dev/provenance/v1",
+                "functionaries": ["builder"],
+            }],
+        }],
+    });
+    write(dir, "policy.json", &policy.to_string());
+}
+
+fn attest(dir: &Path, key: &str, cert: &str, chain: Option<&str>) -> Output {
+    let predicate = json!({
+        "buildDefinition": {"buildType": "https://example.com/build/v1", "externalParameters": {}},
+        "runDetails": {"builder": {"id": "https://ci.example.com"}},
+    });
+    write(dir, "provenance.json", &predicate.to_string());
+    fs::create_dir_all(dir.join("atts")).unwrap();
+    let mut args = vec![
+        "attest",
+        "--type",
+        "provenance",
+        "--predicate",
+        "provenance.json",
+        "--subject",
+        "input",
+        "--signing-key",
+        key,
+        "--signing-cert",
+        cert,
+        "-o",
+        "atts/build.json",
+    ];
+    if let Some(chain) = chain {
+        args.extend_from_slice(&["--signing-chain", chain]);
+    }
+    run(dir, &args)
+}
+
+#[test]
+fn policies_name_spiffe_functionaries_by_id_and_trust_bundle() {
+    let dir = workspace();
+    let d = dir.path();
+    let root = pki::root("root");
+    let ca = root.intermediate("issuing");
+    issue(
+        d,
+        &ca,
+        "builder",
+        &Names::spiffe("spiffe://example.org/build"),
+    );
+    write(d, "chain.pem", &ca.cert_pem);
+    let out = attest(d, "builder.key", "builder.crt", Some("chain.pem"));
+    assert!(out.status.success(), "{}", text(&out));
+    let verify_policy = |d: &Path| run(d, &["verify", "-l", "policy.json", "-a", "atts"]);
+
+    spiffe_policy(d, "spiffe://example.org/build", &root.cert_pem);
+    let out = verify_policy(d);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+
+    // Another SPIFFE ID, or another trust domain's root: nobody signed.
+    spiffe_policy(d, "spiffe://example.org/deploy", &root.cert_pem);
+    assert_eq!(
+        verify_policy(d).status.code(),
+        Some(1),
+        "{}",
+        text(&verify_policy(d))
+    );
+    spiffe_policy(
+        d,
+        "spiffe://example.org/build",
+        &pki::root("elsewhere").cert_pem,
+    );
+    assert_eq!(verify_policy(d).status.code(), Some(1));
+
+    // `intoto show` names the signer.
+    let out = run(d, &["show", "atts/build.json"]);
+    assert!(
+        text(&out).contains("identity: SPIFFE ID spiffe://example.org/build"),
+        "{}",
+        text(&out)
+    );
+}

@@ -226,7 +226,7 @@ fn verdict_of(scenario: &Value, keys: &Keys) -> PolicyVerdict {
                 let file = keys.file_name(template);
                 let envelope =
                     Envelope::from_value(serde_json::from_slice(&bytes).unwrap()).unwrap();
-                let a = Attestation::from_envelope(file.clone(), &envelope, &policy)
+                let a = Attestation::from_envelope(file.clone(), &envelope, &policy, 0)
                     .unwrap_or_else(|e| panic!("{file}: {e}"));
                 attestations.push(a.in_file_for(file_step(&file)));
             }
@@ -242,7 +242,7 @@ fn verdict_of(scenario: &Value, keys: &Keys) -> PolicyVerdict {
             .envelope()
             .unwrap_or_else(|| panic!("{origin}: no envelope"));
         attestations.push(
-            Attestation::from_envelope(origin.clone(), envelope, &policy)
+            Attestation::from_envelope(origin.clone(), envelope, &policy, 0)
                 .unwrap_or_else(|e| panic!("{origin}: {e}")),
         );
     }

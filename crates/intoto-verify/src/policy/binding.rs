@@ -21,7 +21,9 @@ use intoto_crypto::check_signature_over;
 use intoto_model::bundle::statement_of;
 use intoto_model::{Envelope, EnvelopeKind, KeyId, ModelError, Statement};
 
+use super::identity::{KeylessIdentity, PolicyIdentity};
 use super::layout::{ExpectedPredicate, Policy};
+use crate::functionary::{CertificateCheck, check_certificate_signature};
 
 /// An attestation whose signatures were checked against the policy's
 /// functionaries.
@@ -86,13 +88,14 @@ impl Attestation {
         parent: &Policy,
         policy: Policy,
         attestations: Vec<Attestation>,
+        now_unix: i64,
     ) -> Self {
         let statement = Statement::new(
             Vec::new(),
             intoto_model::predicate::kind::SUBLAYOUT_V0_1,
             serde_json::Map::new(),
         );
-        let mut a = Self::new(origin, statement, signers_of(envelope, parent));
+        let mut a = Self::new(origin, statement, signers_of(envelope, parent, now_unix));
         a.sublayout = Some(Box::new(SubPolicy {
             policy,
             attestations,
@@ -112,9 +115,41 @@ impl Attestation {
         origin: impl Into<String>,
         envelope: &Envelope,
         policy: &Policy,
+        now_unix: i64,
     ) -> Result<Self, ModelError> {
         let statement = statement_of(envelope)?;
-        Ok(Self::new(origin, statement, signers_of(envelope, policy)))
+        Ok(Self::new(
+            origin,
+            statement,
+            signers_of(envelope, policy, now_unix),
+        ))
+    }
+
+    /// The attestation a verified Sigstore bundle holds: its signer is
+    /// `identity` (checked by the bundle's verification: certificate chain
+    /// to Fulcio, transparency log, signature), counted for the policy's
+    /// keyless functionaries it satisfies.
+    ///
+    /// # Errors
+    ///
+    /// [`ModelError`] when the payload is not a statement.
+    pub fn from_keyless(
+        origin: impl Into<String>,
+        envelope: &Envelope,
+        identity: &KeylessIdentity,
+        policy: &Policy,
+    ) -> Result<Self, ModelError> {
+        let statement = statement_of(envelope)?;
+        let signers = policy
+            .identities
+            .iter()
+            .filter(|(_, id)| match id {
+                PolicyIdentity::Keyless(c) => c.mismatch(identity).is_none(),
+                PolicyIdentity::Certificate { .. } => false,
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
+        Ok(Self::new(origin, statement, signers))
     }
 
     /// Bound to `step` by its file name.
@@ -125,16 +160,40 @@ impl Attestation {
 }
 
 /// The policy functionaries whose signatures on `envelope` verify over the
-/// pre-authentication encoding of its payload as received.
-fn signers_of(envelope: &Envelope, policy: &Policy) -> BTreeSet<KeyId> {
+/// pre-authentication encoding of its payload as received: by key, or by
+/// a certificate the signature carries that meets a certificate
+/// functionary's trust bundle and names at `now_unix`.
+fn signers_of(envelope: &Envelope, policy: &Policy, now_unix: i64) -> BTreeSet<KeyId> {
     let msg = envelope.pae();
-    policy
-        .functionaries
-        .iter()
-        .filter(|(_, key)| {
-            check_signature_over(&msg, EnvelopeKind::Dsse, &envelope.signatures, key).is_ok()
-        })
-        .map(|(keyid, _)| keyid.clone())
+    let by_key = policy.functionaries.iter().filter(|(_, key)| {
+        check_signature_over(&msg, EnvelopeKind::Dsse, &envelope.signatures, key).is_ok()
+    });
+    let by_certificate = policy.identities.iter().filter(|(_, identity)| {
+        let PolicyIdentity::Certificate {
+            bundles,
+            constraint,
+        } = identity
+        else {
+            return false;
+        };
+        let check = CertificateCheck {
+            constraints: std::slice::from_ref(constraint),
+            bundles,
+            time_unix: now_unix,
+        };
+        let anyone = KeyId::new(String::new());
+        check_certificate_signature(
+            &msg,
+            EnvelopeKind::Dsse,
+            &envelope.signatures,
+            &anyone,
+            check,
+        )
+        .is_ok()
+    });
+    by_key
+        .map(|(id, _)| id.clone())
+        .chain(by_certificate.map(|(id, _)| id.clone()))
         .collect()
 }
 

@@ -27,7 +27,7 @@
 //! with the parser's budget and alias limits (no alias bombs), duplicate
 //! keys refused.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
@@ -35,6 +35,7 @@ use intoto_crypto::{KeyError, PublicKey};
 use intoto_model::{ArtifactRule, Expires, KeyDict, KeyId, ModelError, StepName, Threshold};
 
 use super::attribute::AttributeRule;
+use super::identity::PolicyIdentity;
 use crate::params::{self, ParameterError};
 
 /// The largest policy read.
@@ -48,6 +49,9 @@ pub struct Policy {
     pub expires: Expires,
     /// The functionaries' keys, by the keyid the policy lists them under.
     pub functionaries: BTreeMap<KeyId, PublicKey>,
+    /// The functionaries known by identity (certificate, SPIFFE ID,
+    /// Sigstore), by the id the policy lists them under.
+    pub identities: BTreeMap<KeyId, PolicyIdentity>,
     /// The steps.
     pub steps: Vec<PolicyStep>,
     /// The steps whose attestations' subjects are the final artifacts
@@ -265,6 +269,11 @@ pub fn policy_functionaries(
     let mut functionaries = BTreeMap::new();
     if let Some(map) = optional(root, "functionaries") {
         for (keyid, key) in object(map, "functionaries")? {
+            // Functionaries known by identity sign nothing a store can
+            // check with a key.
+            if super::identity::parse(keyid, key)?.is_some() {
+                continue;
+            }
             functionaries.insert(KeyId::new(keyid.clone()), functionary_key(keyid, key)?);
         }
     }
@@ -319,16 +328,26 @@ impl Policy {
             detail: None,
         })?;
         let mut functionaries = BTreeMap::new();
+        let mut identities = BTreeMap::new();
         if let Some(map) = optional(root, "functionaries") {
             for (keyid, key) in object(map, "functionaries")? {
+                if let Some(identity) = super::identity::parse(keyid, key)? {
+                    identities.insert(KeyId::new(keyid.clone()), identity);
+                    continue;
+                }
                 let key = functionary_key(keyid, key)?;
                 functionaries.insert(KeyId::new(keyid.clone()), key);
             }
         }
+        let known: BTreeSet<KeyId> = functionaries
+            .keys()
+            .chain(identities.keys())
+            .cloned()
+            .collect();
         let mut steps: Vec<PolicyStep> = Vec::new();
         for (i, step) in list(root, "steps", "")?.iter().enumerate() {
             let path = format!("steps[{i}]");
-            let step = PolicyStep::from_value(step, &path, &functionaries, parameters)?;
+            let step = PolicyStep::from_value(step, &path, &known, parameters)?;
             if steps.iter().any(|s| s.name == step.name) {
                 return Err(PolicyError::DuplicateStep {
                     index: i,
@@ -378,6 +397,7 @@ impl Policy {
         Ok(Self {
             expires,
             functionaries,
+            identities,
             steps,
             subjects,
             inspections,
@@ -517,7 +537,7 @@ impl PolicyStep {
     fn from_value(
         value: &Value,
         path: &str,
-        functionaries: &BTreeMap<KeyId, PublicKey>,
+        functionaries: &BTreeSet<KeyId>,
         parameters: &BTreeMap<String, String>,
     ) -> Result<Self, PolicyError> {
         let step = object(value, path)?;
@@ -553,7 +573,7 @@ impl ExpectedPredicate {
     fn from_value(
         value: &Value,
         path: &str,
-        functionaries: &BTreeMap<KeyId, PublicKey>,
+        functionaries: &BTreeSet<KeyId>,
     ) -> Result<Self, PolicyError> {
         let p = object(value, path)?;
         let predicate_type = string(p, "predicateType", path)?.to_owned();
@@ -569,7 +589,7 @@ impl ExpectedPredicate {
                 .into());
             };
             let keyid = KeyId::new(keyid.clone());
-            if !functionaries.contains_key(&keyid) {
+            if !functionaries.contains(&keyid) {
                 return Err(PolicyError::UnknownFunctionary {
                     field: format!("{keyids_path}[{i}]"),
                     keyid: keyid.to_string(),

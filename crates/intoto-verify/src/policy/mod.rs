@@ -8,6 +8,8 @@
 //!   and evaluated at a bounded cost;
 //! - [`binding`]: which step each attestation speaks for, and the distinct
 //!   functionaries that count towards each expected predicate;
+//! - [`identity`]: functionaries known by X.509 certificate (SPIFFE IDs)
+//!   or Sigstore keyless identity instead of a key;
 //! - [`artifacts`]: an attestation's materials and products, by predicate type;
 //! - [`verify`]: the policy verifier, stage by stage, into one verdict;
 //! - [`signed`]: a policy in a DSSE envelope, signed by every key given;
@@ -16,6 +18,7 @@
 pub mod artifacts;
 pub mod attribute;
 pub mod binding;
+pub mod identity;
 pub mod layout;
 pub mod signed;
 pub mod verify;

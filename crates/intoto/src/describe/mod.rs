@@ -250,6 +250,10 @@ pub struct SignatureDescription {
     pub verified_by: Vec<VerifiedBy>,
     /// Given keys whose keyid the signature names but which do not verify it.
     pub failed: Vec<String>,
+    /// Who the certificate the signature carries names (ITE-7): its SPIFFE
+    /// ID, or its subject and alternative names; why it cannot be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity: Option<String>,
 }
 
 /// A key that verifies a signature.
@@ -512,11 +516,25 @@ fn describe_signatures(
                     failed.push(named.name.clone());
                 }
             }
+            let identity = sig.certificate_pem().map(|pem| {
+                match intoto_crypto::x509::Certificate::from_pem(pem) {
+                    Ok(cert) => match cert.spiffe_id() {
+                        Some(id) => format!("SPIFFE ID {id} (issued by {})", cert.fields().issuer),
+                        None => format!(
+                            "certificate {} (issued by {})",
+                            cert.identity(),
+                            cert.fields().issuer
+                        ),
+                    },
+                    Err(e) => format!("unreadable certificate: {e}"),
+                }
+            });
             SignatureDescription {
                 keyid: sig.keyid.as_str().to_owned(),
                 fields,
                 verified_by,
                 failed,
+                identity,
             }
         })
         .collect()

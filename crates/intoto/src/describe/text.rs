@@ -125,6 +125,9 @@ impl Document {
                 format!(" [{}]", sig.fields.join(", "))
             };
             out.push(format!("  signature {}: {keyid}{fields}", i + 1));
+            if let Some(identity) = &sig.identity {
+                out.push(format!("    identity: {identity}"));
+            }
             for v in &sig.verified_by {
                 let how = if v.keyid_matches {
                     ""

@@ -133,6 +133,9 @@ pub struct PolicyRequest {
     pub runner: CommandRunner,
     /// The verification time (default: now).
     pub now: Option<DateTime<Utc>>,
+    /// Verifies Sigstore bundles among the attestations (keyless
+    /// functionaries); without one, bundles are reported and skipped.
+    pub keyless: Option<std::sync::Arc<dyn intoto_verify::policy::identity::KeylessVerifier>>,
 }
 
 impl PolicyRequest {
@@ -150,6 +153,7 @@ impl PolicyRequest {
             final_digests: Vec::new(),
             runner: CommandRunner::new(),
             now: None,
+            keyless: None,
         }
     }
 }
@@ -310,6 +314,8 @@ pub fn verify_policy(request: &PolicyRequest) -> Result<PolicyReport, PolicyFile
 
     let mut read = read::Read {
         parameters: parameters.clone(),
+        now_unix: now.timestamp(),
+        keyless: request.keyless.clone(),
         ..read::Read::default()
     };
     for path in &request.attestations {

@@ -6,10 +6,12 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use intoto_model::{BundleItem, Envelope, LineNote, ResourceDescriptor, StepName, read_bundle};
 use intoto_verify::diagnostic::{Code, Diagnostic, Subject};
 use intoto_verify::policy::binding::Attestation;
+use intoto_verify::policy::identity::{KeylessVerifier, is_sigstore_bundle};
 use intoto_verify::policy::layout::Policy;
 
 use super::{
@@ -30,6 +32,10 @@ pub(super) struct Read {
     pub(super) parameters: BTreeMap<String, String>,
     /// How deep in sublayouts the files being read are.
     pub(super) depth: usize,
+    /// The verification time: certificates must be valid then.
+    pub(super) now_unix: i64,
+    /// Verifies Sigstore bundles.
+    pub(super) keyless: Option<Arc<dyn KeylessVerifier>>,
 }
 
 impl Read {
@@ -49,7 +55,11 @@ impl Read {
             let Some(name) = name.to_str() else {
                 continue;
             };
-            if name.ends_with(".json") || name.ends_with(".jsonl") || name.ends_with(".link") {
+            if name.ends_with(".json")
+                || name.ends_with(".jsonl")
+                || name.ends_with(".link")
+                || name.ends_with(".sigstore")
+            {
                 names.push(name.to_owned());
             }
         }
@@ -102,7 +112,14 @@ impl Read {
             return Ok(());
         }
         self.inputs.push(descriptor(origin.clone(), &bytes));
-        let envelope = serde_json::from_slice(&bytes)
+        let value = serde_json::from_slice::<serde_json::Value>(&bytes);
+        if let Ok(value) = &value
+            && is_sigstore_bundle(value)
+        {
+            self.keyless_bundle(&origin, &bytes, policy, path);
+            return Ok(());
+        }
+        let envelope = value
             .map_err(|e| e.to_string())
             .and_then(|value| Envelope::from_value(value).map_err(|e| e.to_string()));
         let envelope = match envelope {
@@ -125,7 +142,7 @@ impl Read {
             }
             return Ok(());
         }
-        match Attestation::from_envelope(origin.clone(), &envelope, policy) {
+        match Attestation::from_envelope(origin.clone(), &envelope, policy, self.now_unix) {
             Ok(attestation) => {
                 self.attestations.push(match step {
                     Some(step) => attestation.in_file_for(step),
@@ -149,7 +166,12 @@ impl Read {
                 origin,
                 "a signed policy (a sublayout) is read from an attestation folder, as <step>.<keyid8>.json with its attestations in <step>.<keyid8>/",
             ),
-            Ok(envelope) => match Attestation::from_envelope(origin.to_owned(), &envelope, policy) {
+            Ok(envelope) => match Attestation::from_envelope(
+                origin.to_owned(),
+                &envelope,
+                policy,
+                self.now_unix,
+            ) {
                 Ok(attestation) => self.attestations.push(attestation),
                 Err(e) => self.malformed(origin, &format!("its payload is not a statement: {e}")),
             },
@@ -179,7 +201,7 @@ impl Read {
                 );
                 continue;
             }
-            match Attestation::from_envelope(place.clone(), &envelope, policy) {
+            match Attestation::from_envelope(place.clone(), &envelope, policy, self.now_unix) {
                 Ok(attestation) => self.attestations.push(attestation),
                 Err(e) => self.malformed(&place, &format!("its payload is not a statement: {e}")),
             }
@@ -218,8 +240,43 @@ impl Read {
         let inner = std::mem::replace(&mut self.attestations, outer);
         found?;
         Ok(Some(Attestation::sublayout(
-            origin, envelope, parent, policy, inner,
+            origin,
+            envelope,
+            parent,
+            policy,
+            inner,
+            self.now_unix,
         )))
+    }
+
+    /// A Sigstore bundle: verified by the keyless verifier, then bound as
+    /// an envelope whose signer is the bundle's certificate identity.
+    fn keyless_bundle(&mut self, origin: &str, bytes: &[u8], policy: &Policy, path: &Path) {
+        let Some(verifier) = self.keyless.clone() else {
+            self.malformed(
+                origin,
+                "a Sigstore bundle; give --sigstore-trusted-root to verify it",
+            );
+            return;
+        };
+        let (envelope, identity) = match verifier.verify_bundle(bytes) {
+            Ok(verified) => verified,
+            Err(e) => {
+                self.malformed(origin, &format!("the Sigstore bundle does not verify: {e}"));
+                return;
+            }
+        };
+        let step = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(step_of_file_name);
+        match Attestation::from_keyless(origin.to_owned(), &envelope, &identity, policy) {
+            Ok(attestation) => self.attestations.push(match step {
+                Some(step) => attestation.in_file_for(step),
+                None => attestation,
+            }),
+            Err(e) => self.malformed(origin, &format!("its payload is not a statement: {e}")),
+        }
     }
 
     fn malformed(&mut self, origin: &str, problem: &str) {

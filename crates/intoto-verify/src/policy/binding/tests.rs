@@ -180,7 +180,7 @@ fn the_verifiers_own_data_binds_with_its_signatures_checked() {
     let mut atts = Vec::new();
     for (step, bytes) in files {
         let envelope = Envelope::from_value(serde_json::from_slice(bytes).unwrap()).unwrap();
-        let a = Attestation::from_envelope(format!("{step}.fe1c6281.json"), &envelope, &policy)
+        let a = Attestation::from_envelope(format!("{step}.fe1c6281.json"), &envelope, &policy, 0)
             .unwrap();
         assert_eq!(a.signers, signed_by(&[K1]), "{step}");
         atts.push(a.clone().in_file_for(step));
@@ -188,7 +188,7 @@ fn the_verifiers_own_data_binds_with_its_signatures_checked() {
         let mut tampered = envelope.clone();
         let last = tampered.payload.len() - 2;
         tampered.payload[last] ^= 1;
-        if let Ok(t) = Attestation::from_envelope("t", &tampered, &policy) {
+        if let Ok(t) = Attestation::from_envelope("t", &tampered, &policy, 0) {
             assert!(t.signers.is_empty(), "{step}");
         }
     }

@@ -44,7 +44,7 @@ fn load(
                 serde_json::from_slice(&read(&format!("{folder}/{file}"))).unwrap(),
             )
             .unwrap();
-            Attestation::from_envelope(file, &envelope, &policy)
+            Attestation::from_envelope(file, &envelope, &policy, 0)
                 .unwrap()
                 .in_file_for(*step)
         })
