@@ -22,6 +22,7 @@ mod logging;
 mod output;
 mod password;
 mod progress;
+mod sigstore;
 mod step_error;
 
 use cli::Cli;

@@ -547,3 +547,162 @@ fn policies_name_spiffe_functionaries_by_id_and_trust_bundle() {
         text(&out)
     );
 }
+
+/// A Workload API serving an X509-SVID for `id`, issued under `root`
+/// through an intermediate, on `<dir>/agent.sock`.
+fn agent(dir: &Path, root: &Issued, id: &str) -> intoto_test_support::workload_api::WorkloadApi {
+    let ca = root.intermediate("agent");
+    let leaf = ca.leaf(&Names::spiffe(id));
+    intoto_test_support::workload_api::WorkloadApi::start(
+        &dir.join("agent.sock"),
+        id,
+        &[leaf.cert_der.clone(), ca.cert_der.clone()],
+        &leaf.key_der,
+        &[root.cert_der.clone()],
+    )
+}
+
+/// A layout whose step `build` names only a SPIFFE ID and a trust bundle.
+fn spiffe_layout(dir: &Path, root: &Issued, id: &str) {
+    let trust = json!({"trustBundles": {"example.org": {"bundleid": "example.org", "roots": [root.cert_pem]}}});
+    let constraints = json!([{"common_name": "*", "dns_names": ["*"], "emails": ["*"],
+        "organizations": ["*"], "trustBundleIds": ["example.org"], "uris": [id]}]);
+    layout(dir, trust, constraints, 1);
+}
+
+#[test]
+fn a_build_signed_by_a_spiffe_identity_verifies_by_spiffe_id_and_trust_bundle() {
+    let dir = workspace();
+    let d = dir.path();
+    let root = pki::root("example.org");
+    spiffe_layout(d, &root, "spiffe://example.org/build");
+    let run_build = |d: &Path| {
+        run(
+            d,
+            &[
+                "run",
+                "-n",
+                "build",
+                "--spiffe-socket",
+                "agent.sock",
+                "-m",
+                "input",
+                "-p",
+                "input",
+                "--",
+                "true",
+            ],
+        )
+    };
+    {
+        let _agent = agent(d, &root, "spiffe://example.org/build");
+        let out = run_build(d);
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    let out = verify(d);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+
+    // The link changed after signing (another product digest): refused.
+    let link = fs::read_dir(d)
+        .unwrap()
+        .filter_map(Result::ok)
+        .find(|e| e.file_name().to_string_lossy().starts_with("build."))
+        .unwrap()
+        .path();
+    let signed = fs::read_to_string(&link).unwrap();
+    let value: Value = serde_json::from_str(&signed).unwrap();
+    let digest = value["signed"]["products"]["input"]["sha256"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    fs::write(&link, signed.replace(&digest, &"0".repeat(64))).unwrap();
+    let out = verify(d);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    fs::write(&link, signed).unwrap();
+
+    // Another workload of the trust domain, and the same ID from another
+    // trust domain's agent: neither counts.
+    let stranger = pki::root("example.org");
+    for (root, id) in [
+        (&root, "spiffe://example.org/test"),
+        (&stranger, "spiffe://example.org/build"),
+    ] {
+        for entry in fs::read_dir(d).unwrap().filter_map(Result::ok) {
+            if entry.file_name().to_string_lossy().starts_with("build.") {
+                fs::remove_file(entry.path()).unwrap();
+            }
+        }
+        let _agent = agent(d, root, id);
+        assert!(run_build(d).status.success());
+        let out = verify(d);
+        assert_eq!(out.status.code(), Some(1), "{id}: {}", text(&out));
+        assert!(
+            text(&out).contains("link-certificate-rejected"),
+            "{}",
+            text(&out)
+        );
+    }
+}
+
+#[test]
+fn record_start_and_stop_sign_with_the_svid() {
+    let dir = workspace();
+    let d = dir.path();
+    let root = pki::root("example.org");
+    spiffe_layout(d, &root, "spiffe://example.org/build");
+    let _agent = agent(d, &root, "spiffe://example.org/build");
+    let start = run(
+        d,
+        &[
+            "record",
+            "start",
+            "-n",
+            "build",
+            "--spiffe-socket",
+            "agent.sock",
+            "-m",
+            "input",
+        ],
+    );
+    assert!(start.status.success(), "{}", text(&start));
+    let stop = run(
+        d,
+        &[
+            "record",
+            "stop",
+            "-n",
+            "build",
+            "--spiffe-socket",
+            "agent.sock",
+            "-p",
+            "input",
+        ],
+    );
+    assert!(stop.status.success(), "{}", text(&stop));
+    let out = verify(d);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}
+
+#[test]
+fn an_unreachable_workload_api_is_an_input_error_that_says_what_to_check() {
+    let dir = workspace();
+    let d = dir.path();
+    let out = run(
+        d,
+        &[
+            "run",
+            "-n",
+            "build",
+            "--spiffe-socket",
+            "none.sock",
+            "--",
+            "true",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("cannot get an X509-SVID from the SPIFFE Workload API"),
+        "{}",
+        text(&out)
+    );
+}

@@ -42,23 +42,30 @@ impl Signature {
     }
 
     /// The PEM certificate of the signing key, in whichever field carries
-    /// it: `cert` (in-toto-golang) or `certificate` (ITE-7, Witness). An
-    /// empty string is no certificate, as in-toto-golang writes one.
-    pub fn certificate_pem(&self) -> Option<&str> {
+    /// it: `cert` (in-toto-golang) or `certificate` (ITE-7 as PEM text,
+    /// Witness as base64 of the PEM). An empty string is no certificate,
+    /// as in-toto-golang writes one.
+    pub fn certificate_pem(&self) -> Option<String> {
         self.cert
             .as_deref()
             .or_else(|| self.extra.get("certificate").and_then(Value::as_str))
             .filter(|pem| !pem.is_empty())
+            .map(pem_text)
     }
 
     /// The PEM intermediate certificates the signature carries
-    /// (`intermediates`, as Witness writes them); entries that are not
-    /// strings are skipped.
-    pub fn intermediate_pems(&self) -> Vec<&str> {
+    /// (`intermediates`, PEM text or Witness's base64 of it); entries
+    /// that are not strings are skipped.
+    pub fn intermediate_pems(&self) -> Vec<String> {
         self.extra
             .get("intermediates")
             .and_then(Value::as_array)
-            .map(|list| list.iter().filter_map(Value::as_str).collect())
+            .map(|list| {
+                list.iter()
+                    .filter_map(Value::as_str)
+                    .map(pem_text)
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -130,5 +137,19 @@ pub(crate) fn signatures_from_value(
             field: path.to_owned(),
             expected: "a list of signatures",
         }),
+    }
+}
+
+/// PEM text as written, or decoded from base64 when that is what it is
+/// (Go's encoding of a byte slice, as Witness writes certificates).
+fn pem_text(text: &str) -> String {
+    if text.trim_start().starts_with("-----BEGIN") {
+        return text.to_owned();
+    }
+    match crate::envelope::decode_base64(text) {
+        Ok(bytes) if bytes.starts_with(b"-----BEGIN") => {
+            String::from_utf8_lossy(&bytes).into_owned()
+        }
+        _ => text.to_owned(),
     }
 }

@@ -23,8 +23,8 @@ pub enum SpiffeError {
     #[error("{0}")]
     WorkloadApi(String),
     /// The Workload API did not answer in time.
-    #[error("no answer within {0} seconds")]
-    Timeout(u64),
+    #[error("no answer within {0:?}")]
+    Timeout(std::time::Duration),
     /// The answer holds no usable X509-SVID.
     #[error("{0}")]
     InvalidSvid(String),

@@ -5,6 +5,7 @@
 pub mod gpg;
 pub mod pki;
 pub mod server;
+pub mod workload_api;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -123,6 +123,8 @@ impl Issued {
             params.not_before = rcgen::date_time_ymd(y1, m1, d1);
             params.not_after = rcgen::date_time_ymd(y2, m2, d2);
         }
+        // X509-SVIDs state CA:FALSE (the Workload API client insists).
+        params.is_ca = IsCa::ExplicitNoCa;
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         params.extended_key_usages = if names.server_auth_only {
             vec![ExtendedKeyUsagePurpose::ServerAuth]

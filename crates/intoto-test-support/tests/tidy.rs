@@ -33,9 +33,18 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("intoto-store", &["intoto"]),
     ("intoto-server", &["intoto", "intoto-store"]),
     ("intoto-tuf", &["intoto"]),
+    ("intoto-spiffe", &["intoto-crypto"]),
+    ("intoto-sigstore", &["intoto-model", "intoto-verify"]),
     (
         "intoto-cli",
-        &["intoto", "intoto-store", "intoto-server", "intoto-tuf"],
+        &[
+            "intoto",
+            "intoto-store",
+            "intoto-server",
+            "intoto-tuf",
+            "intoto-spiffe",
+            "intoto-sigstore",
+        ],
     ),
     ("intoto-test-support", &[]),
 ];

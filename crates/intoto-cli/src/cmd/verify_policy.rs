@@ -54,6 +54,14 @@ pub(crate) struct PolicyArgs {
     /// when verification passes. Repeatable.
     #[arg(long = "verified-level", value_name = "LEVEL", requires = "vsa")]
     verified_levels: Vec<String>,
+    /// A Sigstore trusted root (`trusted_root.json`, as Sigstore's TUF
+    /// repository distributes it) to verify Sigstore bundles among the
+    /// attestations with, offline: the Fulcio certificate chain, its
+    /// signed certificate timestamp, the Rekor inclusion proof or promise,
+    /// and the signature, at the log's integrated time. Their signers
+    /// count for the policy's `sigstore` functionaries.
+    #[arg(long, value_name = "PATH")]
+    sigstore_trusted_root: Option<PathBuf>,
 }
 
 impl PolicyArgs {
@@ -96,6 +104,9 @@ pub(crate) fn run(
         )?),
         None => None,
     };
+    if let Some(path) = &args.sigstore_trusted_root {
+        request.keyless = Some(crate::sigstore::verifier(path)?);
+    }
     request.attestations.clone_from(&args.attestations);
     request
         .parameters_file

@@ -152,7 +152,7 @@ pub fn check_certificate_signature(
         let Some(pem) = sig.certificate_pem() else {
             continue;
         };
-        match check_one(bytes, kind, sig, pem, check) {
+        match check_one(bytes, kind, sig, &pem, check) {
             Ok(identity) => return Ok(identity),
             Err(e) => {
                 first_error.get_or_insert(e);
@@ -178,7 +178,7 @@ fn check_one(
     let leaf = Certificate::from_pem(pem).map_err(|e| rejected(e.to_string()))?;
     let mut carried = Vec::new();
     for pem in sig.intermediate_pems() {
-        carried.extend(parse_pem_chain(pem).map_err(|e| rejected(format!("intermediates: {e}")))?);
+        carried.extend(parse_pem_chain(&pem).map_err(|e| rejected(format!("intermediates: {e}")))?);
     }
     let mut reasons = Vec::new();
     let mut satisfied = false;

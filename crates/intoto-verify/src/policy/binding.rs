@@ -17,7 +17,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use intoto_crypto::check_signature_over;
+use intoto_crypto::{SignatureError, check_signature_over};
 use intoto_model::bundle::statement_of;
 use intoto_model::{Envelope, EnvelopeKind, KeyId, ModelError, Statement};
 
@@ -39,6 +39,9 @@ pub struct Attestation {
     /// The policy keyids whose signatures on it verified (read with
     /// [`Attestation::signers`]; only a signature check sets them).
     pub(crate) signers: BTreeSet<KeyId>,
+    /// Why functionaries known by identity did not count it: each one's
+    /// first mismatching field or certificate problem.
+    pub identity_notes: Vec<String>,
     /// For a sublayout: the policy its functionary signed, with its own
     /// attestations. Its statement is then of type
     /// [`SUBLAYOUT_V0_1`](intoto_model::predicate::kind::SUBLAYOUT_V0_1),
@@ -75,6 +78,7 @@ impl Attestation {
             file_step: None,
             statement,
             signers,
+            identity_notes: Vec::new(),
             sublayout: None,
         }
     }
@@ -140,16 +144,31 @@ impl Attestation {
         policy: &Policy,
     ) -> Result<Self, ModelError> {
         let statement = statement_of(envelope)?;
-        let signers = policy
-            .identities
-            .iter()
-            .filter(|(_, id)| match id {
-                PolicyIdentity::Keyless(c) => c.mismatch(identity).is_none(),
-                PolicyIdentity::Certificate { .. } => false,
-            })
-            .map(|(id, _)| id.clone())
-            .collect();
-        Ok(Self::new(origin, statement, signers))
+        let mut signers = BTreeSet::new();
+        let mut notes = Vec::new();
+        for (id, functionary) in &policy.identities {
+            let PolicyIdentity::Keyless(constraint) = functionary else {
+                continue;
+            };
+            match constraint.mismatch(identity) {
+                None => {
+                    signers.insert(id.clone());
+                }
+                Some(why) => notes.push(format!("{id}: {why}")),
+            }
+        }
+        let mut a = Self::new(origin, statement, signers);
+        if a.signers.is_empty() {
+            a.identity_notes = notes;
+            a.identity_notes.insert(
+                0,
+                format!(
+                    "signed by {} (issuer {})",
+                    identity.subject, identity.issuer
+                ),
+            );
+        }
+        Ok(a)
     }
 
     /// Bound to `step` by its file name.

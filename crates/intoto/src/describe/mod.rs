@@ -517,7 +517,7 @@ fn describe_signatures(
                 }
             }
             let identity = sig.certificate_pem().map(|pem| {
-                match intoto_crypto::x509::Certificate::from_pem(pem) {
+                match intoto_crypto::x509::Certificate::from_pem(&pem) {
                     Ok(cert) => match cert.spiffe_id() {
                         Some(id) => format!("SPIFFE ID {id} (issued by {})", cert.fields().issuer),
                         None => format!(

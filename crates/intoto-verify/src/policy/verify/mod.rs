@@ -347,9 +347,13 @@ impl Run<'_> {
     /// is ambiguous or a link names another step.
     fn bind(&mut self, policy: &Policy) -> Option<Binding> {
         for a in self.attestations.iter().filter(|a| a.signers.is_empty()) {
+            let why = match a.identity_notes.is_empty() {
+                true => String::new(),
+                false => format!(" ({})", a.identity_notes.join("; ")),
+            };
             self.push(Diagnostic::new(
                 Code::AttestationUnsigned,
-                format!("{}: no signature by a functionary of the policy verifies; it does not count", a.origin),
+                format!("{}: no signature by a functionary of the policy verifies{why}; it does not count", a.origin),
                 Subject {
                     link_file: Some(a.origin.clone()),
                     predicate_type: Some(a.statement.predicate_type.clone()),
