@@ -54,8 +54,9 @@ pub(crate) struct KeyArgs {
 pub(crate) struct CertArgs {
     /// PEM X.509 certificate of a signing key, embedded in its signature
     /// (`cert` in legacy metadata, `certificate` in DSSE) so that layouts
-    /// can authorise the certificate's identity instead of the key. Repeat
-    /// it for several keys: each certificate goes with the key it holds.
+    /// can authorise the certificate's identity instead of the key. With
+    /// several signing keys (`sign`, `attest`), repeat it: each certificate
+    /// goes with the key it holds.
     #[arg(
         long = "signing-cert",
         value_name = "PATH",

@@ -178,3 +178,26 @@ fn policy_errors_name_the_sigstore_field() {
         text(&out)
     );
 }
+
+#[test]
+fn show_names_the_issuer_and_identity_of_bundles_and_witness_signatures() {
+    let dir = setup();
+    let out = intoto(dir.path())
+        .args(["show", &format!("atts/{BUNDLE}")])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("identity: Sigstore URI:https://github.com/github/artifact-attestations-workflows/.github/workflows/attest.yml@09b495c3f12c7881b3cc17209a327792065c1a1d (OIDC issuer https://token.actions.githubusercontent.com"), "{}", text(&out));
+    // Witness writes `certificate` and `intermediates` as base64 of the PEM.
+    let witness = vector("witness").join("policy-presigned.json");
+    let out = intoto(dir.path())
+        .args(["show"])
+        .arg(witness)
+        .output()
+        .unwrap();
+    assert!(
+        text(&out).contains("identity: Sigstore email:tpmeadows1@gmail.com (OIDC issuer https://accounts.google.com; issued by CN=sigstore-intermediate,O=sigstore.dev)"),
+        "{}",
+        text(&out)
+    );
+}

@@ -526,11 +526,13 @@ fn policies_name_spiffe_functionaries_by_id_and_trust_bundle() {
 
     // Another SPIFFE ID, or another trust domain's root: nobody signed.
     spiffe_policy(d, "spiffe://example.org/deploy", &root.cert_pem);
-    assert_eq!(
-        verify_policy(d).status.code(),
-        Some(1),
+    let out = verify_policy(d);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("builder: the certificate of the signature by key")
+            && text(&out).contains("uris: the certificate has \"spiffe://example.org/build\""),
         "{}",
-        text(&verify_policy(d))
+        text(&out)
     );
     spiffe_policy(
         d,
@@ -558,7 +560,7 @@ fn agent(dir: &Path, root: &Issued, id: &str) -> intoto_test_support::workload_a
         id,
         &[leaf.cert_der.clone(), ca.cert_der.clone()],
         &leaf.key_der,
-        &[root.cert_der.clone()],
+        std::slice::from_ref(&root.cert_der),
     )
 }
 

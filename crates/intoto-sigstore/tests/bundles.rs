@@ -97,8 +97,11 @@ fn first_entry(b: &mut Value) -> &mut Value {
     &mut b["verificationMaterial"]["tlogEntries"][0]
 }
 
-/// Each way of changing a bundle, and whether it applies to `name`.
-fn tamperings() -> Vec<(&'static str, fn(&mut Value))> {
+/// A named way of changing a bundle.
+type Tampering = (&'static str, fn(&mut Value));
+
+/// Each way of changing a bundle.
+fn tamperings() -> Vec<Tampering> {
     vec![
         ("payload", |b| {
             let payload = b["dsseEnvelope"]["payload"].as_str().unwrap();

@@ -23,7 +23,7 @@ fn the_default_svid_its_key_and_bundle_are_fetched() {
         "spiffe://example.org/build",
         &[leaf.cert_der.clone(), ca.cert_der.clone()],
         &leaf.key_der,
-        &[root.cert_der.clone()],
+        std::slice::from_ref(&root.cert_der),
     );
     let svid = fetch_x509_svid(&socket, Duration::from_secs(10)).unwrap();
     assert_eq!(svid.spiffe_id, "spiffe://example.org/build");
@@ -47,9 +47,9 @@ fn an_svid_whose_key_is_not_its_certificates_is_refused() {
     let _api = WorkloadApi::start(
         &socket,
         "spiffe://example.org/build",
-        &[leaf.cert_der.clone()],
+        std::slice::from_ref(&leaf.cert_der),
         &other.key_der,
-        &[root.cert_der.clone()],
+        std::slice::from_ref(&root.cert_der),
     );
     let svid = fetch_x509_svid(&socket, Duration::from_secs(10)).unwrap();
     let e = svid.signer().unwrap_err();

@@ -2,6 +2,8 @@
 //! certificates with SPIFFE IDs and other names, made with rcgen (ECDSA
 //! P-256).
 
+#![allow(clippy::expect_used)] // Test setup: a fixture that cannot be made fails the test.
+
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
     KeyUsagePurpose, SanType,
@@ -21,6 +23,9 @@ pub struct Issued {
     key: KeyPair,
 }
 
+/// A date: year, month, day.
+pub type Date = (i32, u8, u8);
+
 /// What a leaf certificate names.
 #[derive(Default, Clone)]
 pub struct Names {
@@ -34,8 +39,8 @@ pub struct Names {
     pub dns: Vec<String>,
     /// E-mail SANs.
     pub emails: Vec<String>,
-    /// Validity as (year, month, day) pairs; default: 1975 to 4096.
-    pub validity: Option<((i32, u8, u8), (i32, u8, u8))>,
+    /// Validity from and to; default: 1975 to 4096.
+    pub validity: Option<(Date, Date)>,
     /// Extended key usages; default: client authentication, as SVIDs.
     pub server_auth_only: bool,
 }

@@ -4,6 +4,8 @@
 //! written here with prost (field numbers of SPIFFE's `workload.proto`);
 //! the service is tonic's server-streaming handler.
 
+#![allow(clippy::expect_used)] // Test setup: a fixture that cannot be made fails the test.
+
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::{Future, Ready, ready};

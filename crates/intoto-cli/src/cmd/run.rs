@@ -39,7 +39,13 @@ use intoto::link::LinkForm;
     intoto run -n build -m src -p target/app --signing-key bob --attest --hash sha256,sha512 -- make\n\n  \
     # The link, and SLSA provenance of the build beside it (build.<keyid>.provenance.json)\n  \
     intoto run -n build -m src -p target/app --signing-key bob --attest provenance \\\n    \
-    --builder-id https://ci.example.com/runners/7 -- make\n\n\
+    --builder-id https://ci.example.com/runners/7 -- make\n\n  \
+    # Signed with a key and its X.509 certificate, for layouts that authorise the\n  \
+    # certificate's identity (ITE-7, docs/identities.md)\n  \
+    intoto run -n build -m src -p target/app --signing-key build.key --signing-cert build.crt \\\n    \
+    --signing-chain intermediates.pem -- make\n\n  \
+    # Signed with this workload's SPIFFE identity (X509-SVID) from the SPIRE agent\n  \
+    intoto run -n build -m src -p target/app --spiffe-socket /run/spire/sockets/agent.sock -- make\n\n\
     Exit status: the command's own status when it is not zero; 1 if the command cannot be run or \
     timed out; 2 for bad input or when the link cannot be written; 0 otherwise.")]
 pub(crate) struct RunArgs {

@@ -62,7 +62,11 @@ use crate::output::Format;
     --substitute-parameters params.json\n\n  \
     # The same, checking the released file, and leaving a signed verification summary\n  \
     intoto verify -l policy.yml -a attestations --subject app.tar.gz \\\n    \
-    --vsa app.vsa.json --signing-key verifier --resource-uri pkg:generic/app@1.0\n\n\
+    --vsa app.vsa.json --signing-key verifier --resource-uri pkg:generic/app@1.0\n\n  \
+    # Sigstore bundles (GitHub artifact attestations, cosign) among the attestations,\n  \
+    # verified offline against Sigstore's trusted root (docs/identities.md)\n  \
+    intoto verify -l policy.yml -a attestations --subject app.whl \\\n    \
+    --sigstore-trusted-root trusted_root.json\n\n\
     Exit status: 0 verified; 1 verification failed; 2 usage error, or an input that cannot be read."
 )]
 pub(crate) struct VerifyArgs {

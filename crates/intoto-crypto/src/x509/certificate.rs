@@ -13,6 +13,8 @@ use crate::{KeyIdForm, PublicKey};
 
 const COMMON_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.3");
 const ORGANIZATION: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.10");
+const FULCIO_ISSUER_V1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.1");
+const FULCIO_ISSUER_V2: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.8");
 
 /// The largest PEM text read as a certificate chain.
 pub const MAX_PEM_BYTES: usize = 1 << 20;
@@ -146,6 +148,25 @@ impl Certificate {
         &self.der
     }
 
+    /// The OIDC issuer a Fulcio (Sigstore) certificate states: extension
+    /// 1.3.6.1.4.1.57264.1.8 (a DER UTF8String), or the older .1.1 (the raw
+    /// text).
+    pub fn fulcio_issuer(&self) -> Option<String> {
+        let cert = x509_cert::Certificate::from_der(&self.der).ok()?;
+        let extensions = cert.tbs_certificate().extensions()?;
+        let find = |oid: ObjectIdentifier| {
+            extensions
+                .iter()
+                .find(|e| e.extn_id == oid)
+                .map(|e| e.extn_value.as_bytes().to_vec())
+        };
+        if let Some(der) = find(FULCIO_ISSUER_V2) {
+            let text = x509_cert::der::asn1::Utf8StringRef::from_der(&der).ok()?;
+            return Some(text.as_str().to_owned());
+        }
+        find(FULCIO_ISSUER_V1).and_then(|raw| String::from_utf8(raw).ok())
+    }
+
     /// The certificate as PEM text.
     pub fn to_pem(&self) -> String {
         crate::pem::encode("CERTIFICATE", &self.der)
@@ -175,17 +196,20 @@ impl Certificate {
             return Identity(id.to_owned());
         }
         let f = &self.fields;
-        let mut text = f.subject.clone();
+        let mut parts = Vec::new();
+        if !f.subject.is_empty() {
+            parts.push(f.subject.clone());
+        }
         for (kind, names) in [
             ("DNS", &f.dns_names),
             ("email", &f.emails),
             ("URI", &f.uris),
         ] {
             for name in names {
-                text.push_str(&format!(", {kind}:{name}"));
+                parts.push(format!("{kind}:{name}"));
             }
         }
-        Identity(text)
+        Identity(parts.join(", "))
     }
 
     /// Validity as unix times: not before, not after.

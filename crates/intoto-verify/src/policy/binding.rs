@@ -122,11 +122,10 @@ impl Attestation {
         now_unix: i64,
     ) -> Result<Self, ModelError> {
         let statement = statement_of(envelope)?;
-        Ok(Self::new(
-            origin,
-            statement,
-            signers_of(envelope, policy, now_unix),
-        ))
+        let (signers, notes) = signers_and_notes(envelope, policy, now_unix);
+        let mut a = Self::new(origin, statement, signers);
+        a.identity_notes = notes;
+        Ok(a)
     }
 
     /// The attestation a verified Sigstore bundle holds: its signer is
@@ -183,37 +182,53 @@ impl Attestation {
 /// a certificate the signature carries that meets a certificate
 /// functionary's trust bundle and names at `now_unix`.
 fn signers_of(envelope: &Envelope, policy: &Policy, now_unix: i64) -> BTreeSet<KeyId> {
+    signers_and_notes(envelope, policy, now_unix).0
+}
+
+/// [`signers_of`], and why each certificate functionary did not count
+/// (only when nobody signed, and a signature carries a certificate).
+fn signers_and_notes(
+    envelope: &Envelope,
+    policy: &Policy,
+    now_unix: i64,
+) -> (BTreeSet<KeyId>, Vec<String>) {
     let msg = envelope.pae();
-    let by_key = policy.functionaries.iter().filter(|(_, key)| {
-        check_signature_over(&msg, EnvelopeKind::Dsse, &envelope.signatures, key).is_ok()
-    });
-    let by_certificate = policy.identities.iter().filter(|(_, identity)| {
+    let mut signers: BTreeSet<KeyId> = policy
+        .functionaries
+        .iter()
+        .filter(|(_, key)| {
+            check_signature_over(&msg, EnvelopeKind::Dsse, &envelope.signatures, key).is_ok()
+        })
+        .map(|(id, _)| id.clone())
+        .collect();
+    let mut notes = Vec::new();
+    let anyone = KeyId::new(String::new());
+    for (id, identity) in &policy.identities {
         let PolicyIdentity::Certificate {
             bundles,
             constraint,
         } = identity
         else {
-            return false;
+            continue;
         };
         let check = CertificateCheck {
             constraints: std::slice::from_ref(constraint),
             bundles,
             time_unix: now_unix,
         };
-        let anyone = KeyId::new(String::new());
-        check_certificate_signature(
-            &msg,
-            EnvelopeKind::Dsse,
-            &envelope.signatures,
-            &anyone,
-            check,
-        )
-        .is_ok()
-    });
-    by_key
-        .map(|(id, _)| id.clone())
-        .chain(by_certificate.map(|(id, _)| id.clone()))
-        .collect()
+        let sigs = &envelope.signatures;
+        match check_certificate_signature(&msg, EnvelopeKind::Dsse, sigs, &anyone, check) {
+            Ok(_) => {
+                signers.insert(id.clone());
+            }
+            Err(SignatureError::NoSignature { .. }) => {}
+            Err(e) => notes.push(format!("{id}: {e}")),
+        }
+    }
+    if !signers.is_empty() {
+        notes.clear();
+    }
+    (signers, notes)
 }
 
 /// Why an attestation cannot be bound.
