@@ -137,6 +137,15 @@ fn any_constraint(uris: &[&str], roots: Value) -> Value {
             "roots": roots, "uris": uris}])
 }
 
+/// `constraints` with their roots replaced by `root`.
+fn constraints_with_root(root: &str, constraints: &Value) -> Value {
+    let mut constraints = constraints.clone();
+    for c in constraints.as_array_mut().unwrap() {
+        c["roots"] = json!([root]);
+    }
+    constraints
+}
+
 fn go_form(root: &Issued, intermediates: &[&Issued]) -> Value {
     let intermediatecas: serde_json::Map<String, Value> = intermediates
         .iter()
@@ -455,6 +464,45 @@ fn the_go_certificates_sign_a_link_the_go_constraints_accept() {
     assert!(out.status.success(), "{}", text(&out));
     let out = verify(d);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+
+    // The same link under a layout trusting another root, or wanting
+    // another SPIFFE ID, or with the link changed: refused.
+    let other = pki::root("example");
+    layout(
+        d,
+        go_form(&other, &[]),
+        constraints_with_root("ca", &signed["steps"][0]["cert_constraints"]),
+        1,
+    );
+    let out = verify(d);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("does not chain to a trusted root"),
+        "{}",
+        text(&out)
+    );
+    let mut wrong_uri = signed["steps"][0]["cert_constraints"].clone();
+    wrong_uri[0]["uris"] = json!(["spiffe://example.com/package"]);
+    let trust = json!({"rootcas": signed["rootcas"], "intermediatecas": signed["intermediatecas"]});
+    layout(d, trust.clone(), wrong_uri, 1);
+    let out = verify(d);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("uris: the certificate has \"spiffe://example.com/write-code\""),
+        "{}",
+        text(&out)
+    );
+    layout(d, trust, signed["steps"][0]["cert_constraints"].clone(), 1);
+    let link = fs::read_dir(d)
+        .unwrap()
+        .filter_map(Result::ok)
+        .find(|e| e.file_name().to_string_lossy().starts_with("build."))
+        .unwrap()
+        .path();
+    let signed_link = fs::read_to_string(&link).unwrap();
+    fs::write(&link, signed_link.replace("\"true\"", "\"false\"")).unwrap();
+    let out = verify(d);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
 }
 
 /// A policy whose one functionary is a SPIFFE ID under `bundle`'s roots.
@@ -704,6 +752,147 @@ fn an_unreachable_workload_api_is_an_input_error_that_says_what_to_check() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(
         text(&out).contains("cannot get an X509-SVID from the SPIFFE Workload API"),
+        "{}",
+        text(&out)
+    );
+}
+
+/// The link `run -d unsigned` wrote, signed by the owner.
+fn owner_link(d: &Path) -> String {
+    let entry = fs::read_dir(d.join("unsigned"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap();
+    format!("unsigned/{}", entry.file_name().to_string_lossy())
+}
+
+#[test]
+fn sign_and_attest_embed_certificates_and_svids() {
+    let dir = workspace();
+    let d = dir.path();
+    let root = pki::root("example.org");
+    issue(
+        d,
+        &root,
+        "builder",
+        &Names::spiffe("spiffe://example.org/build"),
+    );
+    layout(
+        d,
+        go_form(&root, &[]),
+        any_constraint(&["spiffe://example.org/build"], json!(["*"])),
+        1,
+    );
+    // An unsigned link, signed afterwards with `intoto sign` and the certificate.
+    fs::create_dir_all(d.join("unsigned")).unwrap();
+    let out = run(
+        d,
+        &[
+            "run",
+            "-n",
+            "build",
+            "--signing-key",
+            "owner",
+            "-m",
+            "input",
+            "-p",
+            "input",
+            "-d",
+            "unsigned",
+            "--",
+            "true",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let out = run(
+        d,
+        &[
+            "sign",
+            "-f",
+            &owner_link(d),
+            "--signing-key",
+            "builder.key",
+            "--signing-cert",
+            "builder.crt",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    fs::remove_dir_all(d.join("unsigned")).unwrap();
+    let written = fs::read_dir(d)
+        .unwrap()
+        .filter_map(Result::ok)
+        .find(|e| e.file_name().to_string_lossy().starts_with("build."))
+        .unwrap()
+        .path();
+    let value: Value = serde_json::from_slice(&fs::read(&written).unwrap()).unwrap();
+    assert!(
+        value["signatures"][0]["cert"]
+            .as_str()
+            .unwrap()
+            .contains("BEGIN CERTIFICATE")
+    );
+
+    // `sign` and `attest` with the SVID of a Workload API.
+    let _agent = agent(d, &root, "spiffe://example.org/build");
+    fs::remove_file(&written).unwrap();
+    fs::create_dir_all(d.join("unsigned")).unwrap();
+    let out = run(
+        d,
+        &[
+            "run",
+            "-n",
+            "build",
+            "--signing-key",
+            "owner",
+            "-m",
+            "input",
+            "-p",
+            "input",
+            "-d",
+            "unsigned",
+            "--",
+            "true",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let out = run(
+        d,
+        &[
+            "sign",
+            "-f",
+            &owner_link(d),
+            "--spiffe-socket",
+            "agent.sock",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    fs::remove_dir_all(d.join("unsigned")).unwrap();
+    let out = verify(d);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    write(d, "predicate.json", "{}");
+    let out = run(
+        d,
+        &[
+            "attest",
+            "--type",
+            "custom",
+            "--predicate-type-uri",
+            "https://example.com/p/v1",
+            "--predicate",
+            "predicate.json",
+            "--subject",
+            "input",
+            "--spiffe-socket",
+            "agent.sock",
+            "-o",
+            "att.json",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let out = run(d, &["show", "att.json"]);
+    assert!(
+        text(&out).contains("identity: SPIFFE ID spiffe://example.org/build"),
         "{}",
         text(&out)
     );
