@@ -107,9 +107,7 @@ impl CertArgs {
         };
         let mut certs = Vec::new();
         for path in &self.signing_cert {
-            let text = read_pem(path)?;
-            let cert = intoto::crypto::x509::Certificate::from_pem(&text)
-                .with_context(|| format!("{}: not a PEM certificate", path.display()))?;
+            let (text, cert) = signing_certificate(path)?;
             certs.push((path, text, cert, false));
         }
         let mut signers: Vec<Box<dyn Signer>> = Vec::new();
@@ -140,6 +138,21 @@ impl CertArgs {
         }
         Ok(signers)
     }
+}
+
+/// The one certificate of a `--signing-cert` file (its PEM, re-encoded).
+fn signing_certificate(path: &Path) -> anyhow::Result<(String, intoto::crypto::x509::Certificate)> {
+    let text = read_pem(path)?;
+    let certs = intoto::crypto::x509::parse_pem_chain(&text)
+        .with_context(|| format!("{}: not a PEM certificate", path.display()))?;
+    let [cert] = certs.as_slice() else {
+        bail!(
+            "{}: holds {} certificates; give the signing certificate alone, and the others with --signing-chain",
+            path.display(),
+            certs.len()
+        );
+    };
+    Ok((cert.to_pem(), cert.clone()))
 }
 
 fn read_pem(path: &Path) -> anyhow::Result<String> {
@@ -207,7 +220,7 @@ impl KeyArgs {
         let [cert] = self.certificates.signing_cert.as_slice() else {
             bail!("give one --signing-cert: a link has one signing key");
         };
-        let text = read_pem(cert)?;
+        let (text, _) = signing_certificate(cert)?;
         let public = key.public_key().clone();
         let signer = CertifiedSigner::new(key, &public, &text, chain)
             .with_context(|| format!("cannot sign with {}", cert.display()))?;

@@ -50,16 +50,50 @@ fn owner_keys(dir: &Path) -> Value {
 /// A layout of one step, `build`, that no key may sign, only certificates
 /// meeting `constraints`; extra top-level fields from `trust`.
 fn layout(dir: &Path, trust: Value, constraints: Value, threshold: u32) {
+    layout_with_keys(dir, trust, constraints, threshold, &[]);
+}
+
+/// The PEM public key of the private key file `key`.
+fn public_pem(dir: &Path, key: &str) -> String {
+    let bytes = fs::read(dir.join(key)).unwrap();
+    let key = intoto::crypto::PrivateKey::from_file_contents(
+        &bytes,
+        None,
+        intoto::crypto::KeyIdForm::Modern,
+    )
+    .unwrap();
+    key.public_key_pem().unwrap()
+}
+
+/// [`layout`], with the step also authorising the keys in `key_files`.
+fn layout_with_keys(
+    dir: &Path,
+    trust: Value,
+    constraints: Value,
+    threshold: u32,
+    key_files: &[&str],
+) {
+    let mut keys = owner_keys(dir);
+    let mut pubkeys = Vec::new();
+    for file in key_files {
+        let out = run(dir, &["key", "layout", file]);
+        assert!(out.status.success(), "{}", text(&out));
+        let dict: Value = serde_json::from_slice(&out.stdout).unwrap();
+        for (keyid, key) in dict.as_object().unwrap() {
+            keys[keyid] = key.clone();
+            pubkeys.push(keyid.clone());
+        }
+    }
     let mut doc = json!({
         "_type": "layout",
         "expires": "2100-01-01T00:00:00Z",
         "readme": "",
-        "keys": owner_keys(dir),
+        "keys": keys,
         "steps": [{
             "_type": "step",
             "name": "build",
             "threshold": threshold,
-            "pubkeys": [],
+            "pubkeys": pubkeys,
             "cert_constraints": constraints,
             "expected_command": [],
             "expected_materials": [["ALLOW", "input"], ["DISALLOW", "*"]],
@@ -834,6 +868,8 @@ fn sign_and_attest_embed_certificates_and_svids() {
     );
 
     // `sign` and `attest` with the SVID of a Workload API.
+    // An X509-SVID's intermediate comes with the signature: ITE-7 trust bundles.
+    spiffe_layout(d, &root, "spiffe://example.org/build");
     let _agent = agent(d, &root, "spiffe://example.org/build");
     fs::remove_file(&written).unwrap();
     fs::create_dir_all(d.join("unsigned")).unwrap();
@@ -893,6 +929,277 @@ fn sign_and_attest_embed_certificates_and_svids() {
     let out = run(d, &["show", "att.json"]);
     assert!(
         text(&out).contains("identity: SPIFFE ID spiffe://example.org/build"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn a_key_listed_in_pubkeys_and_its_certificate_are_one_functionary() {
+    let dir = workspace();
+    let d = dir.path();
+    let root = pki::root("root");
+    let builder = issue(
+        d,
+        &root,
+        "builder",
+        &Names::spiffe("spiffe://example.org/build"),
+    );
+    write(d, "builder.pub", &public_pem(d, "builder.key"));
+    layout_with_keys(
+        d,
+        go_form(&root, &[]),
+        any_constraint(&["*"], json!(["*"])),
+        2,
+        &["builder.pub"],
+    );
+    // The key's own link, and a copy filed under another keyid with the
+    // certificate: one party, whatever the file names say.
+    assert!(build(d, "builder.key", "builder.crt", &[]).status.success());
+    let link = fs::read_dir(d)
+        .unwrap()
+        .filter_map(Result::ok)
+        .find(|e| e.file_name().to_string_lossy().starts_with("build."))
+        .unwrap()
+        .path();
+    let signed: Value = serde_json::from_slice(&fs::read(&link).unwrap()).unwrap();
+    let keyid = signed["signatures"][0]["keyid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut forged = signed.clone();
+    forged["signatures"][0]["keyid"] = json!(format!("deadbeef{}", &keyid[8..]));
+    fs::write(d.join("build.deadbeef.link"), forged.to_string()).unwrap();
+    let out = verify(d);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("counts once"), "{}", text(&out));
+    let _ = builder;
+}
+
+#[test]
+fn a_certificate_for_another_key_does_not_make_a_signature_count() {
+    let dir = workspace();
+    let d = dir.path();
+    let root = pki::root("root");
+    issue(
+        d,
+        &root,
+        "builder",
+        &Names::spiffe("spiffe://example.org/build"),
+    );
+    let other = issue(
+        d,
+        &root,
+        "other",
+        &Names::spiffe("spiffe://example.org/build"),
+    );
+    layout(
+        d,
+        go_form(&root, &[]),
+        any_constraint(&["spiffe://example.org/build"], json!(["*"])),
+        1,
+    );
+    assert!(build(d, "builder.key", "builder.crt", &[]).status.success());
+    let link = fs::read_dir(d)
+        .unwrap()
+        .filter_map(Result::ok)
+        .find(|e| e.file_name().to_string_lossy().starts_with("build."))
+        .unwrap()
+        .path();
+    let mut signed: Value = serde_json::from_slice(&fs::read(&link).unwrap()).unwrap();
+    signed["signatures"][0]["cert"] = json!(other.cert_pem);
+    fs::write(&link, signed.to_string()).unwrap();
+    let out = verify(d);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+}
+
+#[test]
+fn a_star_among_other_values_is_a_value_not_a_wildcard() {
+    let dir = workspace();
+    let d = dir.path();
+    let root = pki::root("root");
+    issue(
+        d,
+        &root,
+        "builder",
+        &Names::spiffe("spiffe://example.org/build"),
+    );
+    assert!(build(d, "builder.key", "builder.crt", &[]).status.success());
+    layout(
+        d,
+        go_form(&root, &[]),
+        any_constraint(&["spiffe://example.org/other", "*"], json!(["*"])),
+        1,
+    );
+    let out = verify(d);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("uris: the certificate has"),
+        "{}",
+        text(&out)
+    );
+    layout(
+        d,
+        go_form(&root, &[]),
+        any_constraint(&["spiffe://example.org/build"], json!(["*", "nothing"])),
+        1,
+    );
+    let out = verify(d);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("names no trusted root"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn a_signing_certificate_file_holds_one_certificate_and_only_it_is_embedded() {
+    let dir = workspace();
+    let d = dir.path();
+    let root = pki::root("root");
+    let builder = issue(
+        d,
+        &root,
+        "builder",
+        &Names::spiffe("spiffe://example.org/build"),
+    );
+    // A combined file: the key and the certificate; only the certificate goes out.
+    write(
+        d,
+        "combined.pem",
+        &format!("{}{}", builder.key_pem, builder.cert_pem),
+    );
+    assert!(
+        build(d, "builder.key", "combined.pem", &[])
+            .status
+            .success()
+    );
+    for entry in fs::read_dir(d).unwrap().filter_map(Result::ok) {
+        if entry.file_name().to_string_lossy().starts_with("build.") {
+            let text = fs::read_to_string(entry.path()).unwrap();
+            assert!(
+                !text.contains("PRIVATE KEY"),
+                "the key leaked into {}",
+                entry.path().display()
+            );
+        }
+    }
+    write(
+        d,
+        "two.pem",
+        &format!("{}{}", builder.cert_pem, root.cert_pem),
+    );
+    let out = build(d, "builder.key", "two.pem", &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("holds 2 certificates"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn one_signature_accepted_by_two_policy_entries_counts_once() {
+    let dir = workspace();
+    let d = dir.path();
+    let root = pki::root("root");
+    issue(
+        d,
+        &root,
+        "builder",
+        &Names::spiffe("spiffe://example.org/build"),
+    );
+    assert!(
+        attest(d, "builder.key", "builder.crt", None)
+            .status
+            .success()
+    );
+    let policy = json!({
+        "expires": "2100-01-01T00:00:00Z",
+        "functionaries": {
+            "by-id": {"spiffeId": "spiffe://example.org/build", "trustBundle": {"roots": [root.cert_pem]}},
+            "anyone": {"trustBundle": {"roots": [root.cert_pem]}},
+        },
+        "steps": [{
+            "name": "build",
+            "expectedMaterials": ["ALLOW *"],
+            "expectedProducts": ["ALLOW *"],
+            "expectedPredicates": [{
+                "predicateType": "https://slsa.dev/provenance/v1",
+                "functionaries": ["by-id", "anyone"],
+                "threshold": 2,
+            }],
+        }],
+    });
+    write(d, "policy.json", &policy.to_string());
+    let out = run(d, &["verify", "-l", "policy.json", "-a", "atts"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("found 1"), "{}", text(&out));
+}
+
+#[test]
+fn sign_with_keys_and_an_svid_signs_with_both() {
+    let dir = workspace();
+    let d = dir.path();
+    let root = pki::root("example.org");
+    let _agent = agent(d, &root, "spiffe://example.org/build");
+    let doc = json!({"_type": "layout", "expires": "2100-01-01T00:00:00Z", "readme": "", "keys": {}, "steps": [], "inspect": []});
+    write(
+        d,
+        "l.unsigned",
+        &Metadata::wrap(&doc, EnvelopeKind::Legacy).to_file_string(),
+    );
+    let out = run(
+        d,
+        &[
+            "sign",
+            "-f",
+            "l.unsigned",
+            "-k",
+            "owner",
+            "--spiffe-socket",
+            "agent.sock",
+            "-o",
+            "l.layout",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let signed: Value = serde_json::from_slice(&fs::read(d.join("l.layout")).unwrap()).unwrap();
+    assert_eq!(
+        signed["signatures"].as_array().unwrap().len(),
+        2,
+        "{signed}"
+    );
+}
+
+#[test]
+fn a_timestamp_authority_that_cannot_be_read_is_an_input_error() {
+    let dir = workspace();
+    let d = dir.path();
+    let root = pki::root("root");
+    layout(
+        d,
+        go_form(&root, &[]),
+        any_constraint(&["*"], json!(["*"])),
+        1,
+    );
+    write(d, "tsa.pem", &root.cert_pem);
+    let out = run(
+        d,
+        &[
+            "verify",
+            "-l",
+            "root.layout",
+            "--verification-keys",
+            "owner.pub",
+            "--timestamp-authority",
+            "tsa.pem",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("needs its signing certificate and its root"),
         "{}",
         text(&out)
     );

@@ -115,14 +115,19 @@ impl<S: Signer> CertifiedSigner<S> {
                 public.keyid()
             )));
         }
+        // Only the certificates are embedded, each re-encoded from its
+        // DER: whatever else the files hold (a private key, bag
+        // attributes) stays out of the signature.
+        let mut chain = Vec::new();
         for pem in &intermediates {
-            crate::x509::parse_pem_chain(pem)
+            let certs = crate::x509::parse_pem_chain(pem)
                 .map_err(|e| SignError::Certificate(format!("intermediate: {e}")))?;
+            chain.extend(certs.iter().map(crate::x509::Certificate::to_pem));
         }
         Ok(Self {
             signer,
-            certificate: certificate.to_owned(),
-            intermediates,
+            certificate: cert.to_pem(),
+            intermediates: chain,
         })
     }
 

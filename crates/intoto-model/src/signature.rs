@@ -48,6 +48,7 @@ impl Signature {
     pub fn certificate_pem(&self) -> Option<String> {
         self.cert
             .as_deref()
+            .filter(|pem| !pem.is_empty())
             .or_else(|| self.extra.get("certificate").and_then(Value::as_str))
             .filter(|pem| !pem.is_empty())
             .map(pem_text)
@@ -64,6 +65,23 @@ impl Signature {
                 list.iter()
                     .filter_map(Value::as_str)
                     .map(pem_text)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The RFC 3161 timestamp tokens over this signature (Witness's
+    /// `timestamps`: `[{"type": "tsp", "data": <base64 DER>}]`); entries
+    /// of another type or that do not decode are skipped.
+    pub fn timestamp_tokens(&self) -> Vec<Vec<u8>> {
+        self.extra
+            .get("timestamps")
+            .and_then(Value::as_array)
+            .map(|list| {
+                list.iter()
+                    .filter(|t| t.get("type").and_then(Value::as_str) == Some("tsp"))
+                    .filter_map(|t| t.get("data").and_then(Value::as_str))
+                    .filter_map(|data| crate::envelope::decode_base64(data).ok())
                     .collect()
             })
             .unwrap_or_default()

@@ -13,12 +13,16 @@
 //! subject, Fulcio's CI extensions) for the policy to match.
 
 mod identity;
+mod timestamp;
 
-use intoto_model::Envelope;
+pub use timestamp::{TimestampAuthorities, TsaError};
+
+use intoto_model::envelope::encode_base64;
+use intoto_model::{Envelope, KeyId, Signature};
 use intoto_verify::policy::identity::{KeylessIdentity, KeylessVerifier};
 use serde_json::Value;
 use sigstore_trust_root::TrustedRoot;
-use sigstore_types::{Artifact, ArtifactDigest, Bundle, HashAlgorithm};
+use sigstore_types::{Artifact, ArtifactDigest, Bundle, HashAlgorithm, SignatureContent};
 use sigstore_verify::{VerificationPolicy, Verifier};
 
 /// The largest trusted root read.
@@ -27,7 +31,7 @@ pub const MAX_TRUSTED_ROOT_BYTES: usize = 4 << 20;
 /// Why a trusted root cannot be used.
 #[derive(Debug, thiserror::Error)]
 #[error("not a usable Sigstore trusted root: {0}")]
-pub struct TrustedRootError(String);
+pub struct TrustedRootError(pub(crate) String);
 
 /// Verifies Sigstore bundles against one trusted root.
 pub struct TrustedRootVerifier {
@@ -64,14 +68,21 @@ impl TrustedRootVerifier {
 impl KeylessVerifier for TrustedRootVerifier {
     fn verify_bundle(&self, bytes: &[u8]) -> Result<(Envelope, KeylessIdentity), String> {
         let text = std::str::from_utf8(bytes).map_err(|e| format!("not UTF-8: {e}"))?;
-        let value: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
-        let dsse = value
-            .get("dsseEnvelope")
-            .cloned()
-            .ok_or("it holds no DSSE envelope (a message signature is not an attestation)")?;
-        let envelope = Envelope::from_value(dsse).map_err(|e| format!("dsseEnvelope: {e}"))?;
-        let digest = subject_digest(&envelope)?;
         let bundle = Bundle::from_json(text).map_err(|e| format!("not a Sigstore bundle: {e}"))?;
+        // Everything returned comes from the bundle as `sigstore-verify`
+        // reads and checks it, never from a second reading of the text
+        // (a second reading could see another `dsseEnvelope`).
+        let SignatureContent::DsseEnvelope(dsse) = &bundle.content else {
+            return Err(
+                "it holds a message signature, not a DSSE envelope: it attests nothing".into(),
+            );
+        };
+        let mut envelope = Envelope::new(&dsse.payload_type, dsse.payload.as_bytes().to_vec());
+        envelope.signatures.push(Signature::new(
+            KeyId::new(dsse.signature.keyid.as_str()),
+            encode_base64(dsse.signature.sig.as_bytes()),
+        ));
+        let digest = subject_digest(&envelope)?;
         let result = self
             .verifier
             .verify(

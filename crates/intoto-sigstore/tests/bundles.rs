@@ -183,9 +183,48 @@ fn a_trusted_root_without_one_kind_of_authority_verifies_nothing() {
 fn a_message_signature_bundle_is_not_an_attestation() {
     let verifier = verifier(&root());
     let mut b = bundle("npm-publish-bundleV03-dsse");
-    b.as_object_mut().unwrap().remove("dsseEnvelope");
+    let object = b.as_object_mut().unwrap();
+    object.remove("dsseEnvelope");
+    object.insert(
+        "messageSignature".into(),
+        serde_json::json!({
+            "messageDigest": {"algorithm": "SHA2_256", "digest": encode_base64(&[0; 32])},
+            "signature": encode_base64(&[1; 64]),
+        }),
+    );
     let e = verifier
         .verify_bundle(&serde_json::to_vec(&b).unwrap())
         .unwrap_err();
-    assert!(e.contains("no DSSE envelope"), "{e}");
+    assert!(
+        e.contains("a message signature, not a DSSE envelope"),
+        "{e}"
+    );
+}
+
+#[test]
+fn the_envelope_returned_is_the_one_verified() {
+    // A second `dsseEnvelope` after the genuine one, holding a forged
+    // statement for the same subject: a reader that keeps the last key
+    // would return the forgery under the genuine signer's identity.
+    let verifier = verifier(&root());
+    let name = "gh-attest-reusable-workflow.v03";
+    let text = String::from_utf8(read_vector(&format!("sigstore/{name}.sigstore.json"))).unwrap();
+    let genuine = bundle(name);
+    let mut statement: Value = serde_json::from_slice(
+        &decode_base64(genuine["dsseEnvelope"]["payload"].as_str().unwrap()).unwrap(),
+    )
+    .unwrap();
+    statement["predicate"] = serde_json::json!({"forged": true});
+    let mut forged = genuine["dsseEnvelope"].clone();
+    forged["payload"] = Value::String(encode_base64(statement.to_string().as_bytes()));
+    let close = text.rfind('}').unwrap();
+    let doubled = format!("{}, \"dsseEnvelope\": {forged}}}", text[..close].trim_end());
+    match verifier.verify_bundle(doubled.as_bytes()) {
+        Err(_) => {}
+        Ok((envelope, _)) => assert_eq!(
+            envelope.payload,
+            decode_base64(genuine["dsseEnvelope"]["payload"].as_str().unwrap()).unwrap(),
+            "the forged envelope was returned"
+        ),
+    }
 }

@@ -34,7 +34,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("intoto-server", &["intoto", "intoto-store"]),
     ("intoto-tuf", &["intoto"]),
     ("intoto-spiffe", &["intoto-crypto"]),
-    ("intoto-sigstore", &["intoto-model", "intoto-verify"]),
+    (
+        "intoto-sigstore",
+        &["intoto-model", "intoto-crypto", "intoto-verify"],
+    ),
     (
         "intoto-cli",
         &[

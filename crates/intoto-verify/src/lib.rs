@@ -166,7 +166,8 @@ pub use evidence::{
 };
 pub use functionary::{
     Authority, Candidate, CertificateCheck, Functionary, KeyAuthority, KeyFingerprint,
-    LayoutAuthority, SignedBytes, TrustBundleSet, check_certificate_signature, constraint_mismatch,
+    LayoutAuthority, SignedBytes, TimestampVerifier, TrustBundleSet, check_certificate_signature,
+    constraint_mismatch,
 };
 pub use intoto_model::pattern::{self, ArtifactPattern};
 pub use params::ParameterError;

@@ -101,6 +101,7 @@ pub struct Verifier<'a> {
     pub(crate) traces: bool,
     pub(crate) sublayout_inspections: bool,
     pub(crate) expires_required: bool,
+    pub(crate) timestamps: Option<std::sync::Arc<dyn crate::functionary::TimestampVerifier>>,
 }
 
 /// Where a verifier's evidence comes from.
@@ -153,6 +154,7 @@ impl<'a> Verifier<'a> {
             traces: false,
             sublayout_inspections: true,
             expires_required: true,
+            timestamps: None,
         }
     }
 
@@ -186,6 +188,18 @@ impl<'a> Verifier<'a> {
     #[must_use]
     pub fn parameters(mut self, parameters: BTreeMap<String, String>) -> Self {
         self.parameters = Some(parameters);
+        self
+    }
+
+    /// Trusts these timestamp authorities: a link's certificate (ITE-7) is
+    /// checked at the time a timestamp over its signature proves, when one
+    /// verifies; without it, at verification time.
+    #[must_use]
+    pub fn timestamps(
+        mut self,
+        verifier: std::sync::Arc<dyn crate::functionary::TimestampVerifier>,
+    ) -> Self {
+        self.timestamps = Some(verifier);
         self
     }
 

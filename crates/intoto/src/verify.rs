@@ -85,7 +85,12 @@ impl LinkSource for DirLinkSource {
         };
         let mut names = Vec::new();
         for entry in entries {
-            if let Some(name) = entry?.file_name().to_str() {
+            let entry = entry?;
+            // Regular files only: a folder named like a link is not one.
+            if !entry.file_type()?.is_file() {
+                continue;
+            }
+            if let Some(name) = entry.file_name().to_str() {
                 names.push(name.to_owned());
             }
         }
@@ -241,6 +246,9 @@ pub struct VerifyOptions {
     /// Whether a layout without `expires` fails (default: yes); see
     /// [`Verifier::expires_required`].
     pub expires_required: bool,
+    /// Trusted timestamp authorities for links' certificates (ITE-7); see
+    /// [`Verifier::timestamps`].
+    pub timestamps: Option<std::sync::Arc<dyn TimestampVerifier>>,
 }
 
 impl Default for VerifyOptions {
@@ -261,6 +269,7 @@ impl VerifyOptions {
             now: None,
             sublayout_inspections: true,
             expires_required: true,
+            timestamps: None,
         }
     }
 
@@ -355,6 +364,9 @@ pub fn verify_layout_file(
     if let Some(parameters) = &options.parameters {
         verifier = verifier.parameters(parameters.clone());
     }
+    if let Some(timestamps) = &options.timestamps {
+        verifier = verifier.timestamps(timestamps.clone());
+    }
     verifier
         .verify(layout, keys)
         .map_err(|source| VerifyFileError::Verify {
@@ -392,6 +404,9 @@ pub fn verify_layout_with(
         .expires_required(options.expires_required);
     if let Some(parameters) = &options.parameters {
         verifier = verifier.parameters(parameters.clone());
+    }
+    if let Some(timestamps) = &options.timestamps {
+        verifier = verifier.timestamps(timestamps.clone());
     }
     let verdict = verifier
         .verify(layout, keys)

@@ -234,10 +234,11 @@ fn sign(
                 .with_context(|| format!("cannot sign with {what}"))?;
             keyids.push(keyid);
         }
-    } else if let Some(svid) = args.certificates.svid_signer()? {
-        let keyid = sign_metadata(&mut md, &svid).context("cannot sign with the X509-SVID")?;
-        keyids.push(keyid);
     } else {
+        if let Some(svid) = args.certificates.svid_signer()? {
+            let keyid = sign_metadata(&mut md, &svid).context("cannot sign with the X509-SVID")?;
+            keyids.push(keyid);
+        }
         let mut keys = Vec::new();
         for path in &args.key {
             let key = fs::read_private_key(path, password.as_deref(), form).map_err(|e| {

@@ -123,6 +123,15 @@ pub(crate) struct VerifyArgs {
     /// A CA certificate (PEM) to trust for the store's TLS.
     #[arg(long, value_name = "PATH", requires = "store")]
     store_ca: Option<PathBuf>,
+    /// A timestamp authority to trust (its PEM certificate chain: the TSA's
+    /// signing certificate first, its root last). A certificate carried by a
+    /// signature with an RFC 3161 timestamp by it (Witness's `timestamps`)
+    /// is checked at the time the timestamp proves, not now: short-lived
+    /// certificates such as Fulcio's stay verifiable. Repeatable; with
+    /// --sigstore-trusted-root, that root's timestamp authorities are
+    /// trusted too.
+    #[arg(long = "timestamp-authority", value_name = "PATH")]
+    timestamp_authorities: Vec<PathBuf>,
     #[command(flatten)]
     policy: crate::cmd::verify_policy::PolicyArgs,
     #[command(flatten)]
@@ -163,6 +172,10 @@ pub(crate) fn run(
         request.keys = keys(&args)?;
         request.parameters = parameters(&args)?;
         request.runner = CommandRunner::new().timeout(Duration::from_secs(args.inspection_timeout));
+        request.timestamps = crate::sigstore::timestamps(
+            &args.timestamp_authorities,
+            args.policy.sigstore_trusted_root.as_deref(),
+        )?;
         return crate::cmd::verify_policy::run(
             request,
             args.report.as_deref(),
@@ -257,6 +270,7 @@ fn options(
     if !parameters.is_empty() {
         options = options.parameters(parameters);
     }
+    options.timestamps = crate::sigstore::timestamps(&args.timestamp_authorities, None)?;
     Ok(options)
 }
 
@@ -327,6 +341,10 @@ fn from_store(
         request.parameters = parameters(&args)?;
         request.runner = CommandRunner::new().timeout(Duration::from_secs(args.inspection_timeout));
         request.documents = intoto_store::evidence::statements(&evidence);
+        request.timestamps = crate::sigstore::timestamps(
+            &args.timestamp_authorities,
+            args.policy.sigstore_trusted_root.as_deref(),
+        )?;
         return crate::cmd::verify_policy::run(
             request,
             args.report.as_deref(),

@@ -61,7 +61,7 @@ pub(crate) struct PolicyArgs {
     /// and the signature, at the log's integrated time. Their signers
     /// count for the policy's `sigstore` functionaries.
     #[arg(long, value_name = "PATH")]
-    sigstore_trusted_root: Option<PathBuf>,
+    pub(crate) sigstore_trusted_root: Option<PathBuf>,
 }
 
 impl PolicyArgs {

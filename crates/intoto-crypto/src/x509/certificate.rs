@@ -99,7 +99,8 @@ impl Certificate {
                 let s: DirectoryString = atv.value.decode_as().map_err(malformed)?;
                 Ok(s.value().into_owned())
             };
-            if atv.oid == COMMON_NAME && fields.common_name.is_empty() {
+            // The last common name, as Go's x509 package reads it.
+            if atv.oid == COMMON_NAME {
                 fields.common_name = text()?;
             } else if atv.oid == ORGANIZATION {
                 fields.organizations.push(text()?);
@@ -193,7 +194,7 @@ impl Certificate {
     /// Who the certificate names (see [`Identity`]).
     pub fn identity(&self) -> Identity {
         if let Some(id) = self.spiffe_id() {
-            return Identity(id.to_owned());
+            return Identity(printable(id));
         }
         let f = &self.fields;
         let mut parts = Vec::new();
@@ -209,7 +210,7 @@ impl Certificate {
                 parts.push(format!("{kind}:{name}"));
             }
         }
-        Identity(parts.join(", "))
+        Identity(printable(&parts.join(", ")))
     }
 
     /// Validity as unix times: not before, not after.
@@ -236,6 +237,21 @@ impl Certificate {
         self.public_key(key.keyid())
             .is_ok_and(|own| own.fingerprint() == key.fingerprint())
     }
+}
+
+/// `text` with control characters escaped (`\u{1b}`), so that names from
+/// a certificate cannot move a terminal's cursor or forge a line.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            let escaped: Vec<char> = if c.is_control() {
+                c.escape_unicode().collect()
+            } else {
+                vec![c]
+            };
+            escaped
+        })
+        .collect()
 }
 
 /// Every certificate in PEM text, in order. Other blocks are skipped.

@@ -6,8 +6,12 @@ use webpki::{EndEntityCert, ExtendedKeyUsageValidator, KeyPurposeId, KeyPurposeI
 
 use super::{Certificate, X509Error};
 
-/// The most intermediates offered to path building.
+/// The most intermediates a signature may carry.
 pub const MAX_INTERMEDIATES: usize = 16;
+
+/// The most intermediates offered to one path building (a layout's and a
+/// signature's together).
+pub const MAX_PATH_INTERMEDIATES: usize = 256;
 
 /// Extended key usages a functionary's certificate may state: code
 /// signing, any purpose, or client authentication (which every SPIFFE
@@ -52,7 +56,7 @@ pub fn verify_path(
     roots: &[Certificate],
     time_unix: i64,
 ) -> Result<usize, X509Error> {
-    if intermediates.len() > MAX_INTERMEDIATES {
+    if intermediates.len() > MAX_PATH_INTERMEDIATES {
         return Err(X509Error::TooManyIntermediates(intermediates.len()));
     }
     let leaf_der = CertificateDer::from(leaf.der());

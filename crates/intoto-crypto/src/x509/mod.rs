@@ -11,8 +11,10 @@
 mod certificate;
 mod chain;
 
-pub use certificate::{Certificate, CertificateFields, Identity, MAX_PEM_BYTES, parse_pem_chain};
-pub use chain::{MAX_INTERMEDIATES, verify_path};
+pub use certificate::{
+    Certificate, CertificateFields, Identity, MAX_PEM_BYTES, parse_pem_chain, printable,
+};
+pub use chain::{MAX_INTERMEDIATES, MAX_PATH_INTERMEDIATES, verify_path};
 
 /// Why a certificate cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -31,6 +33,6 @@ pub enum X509Error {
     #[error("{0}")]
     Path(String),
     /// Too many certificates offered as intermediates.
-    #[error("{0} intermediate certificates; at most {MAX_INTERMEDIATES} are read")]
+    #[error("{0} intermediate certificates; at most {MAX_PATH_INTERMEDIATES} are read")]
     TooManyIntermediates(usize),
 }

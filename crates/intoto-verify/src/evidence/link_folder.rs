@@ -138,8 +138,23 @@ impl LinkFolder<'_> {
             else {
                 continue;
             };
-            if named.contains(&name) || read >= MAX_CERTIFIED_LINKS {
+            if named.contains(&name) {
                 continue;
+            }
+            if read >= MAX_CERTIFIED_LINKS {
+                let file = self
+                    .links
+                    .describe(request.folder, &format!("{prefix}*.link"));
+                let none: std::sync::Arc<[intoto_model::CertConstraint]> =
+                    std::sync::Arc::from(Vec::new());
+                let candidate = Candidate::certified(KeyId::new(String::new()), none);
+                found.push(Found::Rejected {
+                    origin: Origin { file, candidate },
+                    rejection: Rejection::Malformed(format!(
+                        "more than {MAX_CERTIFIED_LINKS} link files for the step are not named by its keys; the rest were not read"
+                    )),
+                });
+                break;
             }
             let Some(candidate) = request
                 .authority
@@ -192,7 +207,7 @@ fn read_link(bytes: &[u8], origin: Origin, request: &Request<'_>) -> Found {
         Err(e) => return malformed(origin, &e),
     };
     let document = match document {
-        Ok(Document::Layout(_)) if origin.candidate.key.is_none() => {
+        Ok(Document::Layout(_)) if !matches!(*functionary, Functionary::Key(_)) => {
             return Found::Rejected {
                 origin,
                 rejection: Rejection::Malformed(

@@ -11,18 +11,35 @@
 
 use std::collections::BTreeSet;
 
-use intoto_crypto::x509::{Certificate, Identity, X509Error, parse_pem_chain, verify_path};
+use intoto_crypto::x509::{
+    Certificate, MAX_INTERMEDIATES, X509Error, parse_pem_chain, verify_path,
+};
 use intoto_crypto::{SignatureError, Verified, verify_over_at};
 use intoto_model::{CertConstraint, EnvelopeKind, KeyId, Layout, Signature};
+
+use super::{Functionary, KeyFingerprint};
 
 /// The wildcard of constraint fields.
 const ANY: &str = "*";
 
+/// The most signatures of one document whose certificates are checked.
+pub(crate) const MAX_CERTIFIED_SIGNATURES: usize = 8;
+
 /// Trust bundles by id, each root with the intermediates that lead to it.
 #[derive(Debug, Clone, Default)]
 pub struct TrustBundleSet {
-    bundles: Vec<(String, Vec<Certificate>, Vec<Certificate>)>,
+    bundles: Vec<Bundle>,
     problems: Vec<(String, String)>,
+}
+
+/// One bundle: its id, roots and intermediates, and whether a path may
+/// also go through intermediates the signature carries.
+#[derive(Debug, Clone)]
+struct Bundle {
+    id: String,
+    roots: Vec<Certificate>,
+    intermediates: Vec<Certificate>,
+    carried: bool,
 }
 
 impl TrustBundleSet {
@@ -39,8 +56,14 @@ impl TrustBundleSet {
         for (keyid, dict) in layout.rootcas.iter().flatten() {
             let field = format!("rootcas.{keyid}");
             let roots = set.read(&field, certificate_of(dict));
-            set.bundles
-                .push((keyid.as_str().to_owned(), roots, shared.clone()));
+            // in-toto-golang builds paths through the layout's
+            // `intermediatecas` only.
+            set.bundles.push(Bundle {
+                id: keyid.as_str().to_owned(),
+                roots,
+                intermediates: shared.clone(),
+                carried: false,
+            });
         }
         for (id, bundle) in layout.trust_bundles.iter().flatten() {
             let mut roots = Vec::new();
@@ -53,15 +76,31 @@ impl TrustBundleSet {
                 let field = format!("trustBundles.{id}.intermediates[{i}]");
                 intermediates.extend(set.read(&field, Some(pem)));
             }
-            set.bundles.push((id.clone(), roots, intermediates));
+            // ITE-7 lets intermediates come at verification time.
+            set.bundles.push(Bundle {
+                id: id.clone(),
+                roots,
+                intermediates,
+                carried: true,
+            });
         }
         set
     }
 
-    /// Bundles given directly: `(id, roots, intermediates)`.
+    /// Bundles given directly: `(id, roots, intermediates)`; paths may also
+    /// go through intermediates a signature carries (as Witness and ITE-7
+    /// signatures do).
     pub fn from_parts(bundles: Vec<(String, Vec<Certificate>, Vec<Certificate>)>) -> Self {
         Self {
-            bundles,
+            bundles: bundles
+                .into_iter()
+                .map(|(id, roots, intermediates)| Bundle {
+                    id,
+                    roots,
+                    intermediates,
+                    carried: true,
+                })
+                .collect(),
             problems: Vec::new(),
         }
     }
@@ -91,19 +130,12 @@ impl TrustBundleSet {
         &self.problems
     }
 
-    /// The roots and intermediates of the bundles `ids` chooses (`"*"`:
-    /// all of them).
-    fn chosen(&self, ids: &[String]) -> (Vec<Certificate>, Vec<Certificate>) {
-        let all = ids.iter().any(|id| id == ANY);
-        let mut roots = Vec::new();
-        let mut intermediates = Vec::new();
-        for (id, r, i) in &self.bundles {
-            if all || ids.contains(id) {
-                roots.extend(r.iter().cloned());
-                intermediates.extend(i.iter().cloned());
-            }
-        }
-        (roots, intermediates)
+    /// The bundles `ids` chooses (`["*"]`: all of them).
+    fn chosen<'s>(&'s self, ids: &'s [String]) -> impl Iterator<Item = &'s Bundle> + 's {
+        let all = is_wildcard(ids);
+        self.bundles
+            .iter()
+            .filter(move |b| all || ids.contains(&b.id))
     }
 }
 
@@ -114,6 +146,20 @@ fn certificate_of(dict: &intoto_model::KeyDict) -> Option<&str> {
         .and_then(serde_json::Value::as_str)
 }
 
+/// Verifies RFC 3161 timestamp tokens over signatures against trusted
+/// timestamp authorities (Sigstore's trusted root, or TSAs given): a
+/// certificate is then checked at the time the token proves the signature
+/// existed, not at verification time.
+pub trait TimestampVerifier: Send + Sync + std::fmt::Debug {
+    /// The time (unix seconds) `token` vouches `signature` existed at.
+    ///
+    /// # Errors
+    ///
+    /// A one-line reason when no trusted authority signed the token or it
+    /// is not over `signature`.
+    fn verify(&self, token: &[u8], signature: &[u8]) -> Result<i64, String>;
+}
+
 /// What a certificate is checked against: constraints, the bundles they
 /// choose from, and the time its path must be valid at.
 #[derive(Debug, Clone, Copy)]
@@ -122,15 +168,18 @@ pub struct CertificateCheck<'a> {
     pub constraints: &'a [CertConstraint],
     /// The trusted roots and intermediates.
     pub bundles: &'a TrustBundleSet,
-    /// Verification time (or a trusted timestamp), unix seconds.
+    /// Verification time, unix seconds.
     pub time_unix: i64,
+    /// Trusted timestamp authorities: a signature's verified timestamp
+    /// replaces `time_unix` for its certificate.
+    pub timestamps: Option<&'a dyn TimestampVerifier>,
 }
 
 /// Checks the signatures over `bytes` that carry a certificate and whose
 /// keyid starts with `keyid` (any keyid when it is empty): the
 /// certificate must chain to a chosen bundle, satisfy one constraint,
-/// and hold the key that verifies its signature. Returns the identity
-/// of the first that does.
+/// and hold the key that verifies its signature. Returns the functionary
+/// (the certificate's identity and key) of the first that does.
 ///
 /// # Errors
 ///
@@ -143,8 +192,9 @@ pub fn check_certificate_signature(
     signatures: &[Signature],
     keyid: &KeyId,
     check: CertificateCheck<'_>,
-) -> Result<Verified<Identity>, SignatureError> {
+) -> Result<Verified<Functionary>, SignatureError> {
     let mut first_error = None;
+    let mut checked = 0;
     for sig in signatures {
         if !sig.keyid.as_str().starts_with(keyid.as_str()) {
             continue;
@@ -152,6 +202,10 @@ pub fn check_certificate_signature(
         let Some(pem) = sig.certificate_pem() else {
             continue;
         };
+        checked += 1;
+        if checked > MAX_CERTIFIED_SIGNATURES {
+            break;
+        }
         match check_one(bytes, kind, sig, &pem, check) {
             Ok(identity) => return Ok(identity),
             Err(e) => {
@@ -170,37 +224,14 @@ fn check_one(
     sig: &Signature,
     pem: &str,
     check: CertificateCheck<'_>,
-) -> Result<Verified<Identity>, SignatureError> {
+) -> Result<Verified<Functionary>, SignatureError> {
     let rejected = |reason: String| SignatureError::Certificate {
         keyid: sig.keyid.clone(),
         reason,
     };
     let leaf = Certificate::from_pem(pem).map_err(|e| rejected(e.to_string()))?;
-    let mut carried = Vec::new();
-    for pem in sig.intermediate_pems() {
-        carried.extend(parse_pem_chain(&pem).map_err(|e| rejected(format!("intermediates: {e}")))?);
-    }
-    let mut reasons = Vec::new();
-    let mut satisfied = false;
-    for (i, constraint) in check.constraints.iter().enumerate() {
-        let result = constraint_mismatch(&leaf, constraint)
-            .map_or_else(|| path_problem(&leaf, &carried, constraint, check), Some);
-        match result {
-            None => {
-                satisfied = true;
-                break;
-            }
-            Some(why) => reasons.push(format!("cert_constraints[{i}]: {why}")),
-        }
-    }
-    if !satisfied {
-        let reason = if reasons.is_empty() {
-            "the step has no certificate constraints".to_owned()
-        } else {
-            reasons.join("; ")
-        };
-        return Err(rejected(reason));
-    }
+    // The signature first: it is cheap, and nothing else matters if the
+    // certificate's key did not make it.
     let key = leaf
         .public_key(&sig.keyid)
         .map_err(|e| rejected(e.to_string()))?;
@@ -211,11 +242,94 @@ fn check_one(
         &key,
         check.time_unix,
     )?;
-    Ok(verified.map(|_| leaf.identity()))
+    let carried_pems = sig.intermediate_pems();
+    if carried_pems.len() > MAX_INTERMEDIATES {
+        return Err(rejected(format!(
+            "it carries {} intermediates; at most {MAX_INTERMEDIATES} are read",
+            carried_pems.len()
+        )));
+    }
+    let mut carried = Vec::new();
+    for pem in &carried_pems {
+        carried.extend(parse_pem_chain(pem).map_err(|e| rejected(format!("intermediates: {e}")))?);
+    }
+    carried.truncate(MAX_INTERMEDIATES);
+    let (time_unix, stamped) = signing_time(kind, sig, check);
+    let check = CertificateCheck { time_unix, ..check };
+    let mut reasons = Vec::new();
+    for (i, constraint) in check.constraints.iter().enumerate() {
+        let problem = constraint_mismatch(&leaf, constraint)
+            .or_else(|| path_problem(&leaf, &carried, constraint, check));
+        match problem {
+            None => {
+                let functionary = Functionary::Certificate {
+                    identity: leaf.identity(),
+                    key: KeyFingerprint::of(&key),
+                };
+                return Ok(verified.map(|_| functionary));
+            }
+            Some(why) => reasons.push(format!("cert_constraints[{i}]: {why}")),
+        }
+    }
+    let mut reason = if reasons.is_empty() {
+        "the step has no certificate constraints".to_owned()
+    } else {
+        reasons.join("; ")
+    };
+    if let Some(note) = stamped {
+        reason.push_str(&format!(" ({note})"));
+    }
+    Err(rejected(reason))
+}
+
+/// The time a signature's certificate is checked at: the first of its
+/// timestamps a trusted authority vouches for, else verification time;
+/// and, when it has timestamps that are not used, why.
+fn signing_time(
+    kind: EnvelopeKind,
+    sig: &Signature,
+    check: CertificateCheck<'_>,
+) -> (i64, Option<String>) {
+    let tokens = sig.timestamp_tokens();
+    if tokens.is_empty() {
+        return (check.time_unix, None);
+    }
+    let Some(verifier) = check.timestamps else {
+        return (
+            check.time_unix,
+            Some("its timestamps were not checked: no timestamp authority is trusted".into()),
+        );
+    };
+    let signature = match kind {
+        EnvelopeKind::Legacy => intoto_model::encoding::hex::decode(&sig.sig),
+        _ => intoto_model::envelope::decode_base64(&sig.sig).ok(),
+    };
+    let Some(signature) = signature else {
+        return (check.time_unix, None);
+    };
+    let mut why = Vec::new();
+    for token in &tokens {
+        match verifier.verify(token, &signature) {
+            Ok(time) => {
+                return (
+                    time,
+                    Some(format!("checked at its timestamp, unix time {time}")),
+                );
+            }
+            Err(e) => why.push(e),
+        }
+    }
+    (
+        check.time_unix,
+        Some(format!(
+            "its timestamps are not trusted: {}",
+            why.join("; ")
+        )),
+    )
 }
 
 /// Why `cert` has no trusted path through the bundles `constraint`
-/// chooses, or `None` when it has.
+/// chooses, or `None` when it has one through one of them.
 fn path_problem(
     cert: &Certificate,
     carried: &[Certificate],
@@ -226,24 +340,42 @@ fn path_problem(
         Some(ids) => ids.iter().chain(&constraint.roots).cloned().collect(),
         None => constraint.roots.clone(),
     };
-    let (roots, mut intermediates) = check.bundles.chosen(&ids);
-    if roots.is_empty() {
+    let mut first = None;
+    let mut any = false;
+    for bundle in check.bundles.chosen(&ids) {
+        any = true;
+        let mut intermediates = bundle.intermediates.clone();
+        if bundle.carried {
+            intermediates.extend(carried.iter().cloned());
+        }
+        match verify_path(cert, &intermediates, &bundle.roots, check.time_unix) {
+            Ok(_) => return None,
+            Err(X509Error::Path(why)) => {
+                first.get_or_insert(why);
+            }
+            Err(e) => {
+                first.get_or_insert(e.to_string());
+            }
+        }
+    }
+    if !any {
         return Some(format!(
             "roots: {ids:?} names no trusted root of the layout"
         ));
     }
-    intermediates.extend(carried.iter().cloned());
-    match verify_path(cert, &intermediates, &roots, check.time_unix) {
-        Ok(_) => None,
-        Err(X509Error::Path(why)) => Some(why),
-        Err(e) => Some(e.to_string()),
-    }
+    first
+}
+
+/// Whether a constraint list is the wildcard: exactly `["*"]`, as
+/// in-toto-golang reads it (a `"*"` among other values is a value).
+fn is_wildcard(list: &[String]) -> bool {
+    matches!(list, [only] if only == ANY)
 }
 
 /// The first field of `constraint` that `cert` does not satisfy, with the
-/// values on both sides; `None` when all do. Each field is a set: `["*"]`
-/// allows anything, an empty list (or `[""]`) requires no value, and
-/// otherwise the certificate must hold exactly the listed values.
+/// values on both sides; `None` when all do. Each field is a set: exactly
+/// `["*"]` allows anything, an empty list (or `[""]`) requires no value,
+/// and otherwise the certificate must hold exactly the listed values.
 pub fn constraint_mismatch(cert: &Certificate, constraint: &CertConstraint) -> Option<String> {
     let f = cert.fields();
     let fields: [(&str, Vec<String>, &[String]); 5] = [
@@ -267,7 +399,7 @@ pub fn constraint_mismatch(cert: &Certificate, constraint: &CertConstraint) -> O
 }
 
 fn field_mismatch(name: &str, allowed: &[String], values: &[String]) -> Option<String> {
-    if allowed.iter().any(|a| a == ANY) {
+    if is_wildcard(allowed) {
         return None;
     }
     let blank = |list: &[String]| list.len() == 1 && list[0].is_empty();

@@ -12,7 +12,9 @@ use std::sync::Arc;
 use intoto_crypto::{SignatureError, Verified};
 use intoto_model::{CertConstraint, KeyId, Layout, Step};
 
-use super::certificate::{CertificateCheck, TrustBundleSet, check_certificate_signature};
+use super::certificate::{
+    CertificateCheck, TimestampVerifier, TrustBundleSet, check_certificate_signature,
+};
 use super::{Authority, Candidate, Functionary, KeyAuthority, SignedBytes};
 
 /// A verified layout's keys, trust bundles and certificate constraints.
@@ -21,11 +23,13 @@ pub struct LayoutAuthority {
     keys: KeyAuthority,
     bundles: TrustBundleSet,
     constraints: BTreeMap<String, Arc<[CertConstraint]>>,
+    timestamps: Option<Arc<dyn TimestampVerifier>>,
 }
 
 impl LayoutAuthority {
-    /// The authority of a verified layout.
-    pub fn new(layout: &Verified<Layout>) -> Self {
+    /// The authority of a verified layout; certificates are checked at the
+    /// time a timestamp by one of `timestamps` proves, when there is one.
+    pub fn new(layout: &Verified<Layout>, timestamps: Option<Arc<dyn TimestampVerifier>>) -> Self {
         let bundles = TrustBundleSet::from_layout(layout);
         let constraints = layout
             .steps
@@ -39,6 +43,7 @@ impl LayoutAuthority {
             keys: KeyAuthority::new(layout),
             bundles,
             constraints,
+            timestamps,
         }
     }
 
@@ -70,6 +75,7 @@ impl LayoutAuthority {
             constraints,
             bundles: &self.bundles,
             time_unix: now_unix,
+            timestamps: self.timestamps.as_deref(),
         };
         let verified = check_certificate_signature(
             signed.bytes,
@@ -78,7 +84,7 @@ impl LayoutAuthority {
             &candidate.keyid,
             check,
         )?;
-        Ok(verified.map(Functionary::Certificate))
+        Ok(verified)
     }
 }
 

@@ -29,32 +29,92 @@ use intoto_crypto::{PublicKey, SignatureError, Verified};
 use intoto_model::{CertConstraint, EnvelopeKind, KeyId, Signature, Step};
 
 pub use certificate::{
-    CertificateCheck, TrustBundleSet, check_certificate_signature, constraint_mismatch,
+    CertificateCheck, TimestampVerifier, TrustBundleSet, check_certificate_signature,
+    constraint_mismatch,
 };
 pub use key::KeyAuthority;
 pub use layout::LayoutAuthority;
 
 /// Who signed a piece of evidence, as thresholds count them.
 ///
-/// Two values are the same functionary when they are the same physical
-/// key, however many keyids the layout lists it under.
+/// Thresholds count parties, not values: two functionaries are the same
+/// party when they share a key (however many keyids name it, whether it
+/// signed as a key or under a certificate) or a certificate identity (see
+/// [`Functionary::is_same_party`]).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
 pub enum Functionary {
     /// A public key, known by its fingerprint (the SHA-256 of its
     /// SubjectPublicKeyInfo, or an OpenPGP master key's fingerprint).
     Key(KeyFingerprint),
-    /// An X.509 certificate's identity (ITE-7): its SPIFFE ID, or its
-    /// subject and alternative names. Certificates renewed for one
-    /// identity count once.
-    Certificate(Identity),
+    /// An X.509 certificate (ITE-7): its identity (its SPIFFE ID, or its
+    /// subject and alternative names) and the key that signed under it.
+    /// Certificates renewed for one identity count once.
+    Certificate {
+        /// Who the certificate names.
+        identity: Identity,
+        /// The certificate's key.
+        key: KeyFingerprint,
+    },
+    /// A Sigstore keyless signer: the OIDC issuer and subject of its Fulcio
+    /// certificate (whose key lives for one signature).
+    Keyless {
+        /// The OIDC issuer.
+        issuer: String,
+        /// The subject (an e-mail address or a workflow URI).
+        subject: String,
+    },
+}
+
+impl Functionary {
+    /// Whether `self` and `other` may be one party, so that they count once
+    /// towards a threshold: the same key, whether it signed as a key or
+    /// under a certificate; the same certificate identity, whatever key it
+    /// certifies; the same keyless issuer and subject.
+    pub fn is_same_party(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Keyless { .. }, _) | (_, Self::Keyless { .. }) => self == other,
+            (Self::Certificate { identity: a, .. }, Self::Certificate { identity: b, .. })
+                if a == b =>
+            {
+                true
+            }
+            _ => self.key() == other.key(),
+        }
+    }
+
+    /// The key that signed, when one is known.
+    pub fn key(&self) -> Option<&KeyFingerprint> {
+        match self {
+            Self::Key(key) | Self::Certificate { key, .. } => Some(key),
+            Self::Keyless { .. } => None,
+        }
+    }
+}
+
+/// The number of distinct parties among `functionaries` (see
+/// [`Functionary::is_same_party`]): the connected groups of the relation,
+/// so that a chain of shared keys and identities is one party.
+pub fn count_parties<'f>(functionaries: impl IntoIterator<Item = &'f Functionary>) -> usize {
+    let mut groups: Vec<Vec<&Functionary>> = Vec::new();
+    for f in functionaries {
+        let (mut joined, rest): (Vec<_>, Vec<_>) = groups
+            .into_iter()
+            .partition(|g| g.iter().any(|m| m.is_same_party(f)));
+        let mut merged: Vec<&Functionary> = joined.drain(..).flatten().collect();
+        merged.push(f);
+        groups = rest;
+        groups.push(merged);
+    }
+    groups.len()
 }
 
 impl fmt::Display for Functionary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Key(fingerprint) => write!(f, "key {}", fingerprint.0),
-            Self::Certificate(identity) => write!(f, "certificate {identity}"),
+            Self::Certificate { identity, .. } => write!(f, "certificate {identity}"),
+            Self::Keyless { issuer, subject } => write!(f, "{subject} (issuer {issuer})"),
         }
     }
 }

@@ -23,7 +23,9 @@ use intoto_model::{Envelope, EnvelopeKind, KeyId, ModelError, Statement};
 
 use super::identity::{KeylessIdentity, PolicyIdentity};
 use super::layout::{ExpectedPredicate, Policy};
-use crate::functionary::{CertificateCheck, check_certificate_signature};
+use crate::functionary::{
+    CertificateCheck, Functionary, KeyFingerprint, TimestampVerifier, check_certificate_signature,
+};
 
 /// An attestation whose signatures were checked against the policy's
 /// functionaries.
@@ -39,6 +41,10 @@ pub struct Attestation {
     /// The policy keyids whose signatures on it verified (read with
     /// [`Attestation::signers`]; only a signature check sets them).
     pub(crate) signers: BTreeSet<KeyId>,
+    /// Who each signer is (its key, certificate or keyless identity), so
+    /// that thresholds count parties, not policy entries: one signature
+    /// that several entries accept counts once.
+    pub(crate) parties: BTreeMap<KeyId, Functionary>,
     /// Why functionaries known by identity did not count it: each one's
     /// first mismatching field or certificate problem.
     pub identity_notes: Vec<String>,
@@ -78,6 +84,7 @@ impl Attestation {
             file_step: None,
             statement,
             signers,
+            parties: BTreeMap::new(),
             identity_notes: Vec::new(),
             sublayout: None,
         }
@@ -86,20 +93,20 @@ impl Attestation {
     /// A sublayout: `envelope` carries a policy (read as `policy`), signed
     /// by those of `parent`'s functionaries whose signatures verify over
     /// the payload as received; `attestations` are its supply chain's.
-    pub fn sublayout(
+    pub fn sublayout<'t>(
         origin: impl Into<String>,
         envelope: &Envelope,
         parent: &Policy,
         policy: Policy,
         attestations: Vec<Attestation>,
-        now_unix: i64,
+        at: impl Into<CheckTime<'t>>,
     ) -> Self {
         let statement = Statement::new(
             Vec::new(),
             intoto_model::predicate::kind::SUBLAYOUT_V0_1,
             serde_json::Map::new(),
         );
-        let mut a = Self::new(origin, statement, signers_of(envelope, parent, now_unix));
+        let mut a = Self::new(origin, statement, signers_of(envelope, parent, at.into()));
         a.sublayout = Some(Box::new(SubPolicy {
             policy,
             attestations,
@@ -115,15 +122,16 @@ impl Attestation {
     /// # Errors
     ///
     /// [`ModelError`] when the payload is not a statement.
-    pub fn from_envelope(
+    pub fn from_envelope<'t>(
         origin: impl Into<String>,
         envelope: &Envelope,
         policy: &Policy,
-        now_unix: i64,
+        at: impl Into<CheckTime<'t>>,
     ) -> Result<Self, ModelError> {
         let statement = statement_of(envelope)?;
-        let (signers, notes) = signers_and_notes(envelope, policy, now_unix);
-        let mut a = Self::new(origin, statement, signers);
+        let (parties, notes) = signers_and_notes(envelope, policy, at.into());
+        let mut a = Self::new(origin, statement, parties.keys().cloned().collect());
+        a.parties = parties;
         a.identity_notes = notes;
         Ok(a)
     }
@@ -143,20 +151,25 @@ impl Attestation {
         policy: &Policy,
     ) -> Result<Self, ModelError> {
         let statement = statement_of(envelope)?;
-        let mut signers = BTreeSet::new();
+        let mut parties = BTreeMap::new();
         let mut notes = Vec::new();
+        let party = Functionary::Keyless {
+            issuer: identity.issuer.clone(),
+            subject: identity.subject.clone(),
+        };
         for (id, functionary) in &policy.identities {
             let PolicyIdentity::Keyless(constraint) = functionary else {
                 continue;
             };
             match constraint.mismatch(identity) {
                 None => {
-                    signers.insert(id.clone());
+                    parties.insert(id.clone(), party.clone());
                 }
                 Some(why) => notes.push(format!("{id}: {why}")),
             }
         }
-        let mut a = Self::new(origin, statement, signers);
+        let mut a = Self::new(origin, statement, parties.keys().cloned().collect());
+        a.parties = parties;
         if a.signers.is_empty() {
             a.identity_notes = notes;
             a.identity_notes.insert(
@@ -180,9 +193,12 @@ impl Attestation {
 /// The policy functionaries whose signatures on `envelope` verify over the
 /// pre-authentication encoding of its payload as received: by key, or by
 /// a certificate the signature carries that meets a certificate
-/// functionary's trust bundle and names at `now_unix`.
-fn signers_of(envelope: &Envelope, policy: &Policy, now_unix: i64) -> BTreeSet<KeyId> {
-    signers_and_notes(envelope, policy, now_unix).0
+/// functionary's trust bundle and names at `at`.
+fn signers_of(envelope: &Envelope, policy: &Policy, at: CheckTime<'_>) -> BTreeSet<KeyId> {
+    signers_and_notes(envelope, policy, at)
+        .0
+        .into_keys()
+        .collect()
 }
 
 /// [`signers_of`], and why each certificate functionary did not count
@@ -190,16 +206,16 @@ fn signers_of(envelope: &Envelope, policy: &Policy, now_unix: i64) -> BTreeSet<K
 fn signers_and_notes(
     envelope: &Envelope,
     policy: &Policy,
-    now_unix: i64,
-) -> (BTreeSet<KeyId>, Vec<String>) {
+    at: CheckTime<'_>,
+) -> (BTreeMap<KeyId, Functionary>, Vec<String>) {
     let msg = envelope.pae();
-    let mut signers: BTreeSet<KeyId> = policy
+    let mut signers: BTreeMap<KeyId, Functionary> = policy
         .functionaries
         .iter()
         .filter(|(_, key)| {
             check_signature_over(&msg, EnvelopeKind::Dsse, &envelope.signatures, key).is_ok()
         })
-        .map(|(id, _)| id.clone())
+        .map(|(id, key)| (id.clone(), Functionary::Key(KeyFingerprint::of(key))))
         .collect();
     let mut notes = Vec::new();
     let anyone = KeyId::new(String::new());
@@ -214,12 +230,13 @@ fn signers_and_notes(
         let check = CertificateCheck {
             constraints: std::slice::from_ref(constraint),
             bundles,
-            time_unix: now_unix,
+            time_unix: at.now_unix,
+            timestamps: at.timestamps,
         };
         let sigs = &envelope.signatures;
         match check_certificate_signature(&msg, EnvelopeKind::Dsse, sigs, &anyone, check) {
-            Ok(_) => {
-                signers.insert(id.clone());
+            Ok(functionary) => {
+                signers.insert(id.clone(), functionary.into_inner());
             }
             Err(SignatureError::NoSignature { .. }) => {}
             Err(e) => notes.push(format!("{id}: {e}")),
@@ -229,6 +246,25 @@ fn signers_and_notes(
         notes.clear();
     }
     (signers, notes)
+}
+
+/// When certificates carried by signatures are checked: at `now_unix`,
+/// or at the time a timestamp by a trusted authority proves.
+#[derive(Debug, Clone, Copy)]
+pub struct CheckTime<'a> {
+    /// Verification time, unix seconds.
+    pub now_unix: i64,
+    /// Trusted timestamp authorities.
+    pub timestamps: Option<&'a dyn TimestampVerifier>,
+}
+
+impl From<i64> for CheckTime<'_> {
+    fn from(now_unix: i64) -> Self {
+        Self {
+            now_unix,
+            timestamps: None,
+        }
+    }
 }
 
 /// Why an attestation cannot be bound.

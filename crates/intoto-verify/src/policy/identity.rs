@@ -11,7 +11,7 @@
 //!   release:                          # a Sigstore keyless functionary
 //!     sigstore:
 //!       issuer: https://token.actions.githubusercontent.com
-//!       subjectRegex: ^https://github.com/org/repo/\.github/workflows/release\.yml@refs/tags/v
+//!       subjectRegex: https://github\.com/org/repo/\.github/workflows/release\.yml@refs/tags/v.*
 //!       sourceRepositoryURI: https://github.com/org/repo   # optional Fulcio extensions
 //! ```
 //!
@@ -117,7 +117,7 @@ impl Matcher {
     fn describe(&self) -> String {
         match self {
             Self::Exact(s) => format!("{s:?}"),
-            Self::Regex(r) => format!("a match of /{}/", r.as_str()),
+            Self::Regex(r) => format!("a whole match of /{}/", r.as_str()),
         }
     }
 }
@@ -281,7 +281,9 @@ fn keyless(value: &Value, path: &str) -> Result<KeylessConstraint, PolicyError> 
         let regex_name = format!("{name}Regex");
         match (map.get(name), map.get(&regex_name)) {
             (Some(Value::String(s)), None) => Ok(Some(Matcher::Exact(s.clone()))),
-            (None, Some(Value::String(r))) => regex::RegexBuilder::new(r)
+            // The whole value must match, as a policy author expects of
+            // `subjectRegex: https://github\.com/org/repo/...`.
+            (None, Some(Value::String(r))) => regex::RegexBuilder::new(&format!("^(?:{r})$"))
                 .size_limit(1 << 20)
                 .build()
                 .map(|r| Some(Matcher::Regex(r)))

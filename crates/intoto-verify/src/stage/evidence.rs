@@ -114,23 +114,31 @@ impl Session<'_, '_> {
                     (functionary, origin, Collected::Sublayout(sublayout))
                 }
             };
-            if counted.contains(&functionary) {
+            if counted
+                .iter()
+                .any(|c: &Functionary| c.is_same_party(&functionary))
+            {
+                let who = match &functionary {
+                    Functionary::Key(_) => format!("key {}", origin.keyid()),
+                    other => other.to_string(),
+                };
                 self.push(Diagnostic::new(
                     Code::LinkDuplicateFunctionary,
                     format!(
-                        "{} is by a functionary (key {}) who already has a link for step '{}'; it counts once",
+                        "{} is by a functionary ({who}) who already has a link for step '{}'; it counts once",
                         origin.file,
-                        origin.keyid(),
                         step.name
                     ),
                     link_subject(step, scope, &origin),
                 ));
-            } else {
-                counted.push(functionary);
             }
+            // Every functionary joins the count, so that one linking two
+            // others (a key and a certificate for it) makes them one party.
+            counted.push(functionary);
             collected.push(item);
         }
-        self.threshold(step, scope, counted.len(), present, &missing, &skipped);
+        let parties = crate::functionary::count_parties(&counted);
+        self.threshold(step, scope, parties, present, &missing, &skipped);
         collected
     }
 

@@ -215,7 +215,7 @@ impl Session<'_, '_> {
                 ));
             }
         }
-        let authority = LayoutAuthority::new(layout);
+        let authority = LayoutAuthority::new(layout, self.verifier.timestamps.clone());
         for (field, problem) in authority.bundles().problems() {
             self.push(
                 Diagnostic::new(

@@ -405,6 +405,34 @@ fn describe_bundle(
     })
 }
 
+/// Who a signature's certificate names, read, not verified (`intoto
+/// verify` checks the chain): names are shown with control characters
+/// escaped.
+fn certificate_identity(pem: &str) -> String {
+    use intoto_crypto::x509::{Certificate, printable};
+    let cert = match Certificate::from_pem(pem) {
+        Ok(cert) => cert,
+        Err(e) => return format!("unreadable certificate: {e}"),
+    };
+    let issuer = printable(&cert.fields().issuer);
+    let unchecked = "not checked here: intoto verify checks its chain";
+    match (cert.spiffe_id(), cert.fulcio_issuer()) {
+        (Some(_), _) => format!(
+            "SPIFFE ID {} (issued by {issuer}; {unchecked})",
+            cert.identity()
+        ),
+        (None, Some(oidc)) => format!(
+            "Sigstore {} (OIDC issuer {}; issued by {issuer}; {unchecked})",
+            cert.identity(),
+            printable(&oidc)
+        ),
+        (None, None) => format!(
+            "certificate {} (issued by {issuer}; {unchecked})",
+            cert.identity()
+        ),
+    }
+}
+
 /// A Sigstore bundle: its DSSE envelope, with the identity its Fulcio
 /// certificate states (read, not verified: `intoto verify
 /// --sigstore-trusted-root` checks the chain and the transparency log).
@@ -430,9 +458,11 @@ fn describe_sigstore_bundle(value: Value, keys: &[NamedKey]) -> Result<Document,
     let identity = match raw.map(|r| intoto_model::envelope::decode_base64(&r)) {
         Some(Ok(der)) => match intoto_crypto::x509::Certificate::from_der(&der) {
             Ok(cert) => format!(
-                "Sigstore {} (OIDC issuer {}; not verified here: give intoto verify --sigstore-trusted-root)",
+                "Sigstore {} (OIDC issuer {}; not checked here: give intoto verify --sigstore-trusted-root)",
                 cert.identity(),
-                cert.fulcio_issuer().unwrap_or_else(|| "unknown".into())
+                intoto_crypto::x509::printable(
+                    &cert.fulcio_issuer().unwrap_or_else(|| "unknown".into())
+                )
             ),
             Err(e) => format!("unreadable certificate: {e}"),
         },
@@ -563,26 +593,7 @@ fn describe_signatures(
                     failed.push(named.name.clone());
                 }
             }
-            let identity = sig.certificate_pem().map(|pem| {
-                match intoto_crypto::x509::Certificate::from_pem(&pem) {
-                    Ok(cert) => match (cert.spiffe_id(), cert.fulcio_issuer()) {
-                        (Some(id), _) => {
-                            format!("SPIFFE ID {id} (issued by {})", cert.fields().issuer)
-                        }
-                        (None, Some(oidc)) => format!(
-                            "Sigstore {} (OIDC issuer {oidc}; issued by {})",
-                            cert.identity(),
-                            cert.fields().issuer
-                        ),
-                        (None, None) => format!(
-                            "certificate {} (issued by {})",
-                            cert.identity(),
-                            cert.fields().issuer
-                        ),
-                    },
-                    Err(e) => format!("unreadable certificate: {e}"),
-                }
-            });
+            let identity = sig.certificate_pem().map(|pem| certificate_identity(&pem));
             SignatureDescription {
                 keyid: sig.keyid.as_str().to_owned(),
                 fields,

@@ -136,6 +136,10 @@ pub struct PolicyRequest {
     /// Verifies Sigstore bundles among the attestations (keyless
     /// functionaries); without one, bundles are reported and skipped.
     pub keyless: Option<std::sync::Arc<dyn intoto_verify::policy::identity::KeylessVerifier>>,
+    /// Trusted timestamp authorities: a certificate functionary's
+    /// certificate is checked at the time a timestamp over its signature
+    /// proves.
+    pub timestamps: Option<std::sync::Arc<dyn intoto_verify::TimestampVerifier>>,
 }
 
 impl PolicyRequest {
@@ -154,6 +158,7 @@ impl PolicyRequest {
             runner: CommandRunner::new(),
             now: None,
             keyless: None,
+            timestamps: None,
         }
     }
 }
@@ -316,6 +321,7 @@ pub fn verify_policy(request: &PolicyRequest) -> Result<PolicyReport, PolicyFile
         parameters: parameters.clone(),
         now_unix: now.timestamp(),
         keyless: request.keyless.clone(),
+        timestamps: request.timestamps.clone(),
         ..read::Read::default()
     };
     for path in &request.attestations {

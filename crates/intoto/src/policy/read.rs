@@ -9,8 +9,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use intoto_model::{BundleItem, Envelope, LineNote, ResourceDescriptor, StepName, read_bundle};
+use intoto_verify::TimestampVerifier;
 use intoto_verify::diagnostic::{Code, Diagnostic, Subject};
-use intoto_verify::policy::binding::Attestation;
+use intoto_verify::policy::binding::{Attestation, CheckTime};
 use intoto_verify::policy::identity::{KeylessVerifier, is_sigstore_bundle};
 use intoto_verify::policy::layout::Policy;
 
@@ -36,9 +37,18 @@ pub(super) struct Read {
     pub(super) now_unix: i64,
     /// Verifies Sigstore bundles.
     pub(super) keyless: Option<Arc<dyn KeylessVerifier>>,
+    /// Trusted timestamp authorities for certificates in signatures.
+    pub(super) timestamps: Option<Arc<dyn TimestampVerifier>>,
 }
 
 impl Read {
+    fn check_time(&self) -> CheckTime<'_> {
+        CheckTime {
+            now_unix: self.now_unix,
+            timestamps: self.timestamps.as_deref(),
+        }
+    }
+
     pub(super) fn path(&mut self, path: &Path, policy: &Policy) -> Result<(), PolicyFileError> {
         let problem = |problem: String| PolicyFileError::Attestations {
             path: path.to_owned(),
@@ -142,7 +152,7 @@ impl Read {
             }
             return Ok(());
         }
-        match Attestation::from_envelope(origin.clone(), &envelope, policy, self.now_unix) {
+        match Attestation::from_envelope(origin.clone(), &envelope, policy, self.check_time()) {
             Ok(attestation) => {
                 self.attestations.push(match step {
                     Some(step) => attestation.in_file_for(step),
@@ -170,7 +180,7 @@ impl Read {
                 origin.to_owned(),
                 &envelope,
                 policy,
-                self.now_unix,
+                self.check_time(),
             ) {
                 Ok(attestation) => self.attestations.push(attestation),
                 Err(e) => self.malformed(origin, &format!("its payload is not a statement: {e}")),
@@ -201,7 +211,7 @@ impl Read {
                 );
                 continue;
             }
-            match Attestation::from_envelope(place.clone(), &envelope, policy, self.now_unix) {
+            match Attestation::from_envelope(place.clone(), &envelope, policy, self.check_time()) {
                 Ok(attestation) => self.attestations.push(attestation),
                 Err(e) => self.malformed(&place, &format!("its payload is not a statement: {e}")),
             }
@@ -245,7 +255,7 @@ impl Read {
             parent,
             policy,
             inner,
-            self.now_unix,
+            self.check_time(),
         )))
     }
 

@@ -66,13 +66,22 @@ impl Run<'_> {
                     listed_by.entry(i).or_default().extend(listed);
                 }
                 let needed = usize::try_from(expected.threshold.get()).unwrap_or(usize::MAX);
-                if functionaries.len() < needed {
+                let parties =
+                    distinct_parties(counted.iter().map(|&i| &self.attestations[i]).flat_map(
+                        |a| {
+                            expected
+                                .functionaries
+                                .iter()
+                                .filter(|k| a.signers.contains(*k))
+                                .map(move |k| (k, a.parties.get(k)))
+                        },
+                    ));
+                if parties < needed {
                     let found = if counted.is_empty() {
                         "none was found".to_owned()
                     } else {
                         format!(
-                            "found {} ({}) in {}",
-                            functionaries.len(),
+                            "found {parties} ({}) in {}",
                             functionaries
                                 .iter()
                                 .map(|k| short(k))
@@ -331,4 +340,25 @@ impl Run<'_> {
             self.push(Diagnostic::new(code, message, subject).with_help(help));
         }
     }
+}
+
+/// How many parties sign, among (policy entry, who signed) pairs: entries
+/// whose signers are one party (the same key, certificate identity or
+/// keyless identity) count once; an entry known only by its id is a party
+/// of its own.
+fn distinct_parties<'a>(
+    signers: impl Iterator<Item = (&'a KeyId, Option<&'a crate::functionary::Functionary>)>,
+) -> usize {
+    let mut groups: Vec<Vec<(&KeyId, Option<&crate::functionary::Functionary>)>> = Vec::new();
+    for (id, party) in signers {
+        let same = |(other_id, other): &(&KeyId, Option<&crate::functionary::Functionary>)| {
+            *other_id == id || matches!((party, other), (Some(a), Some(b)) if a.is_same_party(b))
+        };
+        let (joined, rest): (Vec<_>, Vec<_>) = groups.into_iter().partition(|g| g.iter().any(same));
+        let mut merged: Vec<_> = joined.into_iter().flatten().collect();
+        merged.push((id, party));
+        groups = rest;
+        groups.push(merged);
+    }
+    groups.len()
 }
