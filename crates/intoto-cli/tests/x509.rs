@@ -1204,3 +1204,64 @@ fn a_timestamp_authority_that_cannot_be_read_is_an_input_error() {
         text(&out)
     );
 }
+
+#[test]
+fn links_carrying_a_certificate_still_verify_in_the_reference_by_key() {
+    // The certificate rides in the signature, which the signed bytes do
+    // not cover: the reference verifies such a link by its key.
+    let dir = workspace();
+    let d = dir.path();
+    let root = pki::root("root");
+    issue(
+        d,
+        &root,
+        "builder",
+        &Names::spiffe("spiffe://example.org/build"),
+    );
+    write(d, "builder.pub", &public_pem(d, "builder.key"));
+    let mut keys = owner_keys(d);
+    let out = run(d, &["key", "layout", "builder.pub"]);
+    let builder: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let keyid = builder.as_object().unwrap().keys().next().unwrap().clone();
+    keys[&keyid] = builder[&keyid].clone();
+    let doc = json!({
+        "_type": "layout", "expires": "2100-01-01T00:00:00Z", "readme": "", "keys": keys,
+        "steps": [{"_type": "step", "name": "build", "threshold": 1, "pubkeys": [keyid],
+                   "expected_command": [], "expected_materials": [["ALLOW", "input"], ["DISALLOW", "*"]],
+                   "expected_products": [["ALLOW", "input"], ["DISALLOW", "*"]]}],
+        "inspect": [],
+    });
+    write(
+        d,
+        "root.layout.unsigned",
+        &Metadata::wrap(&doc, EnvelopeKind::Legacy).to_file_string(),
+    );
+    let out = run(
+        d,
+        &[
+            "sign",
+            "-f",
+            "root.layout.unsigned",
+            "-k",
+            "owner",
+            "-o",
+            "root.layout",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(build(d, "builder.key", "builder.crt", &[]).status.success());
+    assert_eq!(verify(d).status.code(), Some(0), "{}", text(&verify(d)));
+    let Some(mut reference) = intoto_test_support::reference(d, "in-toto-verify") else {
+        return;
+    };
+    let out = reference
+        .args([
+            "--layout",
+            "root.layout",
+            "--verification-keys",
+            "owner.pub",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}
