@@ -12,9 +12,7 @@ use intoto::verify::policy::identity::KeylessVerifier;
 #[cfg(feature = "sigstore")]
 pub(crate) fn verifier(path: &Path) -> anyhow::Result<Arc<dyn KeylessVerifier>> {
     use anyhow::Context as _;
-    let limit = intoto_sigstore::MAX_TRUSTED_ROOT_BYTES as u64;
-    let bytes = intoto::record::file::read_bounded(path, limit)
-        .with_context(|| format!("cannot read the Sigstore trusted root {}", path.display()))?;
+    let bytes = read_bounded(path, "the Sigstore trusted root")?;
     let verifier = intoto_sigstore::TrustedRootVerifier::from_json(&bytes)
         .with_context(|| format!("{}", path.display()))?;
     Ok(Arc::new(verifier))
@@ -40,20 +38,16 @@ pub(crate) fn timestamps(
     if chains.is_empty() && root.is_none() {
         return Ok(None);
     }
-    let limit = intoto_sigstore::MAX_TRUSTED_ROOT_BYTES as u64;
     let mut authorities = match root {
         Some(path) => {
-            let bytes = intoto::record::file::read_bounded(path, limit).with_context(|| {
-                format!("cannot read the Sigstore trusted root {}", path.display())
-            })?;
+            let bytes = read_bounded(path, "the Sigstore trusted root")?;
             intoto_sigstore::TimestampAuthorities::from_trusted_root(&bytes)
                 .with_context(|| format!("{}", path.display()))?
         }
         None => intoto_sigstore::TimestampAuthorities::default(),
     };
     for path in chains {
-        let bytes = intoto::record::file::read_bounded(path, limit)
-            .with_context(|| format!("cannot read the timestamp authority {}", path.display()))?;
+        let bytes = read_bounded(path, "the timestamp authority")?;
         let text = String::from_utf8(bytes)
             .with_context(|| format!("{}: not PEM text", path.display()))?;
         authorities
@@ -75,4 +69,13 @@ pub(crate) fn timestamps(
     anyhow::bail!(
         "this intoto was built without Sigstore support, which verifies timestamps; rebuild with the `sigstore` feature"
     )
+}
+
+/// A trusted root or a TSA chain file, bounded.
+#[cfg(feature = "sigstore")]
+fn read_bounded(path: &Path, what: &str) -> anyhow::Result<Vec<u8>> {
+    use anyhow::Context as _;
+    let limit = intoto_sigstore::MAX_TRUSTED_ROOT_BYTES as u64;
+    intoto::record::file::read_bounded(path, limit)
+        .with_context(|| format!("cannot read {what} {}", path.display()))
 }

@@ -145,6 +145,16 @@ fn build(dir: &Path, key: &str, cert: &str, more: &[&str]) -> Output {
     run(dir, &args)
 }
 
+/// The one link file of step `build` in `dir`.
+fn build_link(dir: &Path) -> std::path::PathBuf {
+    fs::read_dir(dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .find(|e| e.file_name().to_string_lossy().starts_with("build."))
+        .unwrap()
+        .path()
+}
+
 fn verify(dir: &Path) -> Output {
     run(
         dir,
@@ -212,12 +222,7 @@ fn a_spiffe_id_certified_link_verifies_through_an_intermediate() {
     );
     let out = build(d, "builder.key", "builder.crt", &[]);
     assert!(out.status.success(), "{}", text(&out));
-    let link = fs::read_dir(d)
-        .unwrap()
-        .filter_map(Result::ok)
-        .find(|e| e.file_name().to_string_lossy().starts_with("build."))
-        .unwrap()
-        .path();
+    let link = build_link(d);
     let written: Value = serde_json::from_slice(&fs::read(&link).unwrap()).unwrap();
     assert!(
         written["signatures"][0]["cert"]
@@ -372,12 +377,7 @@ fn ite7_trust_bundles_and_dsse_certificates_with_carried_intermediates_verify() 
         &["--signing-chain", "chain.pem", "--use-dsse"],
     );
     assert!(out.status.success(), "{}", text(&out));
-    let link = fs::read_dir(d)
-        .unwrap()
-        .filter_map(Result::ok)
-        .find(|e| e.file_name().to_string_lossy().starts_with("build."))
-        .unwrap()
-        .path();
+    let link = build_link(d);
     let written: Value = serde_json::from_slice(&fs::read(&link).unwrap()).unwrap();
     let sig = &written["signatures"][0];
     assert!(
@@ -527,12 +527,7 @@ fn the_go_certificates_sign_a_link_the_go_constraints_accept() {
         text(&out)
     );
     layout(d, trust, signed["steps"][0]["cert_constraints"].clone(), 1);
-    let link = fs::read_dir(d)
-        .unwrap()
-        .filter_map(Result::ok)
-        .find(|e| e.file_name().to_string_lossy().starts_with("build."))
-        .unwrap()
-        .path();
+    let link = build_link(d);
     let signed_link = fs::read_to_string(&link).unwrap();
     fs::write(&link, signed_link.replace("\"true\"", "\"false\"")).unwrap();
     let out = verify(d);
@@ -687,12 +682,7 @@ fn a_build_signed_by_a_spiffe_identity_verifies_by_spiffe_id_and_trust_bundle() 
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 
     // The link changed after signing (another product digest): refused.
-    let link = fs::read_dir(d)
-        .unwrap()
-        .filter_map(Result::ok)
-        .find(|e| e.file_name().to_string_lossy().starts_with("build."))
-        .unwrap()
-        .path();
+    let link = build_link(d);
     let signed = fs::read_to_string(&link).unwrap();
     let value: Value = serde_json::from_str(&signed).unwrap();
     let digest = value["signed"]["products"]["input"]["sha256"]
@@ -853,12 +843,7 @@ fn sign_and_attest_embed_certificates_and_svids() {
     );
     assert!(out.status.success(), "{}", text(&out));
     fs::remove_dir_all(d.join("unsigned")).unwrap();
-    let written = fs::read_dir(d)
-        .unwrap()
-        .filter_map(Result::ok)
-        .find(|e| e.file_name().to_string_lossy().starts_with("build."))
-        .unwrap()
-        .path();
+    let written = build_link(d);
     let value: Value = serde_json::from_slice(&fs::read(&written).unwrap()).unwrap();
     assert!(
         value["signatures"][0]["cert"]
@@ -956,12 +941,7 @@ fn a_key_listed_in_pubkeys_and_its_certificate_are_one_functionary() {
     // The key's own link, and a copy filed under another keyid with the
     // certificate: one party, whatever the file names say.
     assert!(build(d, "builder.key", "builder.crt", &[]).status.success());
-    let link = fs::read_dir(d)
-        .unwrap()
-        .filter_map(Result::ok)
-        .find(|e| e.file_name().to_string_lossy().starts_with("build."))
-        .unwrap()
-        .path();
+    let link = build_link(d);
     let signed: Value = serde_json::from_slice(&fs::read(&link).unwrap()).unwrap();
     let keyid = signed["signatures"][0]["keyid"]
         .as_str()
@@ -1000,12 +980,7 @@ fn a_certificate_for_another_key_does_not_make_a_signature_count() {
         1,
     );
     assert!(build(d, "builder.key", "builder.crt", &[]).status.success());
-    let link = fs::read_dir(d)
-        .unwrap()
-        .filter_map(Result::ok)
-        .find(|e| e.file_name().to_string_lossy().starts_with("build."))
-        .unwrap()
-        .path();
+    let link = build_link(d);
     let mut signed: Value = serde_json::from_slice(&fs::read(&link).unwrap()).unwrap();
     signed["signatures"][0]["cert"] = json!(other.cert_pem);
     fs::write(&link, signed.to_string()).unwrap();

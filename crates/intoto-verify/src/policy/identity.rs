@@ -171,26 +171,12 @@ pub(crate) fn parse(id: &str, value: &Value) -> Result<Option<PolicyIdentity>, P
         .ok_or_else(|| ModelError::MissingField {
             field: bundle_path.clone(),
         })?;
-    let pems = |name: &str| -> Result<Vec<String>, ModelError> {
-        match bundle.get(name) {
-            None => Ok(Vec::new()),
-            Some(Value::Array(items)) => items
-                .iter()
-                .enumerate()
-                .map(|(i, v)| {
-                    v.as_str()
-                        .map(str::to_owned)
-                        .ok_or_else(|| ModelError::WrongType {
-                            field: format!("{bundle_path}.{name}[{i}]"),
-                            expected: "a PEM certificate",
-                        })
-                })
-                .collect(),
-            Some(_) => Err(ModelError::WrongType {
-                field: format!("{bundle_path}.{name}"),
-                expected: "a list of PEM certificates",
-            }),
-        }
+    let pems = |name: &str| {
+        string_list(
+            bundle.get(name),
+            &format!("{bundle_path}.{name}"),
+            Vec::new(),
+        )
     };
     let certs = |name: &str| -> Result<Vec<intoto_crypto::x509::Certificate>, PolicyError> {
         let mut out = Vec::new();
@@ -217,26 +203,12 @@ pub(crate) fn parse(id: &str, value: &Value) -> Result<Option<PolicyIdentity>, P
     }
     let intermediates = certs("intermediates")?;
     let bundles = TrustBundleSet::from_parts(vec![(id.to_owned(), roots, intermediates)]);
-    let list = |name: &str| -> Result<Vec<String>, ModelError> {
-        match map.get(name) {
-            None => Ok(vec!["*".to_owned()]),
-            Some(Value::Array(items)) => items
-                .iter()
-                .enumerate()
-                .map(|(i, v)| {
-                    v.as_str()
-                        .map(str::to_owned)
-                        .ok_or_else(|| ModelError::WrongType {
-                            field: format!("{path}.{name}[{i}]"),
-                            expected: "a string",
-                        })
-                })
-                .collect(),
-            Some(_) => Err(ModelError::WrongType {
-                field: format!("{path}.{name}"),
-                expected: "a list of strings",
-            }),
-        }
+    let list = |name: &str| {
+        string_list(
+            map.get(name),
+            &format!("{path}.{name}"),
+            vec!["*".to_owned()],
+        )
     };
     let mut constraint = CertConstraint::default();
     constraint.common_name = match map.get("commonName") {
@@ -270,6 +242,33 @@ pub(crate) fn parse(id: &str, value: &Value) -> Result<Option<PolicyIdentity>, P
         bundles,
         constraint,
     }))
+}
+
+/// The strings of the list at `field`, or `absent` when there is none.
+fn string_list(
+    value: Option<&Value>,
+    field: &str,
+    absent: Vec<String>,
+) -> Result<Vec<String>, ModelError> {
+    match value {
+        None => Ok(absent),
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                v.as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| ModelError::WrongType {
+                        field: format!("{field}[{i}]"),
+                        expected: "a string",
+                    })
+            })
+            .collect(),
+        Some(_) => Err(ModelError::WrongType {
+            field: field.to_owned(),
+            expected: "a list of strings",
+        }),
+    }
 }
 
 fn keyless(value: &Value, path: &str) -> Result<KeylessConstraint, PolicyError> {
