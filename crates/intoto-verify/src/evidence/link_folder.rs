@@ -78,8 +78,10 @@ impl EvidenceSource for LinkFolder<'_> {
         let Ok(step) = StepName::new(&request.step.name) else {
             return Ok(found);
         };
+        let mut named = Vec::new();
         for candidate in request.authority.candidates(request.step) {
             let name = link_file_name(&step, &candidate.keyid);
+            named.push(name.clone());
             let file = self.links.describe(request.folder, &name);
             let bytes = match self.links.read(request.folder, &name) {
                 Ok(Some(bytes)) => bytes,
@@ -92,7 +94,7 @@ impl EvidenceSource for LinkFolder<'_> {
             let origin = Origin { file, candidate };
             found.push(read_link(&bytes, origin, request));
         }
-        self.collect_certified(&step, request, &mut found)?;
+        self.collect_certified(&step, &named, request, &mut found)?;
         Ok(found)
     }
 }
@@ -102,25 +104,24 @@ pub(crate) const MAX_CERTIFIED_LINKS: usize = 256;
 
 impl LinkFolder<'_> {
     /// For a step that certificates may speak for: the link files
-    /// `<step>.<keyid prefix>.link` no key candidate named, each checked by
+    /// `<step>.<keyid prefix>.link` that are not `named` (the key
+    /// candidates' files, already read), each checked by
     /// the certificate its signature carries. Files whose signatures carry
     /// no certificate are not this step's evidence and are passed over.
     fn collect_certified(
         &self,
         step: &StepName,
+        named: &[String],
         request: &Request<'_>,
         found: &mut Vec<Found>,
     ) -> Result<(), Error> {
-        let probe = KeyId::new(String::new());
-        if request.authority.certified(request.step, &probe).is_none() {
-            return Ok(());
-        }
-        let named: Vec<String> = request
+        // The step's certified candidate, filed under each file's keyid.
+        let Some(certified) = request
             .authority
-            .candidates(request.step)
-            .iter()
-            .map(|c| link_file_name(step, &c.keyid))
-            .collect();
+            .certified(request.step, &KeyId::new(String::new()))
+        else {
+            return Ok(());
+        };
         let listed = self
             .links
             .list(request.folder)
@@ -145,23 +146,19 @@ impl LinkFolder<'_> {
                 let file = self
                     .links
                     .describe(request.folder, &format!("{prefix}*.link"));
-                let none: std::sync::Arc<[intoto_model::CertConstraint]> =
-                    std::sync::Arc::from(Vec::new());
-                let candidate = Candidate::certified(KeyId::new(String::new()), none);
                 found.push(Found::Rejected {
-                    origin: Origin { file, candidate },
+                    origin: Origin {
+                        file,
+                        candidate: certified,
+                    },
                     rejection: Rejection::Malformed(format!(
                         "more than {MAX_CERTIFIED_LINKS} link files for the step are not named by its keys; the rest were not read"
                     )),
                 });
                 break;
             }
-            let Some(candidate) = request
-                .authority
-                .certified(request.step, &KeyId::new(keyid))
-            else {
-                continue;
-            };
+            let mut candidate = certified.clone();
+            candidate.keyid = KeyId::new(keyid);
             let file = self.links.describe(request.folder, &name);
             let bytes = match self.links.read(request.folder, &name) {
                 Ok(Some(bytes)) => bytes,
